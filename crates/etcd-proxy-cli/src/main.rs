@@ -1,0 +1,3 @@
+//! `etcd-proxy-relation`: the etcd-proxy relation interface for charms in any language.
+
+fn main() {}

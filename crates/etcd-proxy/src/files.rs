@@ -1,0 +1,142 @@
+//! Atomic, write-if-changed files: the only way this crate writes to disk.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// Writing a file failed; the previous file (if any) is still intact.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct FileError {
+    /// The file we tried to write.
+    pub path: PathBuf,
+    /// The cause.
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Who should own a written file (`None` keeps the writer's id).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ownership {
+    /// The owning user id.
+    pub uid: Option<u32>,
+    /// The owning group id.
+    pub gid: Option<u32>,
+}
+
+/// Makes `path` hold exactly `contents` with permission bits `mode`, and reports whether
+/// anything changed.
+///
+/// Nothing is written when the file already has these contents, mode and owner. Otherwise
+/// the contents go to a temporary file in the same directory, which is synced and renamed
+/// over `path`, so readers see the old or the new file, never a partial one. A symlink at
+/// `path` is replaced, never followed. Missing parent directories are created with mode
+/// `0755`.
+///
+/// # Errors
+/// Any I/O failure, with the path; the previous file is then untouched.
+pub fn ensure_file(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    owner: Ownership,
+) -> Result<bool, FileError> {
+    let err = |source| FileError {
+        path: path.to_owned(),
+        source,
+    };
+    if is_current(path, contents, mode, owner).map_err(err)? {
+        return Ok(false);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    create_dirs(dir).map_err(err)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .permissions(fs::Permissions::from_mode(mode))
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(contents).map_err(err)?;
+    // The umask may have narrowed the mode given at creation.
+    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode)).map_err(err)?;
+    if owner != Ownership::default() {
+        std::os::unix::fs::chown(tmp.path(), owner.uid, owner.gid).map_err(err)?;
+    }
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(err)?;
+    Ok(true)
+}
+
+/// Whether `path` is a regular file (not a symlink) with these contents, mode and owner.
+fn is_current(path: &Path, contents: &[u8], mode: u32, owner: Ownership) -> std::io::Result<bool> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    if !meta.file_type().is_file()
+        || meta.mode() & 0o7777 != mode
+        || owner.uid.is_some_and(|uid| uid != meta.uid())
+        || owner.gid.is_some_and(|gid| gid != meta.gid())
+        || meta.len() != contents.len() as u64
+    {
+        return Ok(false);
+    }
+    Ok(fs::read(path)? == contents)
+}
+
+fn create_dirs(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode_of(path: &Path) -> u32 {
+        fs::symlink_metadata(path).unwrap().mode() & 0o7777
+    }
+
+    #[test]
+    fn writes_once_then_reports_no_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/key.pem");
+        assert!(ensure_file(&path, b"secret", 0o600, Ownership::default()).unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"secret");
+        assert_eq!(mode_of(&path), 0o600);
+        assert_eq!(mode_of(&dir.path().join("sub")), 0o755);
+        assert!(!ensure_file(&path, b"secret", 0o600, Ownership::default()).unwrap());
+        assert!(ensure_file(&path, b"secret", 0o644, Ownership::default()).unwrap());
+        assert_eq!(mode_of(&path), 0o644);
+        assert!(ensure_file(&path, b"other", 0o644, Ownership::default()).unwrap());
+        assert_eq!(fs::read(&path).unwrap(), b"other");
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("sub")).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn replaces_a_symlink_instead_of_following_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"do not touch").unwrap();
+        let link = dir.path().join("client-key.pem");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(ensure_file(&link, b"key", 0o600, Ownership::default()).unwrap());
+        assert_eq!(fs::read(&victim).unwrap(), b"do not touch");
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_file());
+    }
+}

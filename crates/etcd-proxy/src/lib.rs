@@ -1,0 +1,6 @@
+//! The Juju `etcd-proxy` relation interface: the provider publishes an etcd cluster's
+//! membership and TLS client credentials; the requirer validates them, saves the credentials
+//! and renders a local etcd proxy service.
+#![deny(missing_docs)]
+
+pub mod files;

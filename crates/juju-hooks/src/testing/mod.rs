@@ -1,0 +1,25 @@
+//! An in-memory Juju model with Juju's semantics, for tests and for the hook-tool emulator.
+//!
+//! The [`Model`] is plain data (it serializes with serde, so the emulator keeps it on disk).
+//! A hook runs against it through a [`HookInvocation`] (which unit, which hook, the relation
+//! env) and a [`Pending`] set of staged relation writes:
+//!
+//! 1. [`Model::begin_hook`] applies what Juju does before a hook runs (a joining unit enters
+//!    the local unit's member list, a departing one leaves it);
+//! 2. the charm calls hook tools — [`InMemoryTools`] implements [`crate::HookTools`] over the
+//!    model-level operations ([`Model::relation_get`] and friends);
+//! 3. on success [`Model::commit`] applies the staged writes and returns the hooks Juju fires
+//!    next on other units; on failure the `Pending` is dropped.
+//!
+//! [`run`] packs the three steps into one state-in/state-out call.
+
+mod model;
+mod runner;
+mod tools;
+
+pub use model::{
+    Application, EndpointRole, HookInvocation, Inconsistency, LogEntry, Model, Pending, Refusal,
+    Relation, RelationEnd, UnitRecord,
+};
+pub use runner::{run, Outcome};
+pub use tools::{InMemoryTools, ToolCall};

@@ -1,0 +1,36 @@
+//! State in, state out: run one hook against a copy of a model.
+
+use super::model::{HookInvocation, Inconsistency, Model};
+use super::tools::{InMemoryTools, ToolCall};
+use crate::context::JujuContext;
+
+/// What one hook run produced.
+#[derive(Debug)]
+pub struct Outcome<E> {
+    /// The model after the hook: staged writes applied only if the hook succeeded.
+    pub model: Model,
+    /// The hook's own result.
+    pub result: Result<(), E>,
+    /// Every hook-tool call, in order.
+    pub calls: Vec<ToolCall>,
+    /// The hooks Juju would fire next because of this hook's committed writes.
+    pub next: Vec<HookInvocation>,
+}
+
+/// Runs `charm` as hook `invocation` against a copy of `model` and returns the new state.
+///
+/// The model and the invocation are checked first ([`Model::check`],
+/// [`Model::check_invocation`]); an impossible state is an `Err` with a clear message.
+/// `charm_dir` goes into the [`JujuContext`] the charm receives.
+///
+/// # Errors
+/// [`Inconsistency`] when the state or the invocation could not happen in Juju.
+#[allow(unused_variables)] // body lands with the model implementation
+pub fn run<E>(
+    model: &Model,
+    invocation: &HookInvocation,
+    charm_dir: &std::path::Path,
+    charm: impl FnOnce(&JujuContext, &mut InMemoryTools<'_>) -> Result<(), E>,
+) -> Result<Outcome<E>, Inconsistency> {
+    todo!("runner implementation")
+}

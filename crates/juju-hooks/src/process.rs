@@ -437,3 +437,84 @@ impl HookTools for ProcessHookTools {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::StatusKind;
+
+    #[test]
+    fn juju_error_text_drops_only_the_leading_error_word() {
+        assert_eq!(
+            juju_error_text(b"ERROR permission denied\n"),
+            "permission denied"
+        );
+        assert_eq!(
+            juju_error_text(b"ERROR yaml: unmarshal errors:\n  line 1: ERROR x\n"),
+            "yaml: unmarshal errors:\n  line 1: ERROR x"
+        );
+        assert_eq!(juju_error_text(b"  plain text \n"), "plain text");
+        assert_eq!(juju_error_text(b"\xff\xfe"), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn a_sub_second_timeout_reads_as_one_second() {
+        let kind = |ms| {
+            ProcessHookTools::new()
+                .timeout(Duration::from_millis(ms))
+                .timeout_kind()
+        };
+        assert!(matches!(kind(300), ToolErrorKind::Timeout { seconds: 1 }));
+        assert!(matches!(
+            kind(60_000),
+            ToolErrorKind::Timeout { seconds: 60 }
+        ));
+        assert!(matches!(
+            kind(60_001),
+            ToolErrorKind::Timeout { seconds: 61 }
+        ));
+        assert_eq!(ProcessHookTools::new().time_limit(), DEFAULT_TOOL_TIMEOUT);
+    }
+
+    #[test]
+    fn string_maps_are_strict() {
+        let ok = serde_json::json!({"a": "1", "b": ""});
+        assert_eq!(decode_string_map(ok).unwrap().len(), 2);
+        assert!(decode_string_map(serde_json::Value::Null)
+            .unwrap()
+            .is_empty());
+        for bad in [
+            serde_json::json!({"a": 1}),
+            serde_json::json!({"a": null}),
+            serde_json::json!({"a": ["x"]}),
+            serde_json::json!("a"),
+            serde_json::json!(true),
+        ] {
+            assert!(decode_string_map(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lists_parse_every_item() {
+        let ids: Vec<RelationId> =
+            decode_list(serde_json::json!(["proxy:1", "proxy:10"]), "relation id").unwrap();
+        assert_eq!(ids.len(), 2);
+        let bad = decode_list::<UnitName>(serde_json::json!(["etcd/0", "etcd"]), "unit name");
+        assert!(bad.unwrap_err().contains("etcd"));
+    }
+
+    #[test]
+    fn status_needs_a_known_status_word() {
+        let status =
+            decode_status(serde_json::json!({"status": "blocked", "status-data": {}})).unwrap();
+        assert_eq!(status, WorkloadStatus::new(StatusKind::Blocked, ""));
+        assert!(decode_status(serde_json::json!({"status": "BLOCKED"})).is_err());
+        assert!(decode_status(serde_json::json!([])).is_err());
+    }
+
+    #[test]
+    fn empty_output_is_not_json() {
+        assert_eq!(parse_json(b" \n").unwrap_err(), "no output");
+        assert!(parse_json(b"{} {}").is_err());
+    }
+}

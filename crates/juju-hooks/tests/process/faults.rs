@@ -150,7 +150,8 @@ fn assert_times_out(shim: &ShimTools, tool_mode: &str) {
         "{err:?}"
     );
     assert!(took >= limit, "gave up after {took:?}");
-    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    // Far below the 30 s the shim sleeps, with room for a loaded machine.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
 }
 
 #[test]

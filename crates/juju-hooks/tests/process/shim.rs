@@ -31,9 +31,25 @@ pub struct Call {
     pub stdin: Vec<u8>,
 }
 
-/// A tools directory in a temporary directory; removed on drop.
+/// A tools directory in a temporary directory; removed on drop, after ending any background
+/// child a shim left running (by the pid it recorded).
 pub struct ShimTools {
     dir: tempfile::TempDir,
+}
+
+impl Drop for ShimTools {
+    fn drop(&mut self) {
+        let Ok(entries) = fs::read_dir(self.path().join("calls")) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().ends_with(".child-pid") {
+                if let Ok(pid) = fs::read_to_string(entry.path()) {
+                    let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+                }
+            }
+        }
+    }
 }
 
 fn shim_script() -> PathBuf {

@@ -23,9 +23,10 @@ fi
 case "$mode" in
     hang) exec sleep 30 ;;
     # The shell waits while its child keeps the output pipes open after the shell is killed.
-    hang-child) sleep 2 ;;
+    # The child's pid is recorded so that the test can end it.
+    hang-child) sleep 30 & echo $! > "$dir/calls/$n.child-pid"; wait ;;
     # Exits at once, but a background child keeps the output pipes open.
-    leave-child) sleep 2 & ;;
+    leave-child) sleep 30 & echo $! > "$dir/calls/$n.child-pid" ;;
     signal) kill -KILL $$ ;;
 esac
 exit "$(cat "$dir/$tool.code" 2>/dev/null || echo 0)"

@@ -3,4 +3,5 @@
 
 mod argv;
 mod faults;
+mod persist;
 mod shim;

@@ -18,6 +18,15 @@ enum HookError {
     State(StateError),
 }
 
+impl std::fmt::Display for HookError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Tool(e) => write!(f, "tool: {e}"),
+            Self::State(e) => write!(f, "state: {e}"),
+        }
+    }
+}
+
 impl From<ToolError> for HookError {
     fn from(e: ToolError) -> Self {
         Self::Tool(e)
@@ -84,7 +93,8 @@ fn every_tool_fault_leaves_the_flag_file_untouched() {
             ProcessHookTools::with_tools_dir(shim.path()).timeout(Duration::from_millis(300));
         match hook(&mut tools, &mut store) {
             Err(HookError::Tool(err)) => assert_eq!(err.tool(), "relation-get", "{name}"),
-            other => panic!("{name}: expected a tool error, got {other:?}"),
+            Err(other) => panic!("{name}: expected a tool error, got {other}"),
+            Ok(()) => panic!("{name}: the hook succeeded"),
         }
         assert_eq!(fs::read(store.path()).unwrap(), before, "{name}");
     }

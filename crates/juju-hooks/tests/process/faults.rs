@@ -149,7 +149,11 @@ fn assert_times_out(shim: &ShimTools, tool_mode: &str) {
         matches!(err.kind, ToolErrorKind::Timeout { seconds: 1 }),
         "{err:?}"
     );
-    assert!(took >= limit, "gave up after {took:?}");
+    // The wait may wake a little early (millisecond rounding when other children exit).
+    assert!(
+        took >= limit - Duration::from_millis(20),
+        "gave up after {took:?}"
+    );
     // Far below the 30 s the shim sleeps, with room for a loaded machine.
     assert!(took < Duration::from_secs(10), "took {took:?}");
 }

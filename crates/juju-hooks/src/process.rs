@@ -110,19 +110,23 @@ impl ProcessHookTools {
 
         // Feed stdin and drain both pipes on threads, so that neither side can block the other
         // and the timeout below always applies.
-        if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            // A tool that exits without reading its input is judged by its exit status alone.
-            thread::spawn(move || {
-                let _ = pipe.write_all(&data);
-            });
-        }
-        let stdout = drain(child.stdout.take());
-        let stderr = drain(child.stderr.take());
-
-        let Some(status) =
-            wait_or_kill(&mut child, self.timeout).map_err(|e| fail(ToolErrorKind::Spawn(e)))?
-        else {
-            return Err(fail(self.timeout_kind()));
+        let (stdout, stderr) = match start_io(&mut child, stdin) {
+            Ok(pipes) => pipes,
+            Err(e) => {
+                kill_and_reap(&mut child);
+                return Err(fail(ToolErrorKind::Spawn(e)));
+            }
+        };
+        let status = match child.wait_timeout(self.timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                kill_and_reap(&mut child);
+                return Err(fail(self.timeout_kind()));
+            }
+            Err(e) => {
+                kill_and_reap(&mut child);
+                return Err(fail(ToolErrorKind::Spawn(e)));
+            }
         };
         // A tool that exited but left a child holding its pipes must still end by the deadline.
         let deadline = started + self.timeout;
@@ -164,35 +168,45 @@ fn command_line(tool: &str, args: &[&str]) -> String {
         .join(" ")
 }
 
+/// A pipe's whole content, delivered when the pipe closes.
+type Output = Receiver<Vec<u8>>;
+
+/// Starts the threads that write `stdin` to the child and read its stdout and stderr.
+fn start_io(child: &mut Child, stdin: Option<Vec<u8>>) -> std::io::Result<(Output, Output)> {
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // A tool that exits without reading its input is judged by its exit status alone.
+        thread::Builder::new().spawn(move || {
+            let _ = pipe.write_all(&data);
+        })?;
+    }
+    Ok((drain(child.stdout.take())?, drain(child.stderr.take())?))
+}
+
 /// Reads a pipe to its end on a thread; the result arrives on the returned channel.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> Receiver<Vec<u8>> {
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::io::Result<Output> {
     let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
+    thread::Builder::new().spawn(move || {
         let mut buf = Vec::new();
         if let Some(mut pipe) = pipe {
             // A read error ends the output early; the exit status still tells what happened.
             let _ = pipe.read_to_end(&mut buf);
         }
         let _ = tx.send(buf);
-    });
-    rx
+    })?;
+    Ok(rx)
 }
 
-fn collect(rx: &Receiver<Vec<u8>>, deadline: Instant) -> Option<Vec<u8>> {
+fn collect(rx: &Output, deadline: Instant) -> Option<Vec<u8>> {
     let left = deadline.saturating_duration_since(Instant::now());
     // Timeout or a vanished reader thread: either way the output is not complete.
     rx.recv_timeout(left).ok()
 }
 
-/// Waits up to `limit`; on expiry kills the child (by its own handle) and reaps it.
-fn wait_or_kill(child: &mut Child, limit: Duration) -> std::io::Result<Option<ExitStatus>> {
-    if let Some(status) = child.wait_timeout(limit)? {
-        return Ok(Some(status));
-    }
+/// Kills the child (by its own handle, so only the process we started) and reaps it.
+fn kill_and_reap(child: &mut Child) {
     // The child may have exited just now; kill then fails harmlessly and wait reaps it.
     let _ = child.kill();
     let _ = child.wait();
-    Ok(None)
 }
 
 /// Maps a finished tool's status to an error kind, or `None` for success.

@@ -34,6 +34,11 @@ const MAX_STDERR_BYTES: usize = 8 * 1024;
 /// Error texts: [`ToolErrorKind::Usage`] and [`ToolErrorKind::Runtime`] carry the tool's stderr,
 /// trimmed, with Juju's leading `ERROR ` word removed (the rest is Juju's text verbatim, e.g.
 /// `cannot write relation settings`), capped at 8 KiB.
+///
+/// Arguments: a `status-set` or `juju-log` message that starts with `-` is passed after `--`
+/// (Juju's option parser ends options there); `leader-set` keys that are empty, contain `=` or
+/// start with `-` are refused as [`ToolErrorKind::Usage`] without running the tool. A
+/// `leader-set` error shows `key=...` instead of values, since leader data may be secret.
 #[derive(Clone, Debug)]
 pub struct ProcessHookTools {
     tools_dir: Option<PathBuf>,

@@ -45,7 +45,9 @@ pub enum HookKind {
     Other(String),
 }
 
-const RELATION_SUFFIXES: [(&str, fn(Endpoint) -> HookKind); 5] = [
+type RelationHookBuilder = fn(Endpoint) -> HookKind;
+
+const RELATION_SUFFIXES: [(&str, RelationHookBuilder); 5] = [
     ("-relation-created", HookKind::RelationCreated),
     ("-relation-joined", HookKind::RelationJoined),
     ("-relation-changed", HookKind::RelationChanged),

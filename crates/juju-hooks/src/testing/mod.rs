@@ -13,13 +13,16 @@
 //!
 //! [`run`] packs the three steps into one state-in/state-out call.
 
+mod check;
+mod data;
+mod invocation;
 mod model;
 mod runner;
 mod tools;
 
 pub use model::{
-    Application, EndpointRole, HookInvocation, Inconsistency, LogEntry, Model, Pending, Refusal,
-    Relation, RelationEnd, UnitRecord,
+    unit_address, Application, EndpointRole, HookInvocation, Inconsistency, LogEntry, Model,
+    Pending, Refusal, Relation, RelationEnd, UnitRecord,
 };
 pub use runner::{run, Outcome};
 pub use tools::{InMemoryTools, ToolCall};

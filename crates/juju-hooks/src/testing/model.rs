@@ -1,13 +1,23 @@
 //! The model: applications, units, relations and their databags, with Juju's rules.
+//!
+//! Life cycle choices (Juju does these asynchronously; here they are tied to hooks):
+//! - a unit enters the scope of a relation (its bag is seeded, it gets a member view) when the
+//!   relation is made or the unit is added, so the other side can read it in `-joined`;
+//! - a unit leaves a relation when its `-broken` hook commits; from then on `relation-ids` no
+//!   longer lists the relation for it (during `-broken` it still does, as in Juju); a dying
+//!   relation is deleted once no unit is left in its scope;
+//! - a removed unit disappears when its `remove` hook commits; if it led its application, the
+//!   lowest remaining unit becomes leader and gets `leader-elected`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use crate::context::HookKind;
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
-use crate::tools::{BagOwner, Config, Databag, LogLevel, WorkloadStatus, WriteScope};
+use crate::tools::{Config, Databag, LogLevel, StatusKind, WorkloadStatus};
 
 /// A whole Juju model as plain data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -20,6 +30,13 @@ pub struct Model {
     pub relations: BTreeMap<u32, Relation>,
     /// The number the next relation gets.
     pub next_relation_number: u32,
+    /// Units being removed (`remove_unit` ran; they vanish when their `remove` hook commits).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dying_units: BTreeSet<UnitName>,
+    /// The hook each unit is running, from [`Model::begin_hook`] to [`Model::commit`] or
+    /// [`Model::abort`]; the commit applies its life-cycle effects (leaving after `-broken`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub running: BTreeMap<UnitName, HookInvocation>,
 }
 
 /// Whether an endpoint provides, requires, or is a peer relation.
@@ -32,6 +49,16 @@ pub enum EndpointRole {
     Requires,
     /// `peers:` in metadata.
     Peers,
+}
+
+impl fmt::Display for EndpointRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Provides => "provides",
+            Self::Requires => "requires",
+            Self::Peers => "peers",
+        })
+    }
 }
 
 /// A deployed application.
@@ -49,6 +76,9 @@ pub struct Application {
     pub endpoints: BTreeMap<Endpoint, (EndpointRole, String)>,
     /// Where the charm lives (emulator only; `None` in pure in-memory tests).
     pub charm_dir: Option<PathBuf>,
+    /// The number the next unit gets (Juju never reuses a unit number).
+    #[serde(default)]
+    pub next_unit_number: u32,
 }
 
 /// One unit.
@@ -58,6 +88,15 @@ pub struct UnitRecord {
     pub status: WorkloadStatus,
     /// Everything it sent to `juju-log`.
     pub logs: Vec<LogEntry>,
+}
+
+impl Default for UnitRecord {
+    fn default() -> Self {
+        Self {
+            status: WorkloadStatus::new(StatusKind::Unknown, ""),
+            logs: Vec::new(),
+        }
+    }
 }
 
 /// One `juju-log` line.
@@ -78,20 +117,61 @@ pub struct RelationEnd {
     pub endpoint: Endpoint,
 }
 
+impl RelationEnd {
+    /// Builds an end from its parts.
+    pub fn new(app: AppName, endpoint: Endpoint) -> Self {
+        Self { app, endpoint }
+    }
+}
+
+impl fmt::Display for RelationEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.app, self.endpoint)
+    }
+}
+
 /// A relation between two applications (peer relations: the same application twice).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Relation {
     /// The two ends.
     pub ends: [RelationEnd; 2],
     /// Each unit's own databag (seeded with `private-address`, `ingress-address`,
-    /// `egress-subnets` when the unit enters the relation).
+    /// `egress-subnets` when the unit enters the relation). Kept after the unit departs, so
+    /// the other side can still read it.
     pub unit_bags: BTreeMap<UnitName, Databag>,
     /// Each application's databag.
     pub app_bags: BTreeMap<AppName, Databag>,
     /// Each unit's view of the remote units in the relation (what `relation-list` prints).
+    /// A unit has an entry while it is in the relation's scope.
     pub members: BTreeMap<UnitName, BTreeSet<UnitName>>,
     /// Set once `remove-relation` started; `relation-ids` stops listing it after `-broken`.
     pub dying: bool,
+}
+
+impl Relation {
+    /// Whether this is a peer relation (both ends are the same application and endpoint).
+    pub fn is_peer(&self) -> bool {
+        self.ends[0] == self.ends[1]
+    }
+
+    /// The end of `app`, if `app` is part of this relation.
+    pub fn local_end(&self, app: &AppName) -> Option<&RelationEnd> {
+        self.ends.iter().find(|end| end.app == *app)
+    }
+
+    /// The end facing `app` (for a peer relation, the same end).
+    pub fn remote_end(&self, app: &AppName) -> Option<&RelationEnd> {
+        match &self.ends {
+            [a, b] if a.app == *app => Some(b),
+            [a, b] if b.app == *app => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Whether `unit` is in the relation's scope now (entered and not yet left).
+    pub fn in_scope(&self, unit: &UnitName) -> bool {
+        self.members.contains_key(unit)
+    }
 }
 
 /// Everything Juju tells one hook run: the `JUJU_*` relation environment.
@@ -130,16 +210,132 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl Refusal {
+    pub(super) fn runtime(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    pub(super) fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
 /// A model or invocation that Juju could never produce.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("impossible state: {0}")]
 pub struct Inconsistency(pub String);
 
-#[allow(unused_variables)] // bodies land with the model implementation
+/// `base` with `changes` applied: an empty value deletes the key.
+pub(super) fn overlay(base: &Databag, changes: &Databag) -> Databag {
+    let mut bag = base.clone();
+    for (key, value) in changes {
+        if value.is_empty() {
+            bag.remove(key);
+        } else {
+            bag.insert(key.clone(), value.clone());
+        }
+    }
+    bag
+}
+
+/// The address a unit gets in its relation bags: stable per unit, different across units of
+/// one application (and, with high probability, across applications).
+pub fn unit_address(unit: &UnitName) -> String {
+    // FNV-1a over the application name picks the two middle octets.
+    let hash = unit.app().as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let [_, _, high, low] = hash.to_be_bytes();
+    format!("10.{high}.{low}.{}", unit.number() % 254 + 1)
+}
+
+/// What Juju writes into a unit's bag when it enters a relation.
+fn seeded_bag(unit: &UnitName) -> Databag {
+    let address = unit_address(unit);
+    Databag::from([
+        ("egress-subnets".to_owned(), format!("{address}/32")),
+        ("ingress-address".to_owned(), address.clone()),
+        ("private-address".to_owned(), address),
+    ])
+}
+
+fn inconsistent(message: impl Into<String>) -> Inconsistency {
+    Inconsistency(message.into())
+}
+
+/// An upper bound on hooks [`Model::settle`] runs, so a feedback loop cannot hang a test.
+const SETTLE_LIMIT: usize = 10_000;
+
 impl Model {
     /// An empty model with this name.
     pub fn new(name: impl Into<String>) -> Self {
-        todo!("model implementation")
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// A model named `test` with two applications related through `endpoint` (`provider`
+    /// provides it, `requirer` requires it, both with `interface`) and every hook of the
+    /// relation already run by a charm that did nothing; returns it with the relation number.
+    ///
+    /// `provider` and `requirer` are `(application name, unit count)`.
+    ///
+    /// # Errors
+    /// A name that is not a valid application or endpoint name, or the same name twice.
+    pub fn with_relation(
+        provider: (&str, u32),
+        requirer: (&str, u32),
+        endpoint: &str,
+        interface: &str,
+    ) -> Result<(Self, u32), Inconsistency> {
+        let parse_app = |name: &str| -> Result<AppName, Inconsistency> {
+            name.parse().map_err(|e| inconsistent(format!("{e}")))
+        };
+        let endpoint: Endpoint = endpoint.parse().map_err(|e| inconsistent(format!("{e}")))?;
+        let (provider_app, requirer_app) = (parse_app(provider.0)?, parse_app(requirer.0)?);
+        let mut model = Self::new("test");
+        for (app, role, units) in [
+            (&provider_app, EndpointRole::Provides, provider.1),
+            (&requirer_app, EndpointRole::Requires, requirer.1),
+        ] {
+            let endpoints = BTreeMap::from([(endpoint.clone(), (role, interface.to_owned()))]);
+            model.deploy(app, endpoints, units)?;
+        }
+        let (number, hooks) = model.relate(
+            &RelationEnd::new(provider_app, endpoint.clone()),
+            &RelationEnd::new(requirer_app, endpoint),
+        )?;
+        model.settle(hooks)?;
+        Ok((model, number))
+    }
+
+    /// Runs `hooks`, and every hook they lead to, as if each charm did nothing and succeeded:
+    /// [`Model::begin_hook`] then [`Model::commit`] with no writes. Brings a model to the
+    /// state Juju reaches once all units are idle.
+    ///
+    /// # Errors
+    /// A hook is inconsistent with the model, or hooks keep firing without end.
+    pub fn settle(&mut self, hooks: Vec<HookInvocation>) -> Result<(), Inconsistency> {
+        let mut queue = VecDeque::from(hooks);
+        let mut ran = 0;
+        while let Some(hook) = queue.pop_front() {
+            ran += 1;
+            if ran > SETTLE_LIMIT {
+                return Err(inconsistent(format!(
+                    "hooks kept firing after {SETTLE_LIMIT} runs"
+                )));
+            }
+            self.begin_hook(&hook)?;
+            queue.extend(self.commit(&hook.unit, Pending::default()));
+        }
+        Ok(())
     }
 
     /// Deploys an application with `units` units (`app/0`..), the first one leader.
@@ -152,11 +348,32 @@ impl Model {
         endpoints: BTreeMap<Endpoint, (EndpointRole, String)>,
         units: u32,
     ) -> Result<Vec<UnitName>, Inconsistency> {
-        todo!("model implementation")
+        if self.applications.contains_key(app) {
+            return Err(inconsistent(format!(
+                "application {app} is already deployed"
+            )));
+        }
+        let names: Vec<UnitName> = (0..units).map(|n| UnitName::new(app.clone(), n)).collect();
+        let application = Application {
+            units: names
+                .iter()
+                .map(|u| (u.clone(), UnitRecord::default()))
+                .collect(),
+            leader: names.first().cloned(),
+            endpoints,
+            next_unit_number: units,
+            ..Application::default()
+        };
+        self.applications.insert(app.clone(), application);
+        Ok(names)
     }
 
     /// Adds a unit to an application; returns it and the hooks Juju fires (`-joined` on the
     /// remote units of every relation, and on the new unit for each remote unit).
+    ///
+    /// Per live relation of the application: `-created` on the new unit, then on each remote
+    /// unit `-joined` + `-changed` for the new unit, then on the new unit `-joined` +
+    /// `-changed` for each remote unit. Install/start hooks are not included.
     ///
     /// # Errors
     /// Unknown application.
@@ -164,12 +381,66 @@ impl Model {
         &mut self,
         app: &AppName,
     ) -> Result<(UnitName, Vec<HookInvocation>), Inconsistency> {
-        todo!("model implementation")
+        let application = self
+            .applications
+            .get_mut(app)
+            .ok_or_else(|| inconsistent(format!("application {app} is not deployed")))?;
+        let after_existing = application
+            .units
+            .keys()
+            .map(|u| u.number() + 1)
+            .max()
+            .unwrap_or(0);
+        let number = application.next_unit_number.max(after_existing);
+        application.next_unit_number = number + 1;
+        let unit = UnitName::new(app.clone(), number);
+        application
+            .units
+            .insert(unit.clone(), UnitRecord::default());
+        if application.leader.is_none() {
+            application.leader = Some(unit.clone());
+        }
+
+        let mut hooks = Vec::new();
+        let numbers: Vec<u32> = self
+            .relations
+            .iter()
+            .filter(|(_, rel)| !rel.dying && rel.local_end(app).is_some())
+            .map(|(n, _)| *n)
+            .collect();
+        for number in numbers {
+            self.enter_scope(number, &unit);
+            let Some(rel) = self.relations.get(&number) else {
+                continue;
+            };
+            let Some(remote_app) = rel.remote_end(app).map(|end| end.app.clone()) else {
+                continue;
+            };
+            hooks.push(HookInvocation::created(
+                unit.clone(),
+                id_in(rel, number, &unit),
+                remote_app.clone(),
+            ));
+            let remotes: Vec<UnitName> = self
+                .live_units(&remote_app)
+                .into_iter()
+                .filter(|u| *u != unit)
+                .collect();
+            for remote in &remotes {
+                self.push_join(&mut hooks, number, remote, &unit);
+            }
+            for remote in &remotes {
+                self.push_join(&mut hooks, number, &unit, remote);
+            }
+        }
+        Ok((unit, hooks))
     }
 
     /// Relates two endpoints; returns the new relation number and the hooks Juju fires:
     /// `-created` on every unit of both sides, then `-joined` (each followed by `-changed`)
     /// per remote unit.
+    ///
+    /// A peer relation is made by passing the same end twice.
     ///
     /// # Errors
     /// Unknown application or endpoint, roles that do not match, or already related.
@@ -178,124 +449,295 @@ impl Model {
         a: &RelationEnd,
         b: &RelationEnd,
     ) -> Result<(u32, Vec<HookInvocation>), Inconsistency> {
-        todo!("model implementation")
+        let (role_a, interface_a) = self.declared_endpoint(a)?;
+        let (role_b, interface_b) = self.declared_endpoint(b)?;
+        roles_match(a, role_a, b, role_b)?;
+        if interface_a != interface_b {
+            return Err(inconsistent(format!(
+                "{a} speaks interface {interface_a} but {b} speaks {interface_b}"
+            )));
+        }
+        if let Some(existing) = self.relations.iter().find(|(_, r)| same_ends(r, a, b)) {
+            return Err(inconsistent(format!(
+                "{a} and {b} are already related (relation {})",
+                existing.0
+            )));
+        }
+        let number = self.next_relation_number;
+        self.next_relation_number += 1;
+        let apps = distinct_apps(a, b);
+        let relation = Relation {
+            ends: [a.clone(), b.clone()],
+            unit_bags: BTreeMap::new(),
+            app_bags: apps
+                .iter()
+                .map(|app| (app.clone(), Databag::new()))
+                .collect(),
+            members: BTreeMap::new(),
+            dying: false,
+        };
+        self.relations.insert(number, relation);
+
+        let units: Vec<UnitName> = apps.iter().flat_map(|app| self.live_units(app)).collect();
+        for unit in &units {
+            self.enter_scope(number, unit);
+        }
+        let mut hooks = Vec::new();
+        for unit in &units {
+            if let Some(remote_app) = self.remote_app_of(number, unit.app()) {
+                let rid = self.relation_id(number, unit);
+                hooks.extend(rid.map(|rid| HookInvocation::created(unit.clone(), rid, remote_app)));
+            }
+        }
+        for unit in &units {
+            let Some(remote_app) = self.remote_app_of(number, unit.app()) else {
+                continue;
+            };
+            for remote in self.live_units(&remote_app) {
+                if remote != *unit {
+                    self.push_join(&mut hooks, number, unit, &remote);
+                }
+            }
+        }
+        Ok((number, hooks))
     }
 
     /// Starts removing a relation; returns `-departed` for every member on every unit, then
     /// `-broken` on every unit.
     ///
+    /// The hooks come unit by unit: a unit's `-departed` hooks, then its `-broken`. The
+    /// relation stays listed for a unit until its `-broken` commits.
+    ///
     /// # Errors
-    /// Unknown relation.
+    /// Unknown relation, or one already being removed.
     pub fn unrelate(&mut self, relation: u32) -> Result<Vec<HookInvocation>, Inconsistency> {
-        todo!("model implementation")
+        let rel = self
+            .relations
+            .get_mut(&relation)
+            .ok_or_else(|| inconsistent(format!("relation {relation} does not exist")))?;
+        if rel.dying {
+            return Err(inconsistent(format!(
+                "relation {relation} is already being removed"
+            )));
+        }
+        rel.dying = true;
+        if rel.members.is_empty() {
+            self.relations.remove(&relation);
+            return Ok(Vec::new());
+        }
+        let rel = &self.relations[&relation];
+        let mut hooks = Vec::new();
+        for (unit, view) in &rel.members {
+            let rid = id_in(rel, relation, unit);
+            for member in view {
+                hooks.push(HookInvocation::departed(
+                    unit.clone(),
+                    rid.clone(),
+                    member.clone(),
+                    member.clone(),
+                ));
+            }
+            if let Some(remote) = rel.remote_end(unit.app()) {
+                hooks.push(HookInvocation::broken(
+                    unit.clone(),
+                    rid,
+                    remote.app.clone(),
+                ));
+            }
+        }
+        Ok(hooks)
     }
 
     /// Removes a unit: the remaining related units get `-departed`; the removed unit gets
     /// `-departed` for each of its members, `-broken` per relation, then `stop` and `remove`.
     ///
+    /// The unit vanishes from the model when its `remove` hook commits. Call this when no
+    /// other hook about the unit is still queued.
+    ///
     /// # Errors
-    /// Unknown unit.
+    /// Unknown unit, or one already being removed.
     pub fn remove_unit(&mut self, unit: &UnitName) -> Result<Vec<HookInvocation>, Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Checks that the model is one Juju could produce (units of deployed apps, relations
-    /// between declared endpoints, members only from the other side, ...).
-    ///
-    /// # Errors
-    /// The first inconsistency found, described in one sentence.
-    pub fn check(&self) -> Result<(), Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Checks an invocation against the model (the unit exists, a relation hook names a
-    /// relation of that unit's app and a remote unit of the other side, ...).
-    ///
-    /// # Errors
-    /// The first inconsistency found.
-    pub fn check_invocation(&self, hook: &HookInvocation) -> Result<HookKind, Inconsistency> {
-        todo!("model implementation")
+        if !self.unit_exists(unit) {
+            return Err(inconsistent(format!("unit {unit} does not exist")));
+        }
+        if !self.dying_units.insert(unit.clone()) {
+            return Err(inconsistent(format!(
+                "unit {unit} is already being removed"
+            )));
+        }
+        let mut others = Vec::new();
+        let mut own = Vec::new();
+        for (number, rel) in &self.relations {
+            let Some(view) = rel.members.get(unit) else {
+                continue;
+            };
+            for (other, other_view) in &rel.members {
+                if other != unit && other_view.contains(unit) {
+                    others.push(HookInvocation::departed(
+                        other.clone(),
+                        id_in(rel, *number, other),
+                        unit.clone(),
+                        unit.clone(),
+                    ));
+                }
+            }
+            let rid = id_in(rel, *number, unit);
+            for member in view {
+                own.push(HookInvocation::departed(
+                    unit.clone(),
+                    rid.clone(),
+                    member.clone(),
+                    unit.clone(),
+                ));
+            }
+            if let Some(remote) = rel.remote_end(unit.app()) {
+                own.push(HookInvocation::broken(
+                    unit.clone(),
+                    rid,
+                    remote.app.clone(),
+                ));
+            }
+        }
+        others.extend(own);
+        others.push(HookInvocation::new(unit.clone(), "stop"));
+        others.push(HookInvocation::new(unit.clone(), "remove"));
+        Ok(others)
     }
 
     /// What Juju does just before a hook runs: in `-joined` the remote unit enters the local
     /// unit's member view (and the local unit's bag is seeded); in `-departed` it leaves.
     ///
+    /// In `-broken` the member view is empty. The invocation is remembered until
+    /// [`Model::commit`] or [`Model::abort`].
+    ///
     /// # Errors
     /// The invocation is inconsistent with the model.
     pub fn begin_hook(&mut self, hook: &HookInvocation) -> Result<(), Inconsistency> {
-        todo!("model implementation")
+        let kind = self.check_invocation(hook)?;
+        self.running.insert(hook.unit.clone(), hook.clone());
+        let Some(number) = hook.relation.as_ref().map(RelationId::number) else {
+            return Ok(());
+        };
+        let Some(rel) = self.relations.get_mut(&number) else {
+            return Ok(());
+        };
+        let unit = &hook.unit;
+        match (&kind, &hook.remote_unit) {
+            (HookKind::RelationJoined(_), Some(remote)) => {
+                rel.unit_bags
+                    .entry(unit.clone())
+                    .or_insert_with(|| seeded_bag(unit));
+                rel.members
+                    .entry(unit.clone())
+                    .or_default()
+                    .insert(remote.clone());
+            }
+            (HookKind::RelationDeparted(_), Some(remote)) => {
+                if let Some(view) = rel.members.get_mut(unit) {
+                    view.remove(remote);
+                }
+            }
+            (HookKind::RelationBroken(_), _) => {
+                if let Some(view) = rel.members.get_mut(unit) {
+                    view.clear();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Applies a successful hook's staged writes and returns the `-changed` hooks Juju fires on
     /// the other side for each relation whose data really changed.
+    ///
+    /// A unit-bag change fires `-changed` (remote unit = the writer) on every unit that has
+    /// the writer in its member view; an app-bag change fires `-changed` with no remote unit on
+    /// every unit of the other side in the relation's scope. Then the hook's life-cycle
+    /// effects apply: after `-broken` the unit leaves the relation; after `remove` a dying
+    /// unit disappears (a new leader gets `leader-elected`).
     pub fn commit(&mut self, unit: &UnitName, pending: Pending) -> Vec<HookInvocation> {
-        todo!("model implementation")
+        let finished = self.running.remove(unit);
+        let mut next = Vec::new();
+        for (number, writes) in &pending.unit_writes {
+            let Some(rel) = self.relations.get_mut(number) else {
+                continue;
+            };
+            let old = rel.unit_bags.get(unit).cloned().unwrap_or_default();
+            let new = overlay(&old, writes);
+            if new == old {
+                continue;
+            }
+            rel.unit_bags.insert(unit.clone(), new);
+            for (watcher, view) in &rel.members {
+                if watcher != unit && view.contains(unit) {
+                    let rid = id_in(rel, *number, watcher);
+                    next.push(HookInvocation::changed(watcher.clone(), rid, unit.clone()));
+                }
+            }
+        }
+        for (number, writes) in &pending.app_writes {
+            let app = unit.app();
+            let Some(rel) = self.relations.get_mut(number) else {
+                continue;
+            };
+            let Some(remote_app) = rel.remote_end(app).map(|end| end.app.clone()) else {
+                continue;
+            };
+            let old = rel.app_bags.get(app).cloned().unwrap_or_default();
+            let new = overlay(&old, writes);
+            if new == old {
+                continue;
+            }
+            rel.app_bags.insert(app.clone(), new);
+            for watcher in rel.members.keys() {
+                if watcher != unit && *watcher.app() == remote_app {
+                    let rid = id_in(rel, *number, watcher);
+                    next.push(HookInvocation::app_changed(
+                        watcher.clone(),
+                        rid,
+                        app.clone(),
+                    ));
+                }
+            }
+        }
+        if let Some(finished) = finished {
+            next.extend(self.finish_life_cycle(&finished));
+        }
+        next
     }
 
-    /// `relation-ids <endpoint>` as seen by `unit`.
-    pub fn relation_ids(&self, unit: &UnitName, endpoint: &Endpoint) -> Vec<RelationId> {
-        todo!("model implementation")
+    /// What Juju does when a hook fails: its staged writes are dropped (the caller drops the
+    /// [`Pending`]) and the hook counts as not run. Immediate effects (status, logs, leader
+    /// data) stay.
+    pub fn abort(&mut self, unit: &UnitName) {
+        self.running.remove(unit);
     }
 
-    /// `relation-list -r <id>` as seen by `unit`.
-    ///
-    /// # Errors
-    /// Juju's refusal for an unknown relation.
-    pub fn relation_list(
-        &self,
-        unit: &UnitName,
-        relation: &RelationId,
-    ) -> Result<Vec<UnitName>, Refusal> {
-        todo!("model implementation")
+    /// The record of a unit, if it exists.
+    pub fn unit(&self, unit: &UnitName) -> Option<&UnitRecord> {
+        self.applications.get(unit.app())?.units.get(unit)
     }
 
-    /// The remote application of a relation as seen by `unit` (`relation-list --app`).
-    ///
-    /// # Errors
-    /// Juju's refusal for an unknown relation.
-    pub fn remote_app(&self, unit: &UnitName, relation: &RelationId) -> Result<AppName, Refusal> {
-        todo!("model implementation")
-    }
-
-    /// `relation-get - <owner>`: own bags include this hook's pending writes; a remote
-    /// unit that never entered the relation and apps outside it are refused with Juju's texts;
-    /// a non-leader reading its own app bag is refused.
-    ///
-    /// # Errors
-    /// Juju's refusal.
-    pub fn relation_get(
-        &self,
-        unit: &UnitName,
-        pending: &Pending,
-        relation: &RelationId,
-        owner: &BagOwner,
-    ) -> Result<Databag, Refusal> {
-        todo!("model implementation")
-    }
-
-    /// `relation-set`: stages changes in `pending` (app scope: leader only).
-    ///
-    /// # Errors
-    /// Juju's refusal (unknown relation; `cannot write relation settings` for a non-leader).
-    pub fn relation_set(
-        &self,
-        unit: &UnitName,
-        pending: &mut Pending,
-        relation: &RelationId,
-        scope: WriteScope,
-        changes: &Databag,
-    ) -> Result<(), Refusal> {
-        todo!("model implementation")
+    /// The relation id of relation `number` as `unit` sees it (its own endpoint), if the
+    /// unit's application is part of the relation.
+    pub fn relation_id(&self, number: u32, unit: &UnitName) -> Option<RelationId> {
+        let end = self.relations.get(&number)?.local_end(unit.app())?;
+        Some(RelationId::new(end.endpoint.clone(), number))
     }
 
     /// `is-leader`.
     pub fn is_leader(&self, unit: &UnitName) -> bool {
-        todo!("model implementation")
+        self.applications
+            .get(unit.app())
+            .is_some_and(|app| app.leader.as_ref() == Some(unit))
     }
 
     /// `leader-get -`.
     pub fn leader_get(&self, unit: &UnitName) -> Databag {
-        todo!("model implementation")
+        self.applications
+            .get(unit.app())
+            .map(|app| app.leader_data.clone())
+            .unwrap_or_default()
     }
 
     /// `leader-set` (immediate; empty value deletes).
@@ -303,7 +745,15 @@ impl Model {
     /// # Errors
     /// Juju's refusal for a non-leader.
     pub fn leader_set(&mut self, unit: &UnitName, changes: &Databag) -> Result<(), Refusal> {
-        todo!("model implementation")
+        if !self.is_leader(unit) {
+            return Err(Refusal::runtime(
+                "cannot write leadership settings: cannot write settings: not the leader",
+            ));
+        }
+        if let Some(app) = self.applications.get_mut(unit.app()) {
+            app.leader_data = overlay(&app.leader_data, changes);
+        }
+        Ok(())
     }
 
     /// `status-set` (immediate).
@@ -311,21 +761,203 @@ impl Model {
     /// # Errors
     /// Juju's refusal for a status a charm cannot set.
     pub fn status_set(&mut self, unit: &UnitName, status: &WorkloadStatus) -> Result<(), Refusal> {
-        todo!("model implementation")
+        if !status.kind.is_settable() {
+            return Err(Refusal::usage(format!(
+                "invalid status \"{}\", expected one of [maintenance blocked waiting active]",
+                status.kind
+            )));
+        }
+        let record = self
+            .applications
+            .get_mut(unit.app())
+            .and_then(|app| app.units.get_mut(unit))
+            .ok_or_else(|| Refusal::runtime(format!("unit \"{unit}\" not found")))?;
+        record.status = status.clone();
+        Ok(())
     }
 
     /// `status-get`.
     pub fn status_get(&self, unit: &UnitName) -> WorkloadStatus {
-        todo!("model implementation")
+        self.unit(unit)
+            .map(|record| record.status.clone())
+            .unwrap_or_else(|| UnitRecord::default().status)
     }
 
     /// `juju-log` (immediate).
     pub fn log(&mut self, unit: &UnitName, level: LogLevel, message: &str) {
-        todo!("model implementation")
+        if let Some(record) = self
+            .applications
+            .get_mut(unit.app())
+            .and_then(|app| app.units.get_mut(unit))
+        {
+            record.logs.push(LogEntry {
+                level,
+                message: message.to_owned(),
+            });
+        }
     }
 
     /// `config-get --all`.
     pub fn config_get(&self, unit: &UnitName) -> Config {
-        todo!("model implementation")
+        self.applications
+            .get(unit.app())
+            .map(|app| app.config.clone())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn unit_exists(&self, unit: &UnitName) -> bool {
+        self.unit(unit).is_some()
+    }
+
+    /// The units of `app` that are not being removed.
+    fn live_units(&self, app: &AppName) -> Vec<UnitName> {
+        self.applications
+            .get(app)
+            .map(|a| {
+                a.units
+                    .keys()
+                    .filter(|u| !self.dying_units.contains(*u))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn remote_app_of(&self, number: u32, app: &AppName) -> Option<AppName> {
+        let rel = self.relations.get(&number)?;
+        rel.remote_end(app).map(|end| end.app.clone())
+    }
+
+    /// Seeds `unit`'s bag and gives it an (empty) member view in relation `number`.
+    fn enter_scope(&mut self, number: u32, unit: &UnitName) {
+        if let Some(rel) = self.relations.get_mut(&number) {
+            rel.unit_bags
+                .entry(unit.clone())
+                .or_insert_with(|| seeded_bag(unit));
+            rel.members.entry(unit.clone()).or_default();
+        }
+    }
+
+    /// `-joined` then `-changed` on `unit` for `remote`.
+    fn push_join(
+        &self,
+        hooks: &mut Vec<HookInvocation>,
+        number: u32,
+        unit: &UnitName,
+        remote: &UnitName,
+    ) {
+        let Some(rid) = self.relation_id(number, unit) else {
+            return;
+        };
+        hooks.push(HookInvocation::joined(
+            unit.clone(),
+            rid.clone(),
+            remote.clone(),
+        ));
+        hooks.push(HookInvocation::changed(unit.clone(), rid, remote.clone()));
+    }
+
+    fn declared_endpoint(
+        &self,
+        end: &RelationEnd,
+    ) -> Result<(EndpointRole, String), Inconsistency> {
+        let app = self
+            .applications
+            .get(&end.app)
+            .ok_or_else(|| inconsistent(format!("application {} is not deployed", end.app)))?;
+        app.endpoints.get(&end.endpoint).cloned().ok_or_else(|| {
+            inconsistent(format!(
+                "application {} declares no endpoint {}",
+                end.app, end.endpoint
+            ))
+        })
+    }
+
+    /// Life-cycle effects of a successfully finished hook.
+    fn finish_life_cycle(&mut self, finished: &HookInvocation) -> Vec<HookInvocation> {
+        let unit = &finished.unit;
+        match HookKind::from_hook_name(&finished.hook) {
+            Ok(HookKind::RelationBroken(_)) => {
+                let Some(number) = finished.relation.as_ref().map(RelationId::number) else {
+                    return Vec::new();
+                };
+                if let Some(rel) = self.relations.get_mut(&number) {
+                    rel.members.remove(unit);
+                    if rel.dying && rel.members.is_empty() {
+                        self.relations.remove(&number);
+                    }
+                }
+                Vec::new()
+            }
+            Ok(HookKind::Remove) if self.dying_units.remove(unit) => self.drop_unit(unit),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Deletes a removed unit; returns `leader-elected` if leadership moved.
+    fn drop_unit(&mut self, unit: &UnitName) -> Vec<HookInvocation> {
+        for rel in self.relations.values_mut() {
+            rel.members.remove(unit);
+        }
+        let live: Vec<UnitName> = self
+            .live_units(unit.app())
+            .into_iter()
+            .filter(|u| u != unit)
+            .collect();
+        let Some(app) = self.applications.get_mut(unit.app()) else {
+            return Vec::new();
+        };
+        app.units.remove(unit);
+        if app.leader.as_ref() != Some(unit) {
+            return Vec::new();
+        }
+        app.leader = live.first().cloned();
+        live.first()
+            .map(|leader| vec![HookInvocation::new(leader.clone(), "leader-elected")])
+            .unwrap_or_default()
+    }
+}
+
+/// The id of relation `number` as `unit` sees it: its own end's endpoint (the first end's
+/// if the unit's application is not in the relation, which callers rule out).
+fn id_in(rel: &Relation, number: u32, unit: &UnitName) -> RelationId {
+    let end = rel.local_end(unit.app()).unwrap_or(&rel.ends[0]);
+    RelationId::new(end.endpoint.clone(), number)
+}
+
+/// Checks that two ends may be related: provides with requires (different applications), or
+/// one peer endpoint with itself.
+pub(super) fn roles_match(
+    a: &RelationEnd,
+    role_a: EndpointRole,
+    b: &RelationEnd,
+    role_b: EndpointRole,
+) -> Result<(), Inconsistency> {
+    use EndpointRole::{Peers, Provides, Requires};
+    let ok = match (role_a, role_b) {
+        (Provides, Requires) | (Requires, Provides) => a.app != b.app,
+        (Peers, Peers) => a == b,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(inconsistent(format!(
+            "{a} ({role_a}) cannot be related to {b} ({role_b}): only provides with requires \
+             of another application, or a peer endpoint with itself"
+        )))
+    }
+}
+
+/// Whether `rel` joins exactly the ends `a` and `b` (in either order).
+pub(super) fn same_ends(rel: &Relation, a: &RelationEnd, b: &RelationEnd) -> bool {
+    (rel.ends[0] == *a && rel.ends[1] == *b) || (rel.ends[0] == *b && rel.ends[1] == *a)
+}
+
+fn distinct_apps(a: &RelationEnd, b: &RelationEnd) -> Vec<AppName> {
+    if a.app == b.app {
+        vec![a.app.clone()]
+    } else {
+        vec![a.app.clone(), b.app.clone()]
     }
 }

@@ -2,3 +2,4 @@
 //! codec, and the bad-input corpus.
 
 mod cluster_props;
+mod credentials;

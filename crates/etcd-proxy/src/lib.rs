@@ -5,10 +5,22 @@
 
 pub mod cluster;
 pub mod credentials;
+mod error;
 pub mod files;
+mod provider;
+mod requirer;
+mod save;
+mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod view;
 pub mod wire;
+
+pub use error::InterfaceError;
+pub use files::{ensure_file, FileError, Ownership};
+pub use provider::{Provider, ProviderReport, Publication};
+pub use requirer::{choose, Chosen, Requirer, RequirerReport};
+pub use save::{save_client_credentials, CredentialPaths};
 
 pub use cluster::{
     ClusterEntry, ClusterString, ClusterStringError, EtcdUrl, MemberName, MemberNameError,

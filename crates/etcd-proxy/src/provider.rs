@@ -15,11 +15,11 @@ use juju_hooks::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::cluster::{ClusterString, EtcdUrl};
+use crate::credentials::ClientCredentials;
 use crate::error::InterfaceError;
 use crate::state::{load_section, section_key, set_flag, store_section};
 use crate::view::{Reads, RemoteView};
-use crate::cluster::{ClusterString, EtcdUrl};
-use crate::credentials::ClientCredentials;
 use crate::wire::{self, RemoteData};
 
 /// Data to publish; parts left `None` keep their previously published value.
@@ -42,9 +42,18 @@ impl Publication {
             bag.insert(wire::KEY_CLUSTER.to_owned(), cluster.to_string());
         }
         if let Some(credentials) = &self.credentials {
-            bag.insert(wire::KEY_CLIENT_CA.to_owned(), credentials.ca_pem().to_owned());
-            bag.insert(wire::KEY_CLIENT_CERT.to_owned(), credentials.cert_pem().to_owned());
-            bag.insert(wire::KEY_CLIENT_KEY.to_owned(), credentials.key_pem().to_owned());
+            bag.insert(
+                wire::KEY_CLIENT_CA.to_owned(),
+                credentials.ca_pem().to_owned(),
+            );
+            bag.insert(
+                wire::KEY_CLIENT_CERT.to_owned(),
+                credentials.cert_pem().to_owned(),
+            );
+            bag.insert(
+                wire::KEY_CLIENT_KEY.to_owned(),
+                credentials.key_pem().to_owned(),
+            );
         }
         if let Some(urls) = &self.client_urls {
             bag.insert(
@@ -132,7 +141,9 @@ impl Provider {
             written: Vec::new(),
             relations: view.relations.keys().cloned().collect(),
         };
-        section.published.retain(|rid, _| view.relations.contains_key(rid));
+        section
+            .published
+            .retain(|rid, _| view.relations.contains_key(rid));
         if let Some(desired) = section.desired.clone() {
             for rid in report.relations.clone() {
                 let record = section.published.remove(&rid);
@@ -183,7 +194,8 @@ impl Provider {
         record: Option<Published>,
         report: &mut ProviderReport,
     ) -> Result<Published, InterfaceError> {
-        let from_this_hook = |r: &Published| r.context_id.is_some() && r.context_id == ctx.context_id;
+        let from_this_hook =
+            |r: &Published| r.context_id.is_some() && r.context_id == ctx.context_id;
         let held = match record {
             Some(r) if r.confirmed || from_this_hook(&r) => r.bag,
             // Unconfirmed write of an earlier hook, or no record: ask Juju what is there.

@@ -247,13 +247,13 @@ impl Requirer {
             (ClusterField::Valid(cluster), CredentialsField::Valid(_)) => WorkloadStatus::new(
                 StatusKind::Active,
                 format!(
-                    "{ep}: etcd cluster of {} members, TLS credentials ready",
+                    "{ep}: etcd cluster of {} member(s), TLS credentials ready",
                     cluster.names().len()
                 ),
             ),
             (ClusterField::Valid(cluster), _) if !requires_tls(cluster) => WorkloadStatus::new(
                 StatusKind::Active,
-                format!("{ep}: etcd cluster of {} members", cluster.names().len()),
+                format!("{ep}: etcd cluster of {} member(s)", cluster.names().len()),
             ),
             (ClusterField::Valid(_), _) => WorkloadStatus::new(
                 StatusKind::Waiting,
@@ -299,7 +299,14 @@ pub fn choose(view: &RemoteView) -> Option<Chosen> {
                 ClusterField::Valid(cluster) => cluster.entries().len(),
                 _ => 0,
             };
-            (valid, cluster, tls, c.agreeing, size, Reverse(c.unit.clone()))
+            (
+                valid,
+                cluster,
+                tls,
+                c.agreeing,
+                size,
+                Reverse(c.unit.clone()),
+            )
         })
 }
 
@@ -320,5 +327,7 @@ fn pick(bag: &Databag, keys: &[&str]) -> Databag {
 
 /// Whether any peer URL is `https`, so that the cluster cannot be used without credentials.
 fn requires_tls(cluster: &ClusterString) -> bool {
-    cluster.peer_urls().any(|url| url.scheme() == UrlScheme::Https)
+    cluster
+        .peer_urls()
+        .any(|url| url.scheme() == UrlScheme::Https)
 }

@@ -15,8 +15,7 @@
 use std::collections::BTreeMap;
 
 use juju_hooks::{
-    BagOwner, Databag, Endpoint, HookKind, HookTools, JujuContext, RelationId, ToolError,
-    UnitName,
+    BagOwner, Databag, Endpoint, HookKind, HookTools, JujuContext, RelationId, ToolError, UnitName,
 };
 use serde::{Deserialize, Serialize};
 

@@ -55,8 +55,15 @@ fn provider_publishes_the_python_wire_format_once_per_relation() {
     assert_eq!(bag["client_key"], pki.client.key_pem);
     assert!(bag["client_cert"].contains('\n'), "raw PEM, not JSON");
     assert!(!bag.contains_key("client_urls"));
-    assert_eq!(relation_sets(&world).len(), 1, "{:?}", relation_sets(&world));
-    assert!(world.flags("etcd/0").contains(&"proxy.connected".to_owned()));
+    assert_eq!(
+        relation_sets(&world).len(),
+        1,
+        "{:?}",
+        relation_sets(&world)
+    );
+    assert!(world
+        .flags("etcd/0")
+        .contains(&"proxy.connected".to_owned()));
 
     // Steady state: more hooks publish nothing.
     world.run(HookInvocation::new(unit("etcd/0"), "update-status"));
@@ -77,15 +84,21 @@ fn provider_connected_survives_one_departure_and_clears_with_the_last() {
     let mut world = World::new(&[("etcd", 1)]);
     world.relate("etcd");
     relate_web(&mut world);
-    assert!(world.flags("etcd/0").contains(&"proxy.connected".to_owned()));
+    assert!(world
+        .flags("etcd/0")
+        .contains(&"proxy.connected".to_owned()));
     let hooks = world.model.remove_unit(&unit("web/1")).unwrap();
     world.settle(hooks);
-    assert!(world.flags("etcd/0").contains(&"proxy.connected".to_owned()));
+    assert!(world
+        .flags("etcd/0")
+        .contains(&"proxy.connected".to_owned()));
     for gone in ["web/0", "kube/0"] {
         let hooks = world.model.remove_unit(&unit(gone)).unwrap();
         world.settle(hooks);
     }
-    assert!(!world.flags("etcd/0").contains(&"proxy.connected".to_owned()));
+    assert!(!world
+        .flags("etcd/0")
+        .contains(&"proxy.connected".to_owned()));
 }
 
 #[test]
@@ -104,7 +117,9 @@ fn provider_rotation_rewrites_only_what_changed() {
     let next = world.run(HookInvocation::new(unit("etcd/0"), "config-changed"));
     world.settle(next);
     assert_eq!(world.bag(n, "etcd/0")["client_key"], rotated.client.key_pem);
-    assert!(world.flags("kube/0").contains(&"proxy.tls.changed".to_owned()));
+    assert!(world
+        .flags("kube/0")
+        .contains(&"proxy.tls.changed".to_owned()));
 }
 
 #[test]
@@ -131,5 +146,7 @@ fn provider_failed_relation_set_is_retried_next_hook() {
     let next = world.run(HookInvocation::new(unit("etcd/0"), "update-status"));
     world.settle(next);
     assert_eq!(world.bag(n, "etcd/0")["cluster"], CLUSTER);
-    assert!(world.flags("kube/0").contains(&"proxy.available".to_owned()));
+    assert!(world
+        .flags("kube/0")
+        .contains(&"proxy.available".to_owned()));
 }

@@ -13,7 +13,7 @@ const OTHER_CLUSTER: &str = "etcd0=https://10.0.0.1:2380";
 fn full(pki: &TestPki) -> Publication {
     Publication {
         cluster: Some(CLUSTER.parse().unwrap()),
-        credentials: Some(creds(&pki)),
+        credentials: Some(creds(pki)),
         client_urls: None,
     }
 }
@@ -38,9 +38,17 @@ fn requirer_flags_follow_data_arriving_cluster_first() {
     world.provider_writes(n, "etcd/0", &[("cluster", CLUSTER)]);
     assert_eq!(
         kube_flags(&world),
-        ["proxy.available", "proxy.cluster.changed", "proxy.connected"]
+        [
+            "proxy.available",
+            "proxy.cluster.changed",
+            "proxy.connected"
+        ]
     );
-    assert_eq!(status(&world).0, StatusKind::Waiting, "https needs credentials");
+    assert_eq!(
+        status(&world).0,
+        StatusKind::Waiting,
+        "https needs credentials"
+    );
 
     let creds = creds(&pki);
     world.provider_writes(
@@ -75,7 +83,11 @@ fn requirer_flags_follow_data_arriving_credentials_first() {
     );
     assert_eq!(
         kube_flags(&world),
-        ["proxy.connected", "proxy.tls.available", "proxy.tls.changed"]
+        [
+            "proxy.connected",
+            "proxy.tls.available",
+            "proxy.tls.changed"
+        ]
     );
     world.provider_writes(n, "etcd/0", &[("cluster", CLUSTER)]);
     assert!(kube_flags(&world).contains(&"proxy.available".to_owned()));
@@ -130,7 +142,10 @@ fn three_units_on_three_relations_then_departures() {
         .into_iter()
         .filter(|f| !f.ends_with(".changed"))
         .collect();
-    assert!(left.is_empty(), "flags left after the last departure: {left:?}");
+    assert!(
+        left.is_empty(),
+        "flags left after the last departure: {left:?}"
+    );
     assert_eq!(status(&world).0, StatusKind::Waiting);
 }
 
@@ -197,7 +212,11 @@ fn garbage_in_each_key_sets_no_flag_and_blocks_naming_the_key() {
         assert!(message.contains(key), "{key}: status {message:?}");
         assert!(!message.contains('\n'), "one line: {message:?}");
         let dir = world.creds_dir.as_ref().unwrap().path();
-        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0, "{key}: files written");
+        assert_eq!(
+            std::fs::read_dir(dir).unwrap().count(),
+            0,
+            "{key}: files written"
+        );
     }
 }
 
@@ -275,8 +294,15 @@ fn a_failing_hook_tool_persists_nothing() {
     assert_eq!(next.len(), 1, "one -changed for kube/0");
     let retry = next[0].clone();
     world.settle(next);
-    assert!(world.log.last().is_some_and(|r| !r.ok), "the injected failure fired");
-    assert_eq!(world.state("kube/0"), before, "state unchanged after a failed hook");
+    assert!(
+        world.log.last().is_some_and(|r| !r.ok),
+        "the injected failure fired"
+    );
+    assert_eq!(
+        world.state("kube/0"),
+        before,
+        "state unchanged after a failed hook"
+    );
     // Juju retries the failed hook; this time it succeeds.
     world.run(retry);
     assert!(kube_flags(&world).contains(&"proxy.tls.available".to_owned()));
@@ -293,9 +319,17 @@ fn running_twice_with_the_same_data_rewrites_nothing() {
     let changes = world.file_changes[&unit("kube/0")];
     let writes = world.stores[&unit("kube/0")].writes();
     for _ in 0..2 {
-        world.run(HookInvocation::changed(unit("kube/0"), rid.clone(), unit("etcd/0")));
+        world.run(HookInvocation::changed(
+            unit("kube/0"),
+            rid.clone(),
+            unit("etcd/0"),
+        ));
     }
-    assert_eq!(world.file_changes[&unit("kube/0")], changes, "no file rewritten");
+    assert_eq!(
+        world.file_changes[&unit("kube/0")],
+        changes,
+        "no file rewritten"
+    );
     let _ = writes;
     // A hook that is not about the relation reads nothing and rewrites no state.
     let writes = world.stores[&unit("kube/0")].writes();
@@ -303,7 +337,10 @@ fn running_twice_with_the_same_data_rewrites_nothing() {
     assert_eq!(world.stores[&unit("kube/0")].writes(), writes);
     // Status is set only when it changes: no status-set in the repeated runs.
     assert!(
-        !world.last_calls().iter().any(|c| c.starts_with("status-set")),
+        !world
+            .last_calls()
+            .iter()
+            .any(|c| c.starts_with("status-set")),
         "{:?}",
         world.last_calls()
     );
@@ -318,13 +355,20 @@ fn changed_hook_reads_only_the_changed_unit() {
     }
     let n = world.relate("etcd");
     let rid = world.rid(n, "kube/0");
-    world.run(HookInvocation::changed(unit("kube/0"), rid.clone(), unit("etcd/1")));
+    world.run(HookInvocation::changed(
+        unit("kube/0"),
+        rid.clone(),
+        unit("etcd/1"),
+    ));
     let reads: Vec<String> = world
         .last_calls()
         .into_iter()
         .filter(|c| c.starts_with("relation-get"))
         .collect();
-    assert_eq!(reads, [format!("relation-get --format=json -r {rid} - etcd/1")]);
+    assert_eq!(
+        reads,
+        [format!("relation-get --format=json -r {rid} - etcd/1")]
+    );
 
     world.run(HookInvocation::new(unit("kube/0"), "update-status"));
     assert!(world.last_calls().is_empty(), "{:?}", world.last_calls());

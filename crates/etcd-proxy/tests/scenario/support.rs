@@ -134,28 +134,32 @@ impl World {
             .map(|d| CredentialPaths::in_dir(&d.path().join(unit.to_string().replace('/', "-"))));
         let is_requirer = unit.app().as_str() == "kube";
         let mut files_changed = false;
-        let outcome = juju_hooks::testing::run(&self.model, &hook, &self.charm_dir, |ctx, tools| {
-            if let Some(fault) = &fault {
-                tools.fail(fault.tool, fault.code, "ERROR injected failure");
-            }
-            let mut state = store.load()?;
-            if is_requirer {
-                let report = Requirer::new(endpoint()).sync(ctx, tools, &mut state)?;
-                if let (Some(paths), Some(credentials)) = (&creds, report.credentials()) {
-                    files_changed =
-                        etcd_proxy::save_client_credentials(credentials, paths, Ownership::default())?;
+        let outcome =
+            juju_hooks::testing::run(&self.model, &hook, &self.charm_dir, |ctx, tools| {
+                if let Some(fault) = &fault {
+                    tools.fail(fault.tool, fault.code, "ERROR injected failure");
                 }
-            } else {
-                let provider = Provider::new(endpoint());
-                match &publish {
-                    Some(data) => provider.publish(ctx, tools, &mut state, data)?,
-                    None => provider.sync(ctx, tools, &mut state)?,
-                };
-            }
-            store.save(&state)?;
-            Ok::<(), InterfaceError>(())
-        })
-        .unwrap();
+                let mut state = store.load()?;
+                if is_requirer {
+                    let report = Requirer::new(endpoint()).sync(ctx, tools, &mut state)?;
+                    if let (Some(paths), Some(credentials)) = (&creds, report.credentials()) {
+                        files_changed = etcd_proxy::save_client_credentials(
+                            credentials,
+                            paths,
+                            Ownership::default(),
+                        )?;
+                    }
+                } else {
+                    let provider = Provider::new(endpoint());
+                    match &publish {
+                        Some(data) => provider.publish(ctx, tools, &mut state, data)?,
+                        None => provider.sync(ctx, tools, &mut state)?,
+                    };
+                }
+                store.save(&state)?;
+                Ok::<(), InterfaceError>(())
+            })
+            .unwrap();
         self.stores.insert(unit.clone(), store);
         if files_changed {
             *self.file_changes.entry(unit).or_default() += 1;

@@ -652,12 +652,21 @@ impl Model {
     ///
     /// A unit-bag change fires `-changed` (remote unit = the writer) on every unit that has
     /// the writer in its member view; an app-bag change fires `-changed` with no remote unit on
-    /// every unit of the other side in the relation's scope. Then the hook's life-cycle
+    /// every unit of the other side in the relation's scope. No `-changed` fires in a dying
+    /// relation, nor from or to a unit being removed (their departure hooks are already queued
+    /// and would come first). Then the hook's life-cycle
     /// effects apply: after `-broken` the unit leaves the relation; after `remove` a dying
     /// unit disappears (a new leader gets `leader-elected`).
     pub fn commit(&mut self, unit: &UnitName, pending: Pending) -> Vec<HookInvocation> {
         let finished = self.running.remove(unit);
         let mut next = Vec::new();
+        // Nobody hears about changes that come from, or would go to, a unit that is already
+        // on its way out: its departure hooks are queued ahead of any `-changed` we could add.
+        let writer_leaving = self.dying_units.contains(unit);
+        let dying_units = &self.dying_units;
+        let notified = |rel: &Relation, watcher: &UnitName| {
+            !writer_leaving && !rel.dying && watcher != unit && !dying_units.contains(watcher)
+        };
         for (number, writes) in &pending.unit_writes {
             let Some(rel) = self.relations.get_mut(number) else {
                 continue;
@@ -669,7 +678,7 @@ impl Model {
             }
             rel.unit_bags.insert(unit.clone(), new);
             for (watcher, view) in &rel.members {
-                if watcher != unit && view.contains(unit) {
+                if notified(rel, watcher) && view.contains(unit) {
                     let rid = id_in(rel, *number, watcher);
                     next.push(HookInvocation::changed(watcher.clone(), rid, unit.clone()));
                 }
@@ -690,7 +699,7 @@ impl Model {
             }
             rel.app_bags.insert(app.clone(), new);
             for watcher in rel.members.keys() {
-                if watcher != unit && *watcher.app() == remote_app {
+                if notified(rel, watcher) && *watcher.app() == remote_app {
                     let rid = id_in(rel, *number, watcher);
                     next.push(HookInvocation::app_changed(
                         watcher.clone(),
@@ -959,5 +968,37 @@ fn distinct_apps(a: &RelationEnd, b: &RelationEnd) -> Vec<AppName> {
         vec![a.app.clone()]
     } else {
         vec![a.app.clone(), b.app.clone()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bag(pairs: &[(&str, &str)]) -> Databag {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn overlay_sets_overrides_and_deletes_with_empty_values() {
+        let base = bag(&[("a", "1"), ("b", "2")]);
+        let changes = bag(&[("a", ""), ("b", "3"), ("c", "4"), ("missing", "")]);
+        assert_eq!(overlay(&base, &changes), bag(&[("b", "3"), ("c", "4")]));
+    }
+
+    #[test]
+    fn unit_addresses_are_stable_and_differ_between_units() {
+        let unit = |s: &str| s.parse::<UnitName>().unwrap();
+        assert_eq!(unit_address(&unit("etcd/0")), unit_address(&unit("etcd/0")));
+        assert_ne!(unit_address(&unit("etcd/0")), unit_address(&unit("etcd/1")));
+        assert_ne!(unit_address(&unit("etcd/0")), unit_address(&unit("kube/0")));
+        let address = unit_address(&unit("etcd/3"));
+        assert!(
+            address.starts_with("10.") && address.ends_with(".4"),
+            "{address}"
+        );
     }
 }

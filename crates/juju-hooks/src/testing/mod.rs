@@ -16,6 +16,7 @@
 mod check;
 mod data;
 mod invocation;
+mod lifecycle;
 mod model;
 mod runner;
 mod tools;

@@ -3,4 +3,20 @@
 //! and renders a local etcd proxy service.
 #![deny(missing_docs)]
 
+pub mod cluster;
+pub mod credentials;
 pub mod files;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod wire;
+
+pub use cluster::{
+    ClusterEntry, ClusterString, ClusterStringError, EtcdUrl, MemberName, MemberNameError,
+    UrlError, UrlHost, UrlScheme,
+};
+pub use credentials::{
+    ClientCredentials, CredentialKey, CredentialsError, CredentialsProblem, SubjectAltName,
+};
+pub use wire::{
+    ClientUrlsField, ClusterField, CredentialsField, InvalidValue, ProviderData, RemoteData,
+};

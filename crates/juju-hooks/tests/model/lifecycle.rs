@@ -214,3 +214,25 @@ fn hook_invocation_env_is_what_juju_exports() {
     assert_eq!(env["JUJU_REMOTE_UNIT"], "", "exported but empty in -broken");
     assert!(!env.contains_key("JUJU_DEPARTING_UNIT"));
 }
+
+#[test]
+fn with_relation_builds_a_settled_pair_of_applications() {
+    let (model, number) =
+        Model::with_relation(("etcd", 3), ("kube", 2), "proxy", "etcd-proxy").unwrap();
+    model.check().unwrap();
+    let rel = &model.relations[&number];
+    assert_eq!(rel.members.len(), 5);
+    assert_eq!(
+        rel.members[&unit("kube/1")].iter().collect::<Vec<_>>(),
+        [&unit("etcd/0"), &unit("etcd/1"), &unit("etcd/2")]
+    );
+    assert_eq!(rel.members[&unit("etcd/2")].len(), 2);
+    assert!(model.is_leader(&unit("etcd/0")) && model.is_leader(&unit("kube/0")));
+    assert!(model.running.is_empty());
+    assert_eq!(
+        Model::with_relation(("Etcd", 1), ("kube", 1), "proxy", "x")
+            .unwrap_err()
+            .to_string(),
+        "impossible state: invalid application name \"Etcd\""
+    );
+}

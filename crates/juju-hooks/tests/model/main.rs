@@ -6,6 +6,7 @@ mod leadership;
 mod lifecycle;
 mod membership;
 mod persistence;
+mod properties;
 mod support;
 mod tools;
 mod visibility;

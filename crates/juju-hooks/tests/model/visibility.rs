@@ -220,3 +220,40 @@ fn an_empty_value_deletes_the_key_for_own_reads_and_after_commit() {
     assert!(!committed.contains_key("private-address"));
     assert_eq!(committed.get("k").map(String::as_str), Some("v"));
 }
+
+#[test]
+fn writes_in_a_dying_relation_are_kept_but_fire_no_changed() {
+    let (mut model, number) = related(1, 1);
+    let hooks = model.unrelate(number).unwrap();
+    let departed = hooks[0].clone();
+    let outcome = run(&model, &departed, charm_dir(), |_, tools| {
+        tools.relation_set(&rid("proxy:0"), WriteScope::Unit, &bag(&[("bye", "1")]))
+    })
+    .unwrap();
+    outcome.result.unwrap();
+    assert!(
+        outcome.next.is_empty(),
+        "fired {:?}",
+        describe_all(&outcome.next)
+    );
+    let committed = &outcome.model.relations[&number].unit_bags[&unit("etcd/0")];
+    assert_eq!(committed.get("bye").map(String::as_str), Some("1"));
+}
+
+#[test]
+fn a_unit_being_removed_notifies_nobody() {
+    let (mut model, _) = related(2, 1);
+    let hooks = model.remove_unit(&unit("etcd/1")).unwrap();
+    let own_departed =
+        crate::support::run_until(&mut model, hooks, "etcd/1 proxy-relation-departed");
+    let outcome = run(&model, &own_departed, charm_dir(), |_, tools| {
+        tools.relation_set(&rid("proxy:0"), WriteScope::Unit, &bag(&[("bye", "1")]))
+    })
+    .unwrap();
+    outcome.result.unwrap();
+    assert!(
+        outcome.next.is_empty(),
+        "fired {:?}",
+        describe_all(&outcome.next)
+    );
+}

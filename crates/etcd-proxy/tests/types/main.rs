@@ -2,4 +2,6 @@
 //! codec, and the bad-input corpus.
 
 mod cluster_props;
+mod corpus;
 mod credentials;
+mod wire;

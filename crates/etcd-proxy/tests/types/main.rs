@@ -4,4 +4,6 @@
 mod cluster_props;
 mod corpus;
 mod credentials;
+mod rsa;
 mod wire;
+mod wire_props;

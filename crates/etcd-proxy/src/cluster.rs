@@ -917,6 +917,19 @@ mod tests {
     }
 
     #[test]
+    fn new_validates_a_dns_host_and_the_port() {
+        let ok = EtcdUrl::new(UrlScheme::Https, UrlHost::Dns("Etcd.Example".into()), 2379);
+        assert_eq!(ok.unwrap().as_str(), "https://etcd.example:2379");
+        let bad = EtcdUrl::new(UrlScheme::Https, UrlHost::Dns("a b\n".into()), 2379);
+        assert!(matches!(bad, Err(UrlError::Host { .. })));
+        let v6 = UrlHost::Ipv6(Ipv6Addr::LOCALHOST);
+        assert!(matches!(
+            EtcdUrl::new(UrlScheme::Http, v6, 0),
+            Err(UrlError::Port { .. })
+        ));
+    }
+
+    #[test]
     fn too_long_urls_are_refused_before_any_work() {
         let long = format!("https://{}.example:2380", "a".repeat(600));
         assert!(matches!(url(&long), Err(UrlError::TooLong { .. })));

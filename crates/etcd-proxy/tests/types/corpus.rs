@@ -83,3 +83,21 @@ fn every_corpus_entry_is_invalid_with_its_documented_reason() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn corpus_debug_output_holds_no_key_material() {
+    let pki = TestPki::generate();
+    let corpus = load_corpus(&corpus_path(), &pki).unwrap();
+    let debug = format!("{corpus:?}");
+    assert!(!debug.contains("PRIVATE KEY-----"));
+    for key in [&pki.client.key_pem, &pki.unrelated_key_pem] {
+        for line in key.lines().filter(|l| !l.starts_with("-----")) {
+            assert!(!debug.contains(line), "key material in Debug output");
+        }
+    }
+    assert!(debug.contains("<redacted: holds a private key>"));
+    assert!(
+        debug.len() < 200 * corpus.len(),
+        "Debug must not print huge values"
+    );
+}

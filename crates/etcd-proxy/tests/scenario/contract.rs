@@ -86,8 +86,8 @@ fn documented_waiting_status_is_what_the_requirer_sets() {
     let mut world = World::new(&[("etcd", 1)]);
     world.run(HookInvocation::new(unit("kube/0"), "install"));
     let status = world.model.status_get(&unit("kube/0"));
-    let documented = "waiting for a relation to etcd on endpoint `{endpoint}`"
-        .replace("`{endpoint}`", "proxy");
+    let documented =
+        "waiting for a relation to etcd on endpoint `{endpoint}`".replace("`{endpoint}`", "proxy");
     assert_eq!(status.message, documented);
     assert!(doc.contains("waiting for a relation to etcd on endpoint `{endpoint}`"));
 }

@@ -330,8 +330,7 @@ pub fn run_cli(
         }
         EmulatorCommand::Logs { unit } => {
             let only = unit.as_deref().map(parse_unit).transpose()?;
-            for (name, app) in &emulator.model().applications {
-                let _ = name;
+            for app in emulator.model().applications.values() {
                 for (u, record) in &app.units {
                     if only.as_ref().is_some_and(|o| o != u) {
                         continue;

@@ -267,12 +267,16 @@ fn legacy_hooks_missing_handlers_and_timeouts() {
     let install = charm.join("hooks/install");
     std::fs::write(
         &install,
-        "#!/bin/sh\necho \"$JUJU_HOOK_NAME $JUJU_DISPATCH_PATH $(is-leader)\"\n",
+        "#!/bin/sh\n\
+         echo \"$JUJU_HOOK_NAME $JUJU_DISPATCH_PATH $(is-leader)\"\n\
+         echo \"$JUJU_UNIT_NAME $JUJU_MODEL_NAME $JUJU_VERSION $JUJU_AGENT_SOCKET_NETWORK\"\n\
+         echo \"$PWD\" \"$CHARM_DIR\" \"$JUJU_CHARM_DIR\"\n\
+         echo \"${JUJU_CONTEXT_ID%-*}\" \"${JUJU_RELATION-unset}\"\n",
     )
     .unwrap();
     std::fs::set_permissions(&install, std::fs::Permissions::from_mode(0o755)).unwrap();
     let start = charm.join("hooks/start");
-    std::fs::write(&start, "#!/bin/sh\nsleep 5\n").unwrap();
+    std::fs::write(&start, "#!/bin/sh\nexec sleep 5\n").unwrap();
     std::fs::set_permissions(&start, std::fs::Permissions::from_mode(0o755)).unwrap();
     let base_env = BTreeMap::from([("PATH".to_owned(), "/usr/bin:/bin".to_owned())]);
     let mut emulator = Emulator::create(&root.path().join("model"), "old", &emulator_binary())
@@ -281,7 +285,16 @@ fn legacy_hooks_missing_handlers_and_timeouts() {
         .with_hook_timeout(std::time::Duration::from_millis(300));
     emulator.deploy(&"old".parse().unwrap(), &charm, 1).unwrap();
     let reports = emulator.settle(10).unwrap();
-    assert_eq!(reports[0].stdout, "install hooks/install True\n");
+    let charm_dir = emulator.unit_charm_dir(&unit("old/0"));
+    let charm_dir = charm_dir.display();
+    assert_eq!(
+        reports[0].stdout,
+        format!(
+            "install hooks/install True\nold/0 old {} unix\n{charm_dir} {charm_dir} {charm_dir}\nold/0-install unset\n",
+            juju_emulator::JUJU_VERSION
+        )
+    );
+    assert!(reports[0].context_id.starts_with("old/0-install-"));
     assert_eq!(reports[0].tool_calls, 1);
     assert_eq!(reports[1].outcome, HookOutcome::NoHandler);
     assert_eq!(reports[3].invocation.hook, "start");

@@ -1,6 +1,7 @@
 //! Rejecting models and invocations Juju could never produce, with one clear sentence each.
 
-use super::model::{roles_match, same_ends, HookInvocation, Inconsistency, Model, Relation};
+use super::lifecycle::{roles_match, same_ends};
+use super::model::{HookInvocation, Inconsistency, Model, Relation};
 use crate::context::HookKind;
 use crate::ids::UnitName;
 

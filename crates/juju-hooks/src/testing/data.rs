@@ -177,3 +177,42 @@ fn relation_not_found(relation: &RelationId) -> Refusal {
 fn permission_denied() -> Refusal {
     Refusal::runtime("permission denied")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::testing::RelationEnd;
+
+    fn end(app: &str, endpoint: &str) -> RelationEnd {
+        RelationEnd::new(app.parse().unwrap(), endpoint.parse().unwrap())
+    }
+
+    #[test]
+    fn relation_keys_put_the_requirer_first_and_peers_once() {
+        let mut model = Model::new("m");
+        let declare =
+            |name: &str, role| BTreeMap::from([(name.parse().unwrap(), (role, "i".to_owned()))]);
+        let etcd = "etcd".parse().unwrap();
+        let kube = "kube".parse().unwrap();
+        model
+            .deploy(&etcd, declare("proxy", EndpointRole::Provides), 1)
+            .unwrap();
+        model
+            .deploy(&kube, declare("etcd", EndpointRole::Requires), 1)
+            .unwrap();
+        let (number, _) = model
+            .relate(&end("etcd", "proxy"), &end("kube", "etcd"))
+            .unwrap();
+        assert_eq!(model.relations[&number].key(&model), "kube:etcd etcd:proxy");
+
+        let mut peers = Model::new("m");
+        peers
+            .deploy(&etcd, declare("cluster", EndpointRole::Peers), 2)
+            .unwrap();
+        let cluster = end("etcd", "cluster");
+        let (number, _) = peers.relate(&cluster, &cluster).unwrap();
+        assert_eq!(peers.relations[&number].key(&peers), "etcd:cluster");
+    }
+}

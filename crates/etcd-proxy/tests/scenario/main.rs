@@ -1,0 +1,5 @@
+//! State-in/state-out scenario tests of both sides of the interface on the in-memory model.
+
+mod provider;
+mod requirer;
+mod support;

@@ -465,12 +465,23 @@ fn print_status(emulator: &Emulator, p: &mut Printer<'_>) -> Result<(), Emulator
             .map(|d| d.display().to_string())
             .unwrap_or_default();
         p.line(format!(
-            "{name:<20} {:<8} {status:<30} {charm}",
+            "{:<20} {:<8} {status:<30} {charm}",
+            name.to_string(),
             app.units.len()
         ))?;
     }
     p.line("")?;
-    p.line(format!("{:<20} {:<12} {}", "Unit", "Workload", "Message"))?;
+    // The last hook each unit ran, so a failure is visible at a glance.
+    let mut last_hook: BTreeMap<UnitName, HookReport> = BTreeMap::new();
+    for report in emulator.hook_log()? {
+        if !matches!(report.outcome, HookOutcome::Dropped { .. }) {
+            last_hook.insert(report.invocation.unit.clone(), report);
+        }
+    }
+    p.line(format!(
+        "{:<20} {:<12} {:<30} {}",
+        "Unit", "Workload", "Message", "Last hook"
+    ))?;
     for app in model.applications.values() {
         for (unit, record) in &app.units {
             let leader = if app.leader.as_ref() == Some(unit) {
@@ -483,8 +494,15 @@ fn print_status(emulator: &Emulator, p: &mut Printer<'_>) -> Result<(), Emulator
             } else {
                 ""
             };
+            let last = last_hook
+                .get(unit)
+                .map(|r| {
+                    let verdict = if r.succeeded() { "ok" } else { "FAILED" };
+                    format!("{} {verdict}", r.invocation.hook)
+                })
+                .unwrap_or_default();
             p.line(format!(
-                "{:<20} {:<12} {}{dying}",
+                "{:<20} {:<12} {:<30} {last}{dying}",
                 format!("{unit}{leader}"),
                 record.status.kind.as_str(),
                 record.status.message

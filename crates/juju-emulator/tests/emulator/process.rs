@@ -142,7 +142,8 @@ fn the_command_line_teaches_and_drives_a_model() {
     );
     let out = run(&emulator, &["status"], &env, "");
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("solo/0*"), "{stdout}");
+    let solo0 = stdout.lines().find(|l| l.starts_with("solo/0*")).unwrap();
+    assert!(solo0.ends_with("mesh-relation-changed ok"), "{stdout}");
     assert!(stdout.contains("Queued hooks: 0"), "{stdout}");
     let out = run(&emulator, &["unrelate", "7"], &env, "");
     assert_eq!(out.status.code(), Some(1));

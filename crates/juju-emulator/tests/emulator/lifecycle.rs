@@ -192,6 +192,15 @@ fn a_relation_lives_and_dies_as_in_juju() {
         .unwrap()
         .contains("\"value\":\"one\""));
 
+    // The same value again changes nothing, so nothing fires.
+    emulator
+        .set_config(
+            &"etcd".parse().unwrap(),
+            &BTreeMap::from([("value".to_owned(), "one".to_owned())]),
+        )
+        .unwrap();
+    assert!(emulator.queued().unwrap().is_empty());
+
     // A hook that exits 1 after relation-set leaves no trace on the other side.
     emulator
         .set_config(
@@ -303,4 +312,38 @@ fn legacy_hooks_missing_handlers_and_timeouts() {
     emulator.add_unit(&"old".parse().unwrap()).unwrap();
     assert_eq!(emulator.settle(2).unwrap().len(), 2);
     assert_eq!(emulator.queued().unwrap().len(), 2);
+}
+
+#[test]
+fn leader_data_set_from_outside_tells_the_other_units_once() {
+    let root = tempfile::tempdir().unwrap();
+    let charm = root.path().join("charm");
+    std::fs::create_dir_all(&charm).unwrap();
+    std::fs::write(charm.join("metadata.yaml"), "name: trio\n").unwrap();
+    let mut emulator =
+        Emulator::create(&root.path().join("model"), "trio", &emulator_binary()).unwrap();
+    let app = "trio".parse().unwrap();
+    emulator.deploy(&app, &charm, 3).unwrap();
+    emulator.settle(100).unwrap();
+    let data = BTreeMap::from([("token".to_owned(), "t1".to_owned())]);
+    emulator.set_leader_data(&app, &data).unwrap();
+    assert_eq!(
+        describe(&emulator.queued().unwrap()),
+        [
+            "trio/1 leader-settings-changed",
+            "trio/2 leader-settings-changed"
+        ]
+    );
+    emulator.settle(100).unwrap();
+    emulator.set_leader_data(&app, &data).unwrap();
+    assert!(
+        emulator.queued().unwrap().is_empty(),
+        "unchanged data fires nothing"
+    );
+    assert_eq!(emulator.model().applications[&app].leader_data, data);
+    let unknown = emulator.set_config(&app, &BTreeMap::from([("nope".to_owned(), "1".to_owned())]));
+    assert!(unknown
+        .unwrap_err()
+        .to_string()
+        .contains("unknown option \"nope\""));
 }

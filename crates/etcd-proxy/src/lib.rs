@@ -3,4 +3,10 @@
 //! and renders a local etcd proxy service.
 #![deny(missing_docs)]
 
+pub mod cluster;
 pub mod files;
+
+pub use cluster::{
+    ClusterEntry, ClusterString, ClusterStringError, EtcdUrl, MemberName, MemberNameError,
+    UrlError, UrlHost, UrlScheme,
+};

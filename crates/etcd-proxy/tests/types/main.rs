@@ -1,0 +1,4 @@
+//! Tests of the typed relation data: URLs and cluster strings, client credentials, the wire
+//! codec, and the bad-input corpus.
+
+mod cluster_props;

@@ -5,6 +5,8 @@
 
 pub mod cluster;
 pub mod files;
+pub mod membership;
+pub mod tls;
 
 pub use cluster::{
     ClusterEntry, ClusterString, ClusterStringError, EtcdUrl, MemberName, MemberNameError,

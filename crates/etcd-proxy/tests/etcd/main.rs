@@ -4,4 +4,5 @@
 //! `SKIPPED` line, except under `CI` or `ETCD_PROXY_REQUIRE_ETCD=1`, where they fail.
 
 mod harness;
+mod membership;
 pub mod support;

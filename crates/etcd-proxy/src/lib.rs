@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod cluster;
+pub mod endpoints;
 pub mod files;
 pub mod membership;
 pub mod tls;

@@ -7,6 +7,7 @@ pub mod cluster;
 pub mod endpoints;
 pub mod files;
 pub mod membership;
+pub mod proxy;
 pub mod tls;
 
 pub use cluster::{

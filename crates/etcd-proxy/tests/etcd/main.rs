@@ -6,4 +6,5 @@
 mod endpoints;
 mod harness;
 mod membership;
+mod proxy;
 pub mod support;

@@ -93,3 +93,20 @@ pub fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Opt
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+impl EtcdBins {
+    /// `(major, minor)` from `etcd --version` (`etcd Version: 3.4.23`).
+    pub fn version(&self) -> (u32, u32) {
+        let output = std::process::Command::new(&self.etcd)
+            .arg("--version")
+            .output()
+            .expect("etcd --version");
+        let text = String::from_utf8_lossy(&output.stdout);
+        let version = text
+            .lines()
+            .find_map(|l| l.strip_prefix("etcd Version: "))
+            .unwrap_or_else(|| panic!("no version in {text:?}"));
+        let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().unwrap());
+        (parts.next().unwrap(), parts.next().unwrap())
+    }
+}

@@ -8,7 +8,7 @@ use rustls::{AlertDescription, CertificateError};
 
 use super::decode;
 use super::{Membership, MembershipSource};
-use crate::cluster::EtcdUrl;
+use crate::cluster::{EtcdUrl, UrlScheme};
 use crate::tls::ClientTls;
 
 /// Answers bigger than this are refused: a member list of a thousand members is far smaller.
@@ -62,8 +62,9 @@ pub enum TlsFailure {
     UnknownCa,
     /// The server's certificate is not valid for the host in the URL.
     WrongHost,
-    /// The server refused our client certificate (none sent, or not one it trusts); the
-    /// TLS alert it sent.
+    /// The server refused our client certificate (none sent, or not one it trusts): the TLS
+    /// alert it sent, or that it closed the connection right after the handshake (with TLS
+    /// 1.3 the client learns of the refusal only then, sometimes only as a broken pipe).
     ClientCertificateRejected(String),
     /// Anything else rustls reported.
     Other(String),
@@ -78,9 +79,9 @@ impl fmt::Display for TlsFailure {
             TlsFailure::WrongHost => {
                 f.write_str("the server certificate is not valid for this host")
             }
-            TlsFailure::ClientCertificateRejected(alert) => write!(
+            TlsFailure::ClientCertificateRejected(how) => write!(
                 f,
-                "the server rejected the client certificate (missing or not trusted; alert {alert})"
+                "the server rejected the client certificate (missing or not trusted; {how})"
             ),
             TlsFailure::Other(why) => f.write_str(why),
         }
@@ -108,6 +109,7 @@ pub(crate) fn get_peer_members(
     timeout: Duration,
 ) -> Result<Membership, MembershipError> {
     let target = format!("{url}/members");
+    let https = url.scheme() == UrlScheme::Https;
     let fail = |kind| MembershipError {
         url: target.clone(),
         kind,
@@ -116,7 +118,7 @@ pub(crate) fn get_peer_members(
         .get(&target)
         .header("Accept", "application/json")
         .call()
-        .map_err(|e| fail(classify(e, timeout)))?;
+        .map_err(|e| fail(classify(e, timeout, https)))?;
     let status = response.status().as_u16();
     if status != 200 {
         return Err(fail(FetchErrorKind::Status(status)));
@@ -125,7 +127,7 @@ pub(crate) fn get_peer_members(
         .headers()
         .get("X-Etcd-Cluster-Id")
         .map(|v| v.to_str().map(str::to_owned));
-    let body = read_body(&mut response).map_err(|e| fail(classify(e, timeout)))?;
+    let body = read_body(&mut response).map_err(|e| fail(classify(e, timeout, https)))?;
     let cluster_id = match header_id {
         None => None,
         Some(text) => Some(
@@ -153,6 +155,7 @@ pub(crate) fn post_member_list(
     timeout: Duration,
 ) -> Result<Membership, MembershipError> {
     let target = format!("{url}/v3/cluster/member/list");
+    let https = url.scheme() == UrlScheme::Https;
     let fail = |kind| MembershipError {
         url: target.clone(),
         kind,
@@ -161,12 +164,12 @@ pub(crate) fn post_member_list(
         .post(&target)
         .header("Content-Type", "application/json")
         .send("{}")
-        .map_err(|e| fail(classify(e, timeout)))?;
+        .map_err(|e| fail(classify(e, timeout, https)))?;
     let status = response.status().as_u16();
     if status != 200 {
         return Err(fail(FetchErrorKind::Status(status)));
     }
-    let body = read_body(&mut response).map_err(|e| fail(classify(e, timeout)))?;
+    let body = read_body(&mut response).map_err(|e| fail(classify(e, timeout, https)))?;
     let (cluster_id, members) =
         decode::gateway_member_list(&body).map_err(|e| fail(FetchErrorKind::Body(e)))?;
     Ok(Membership {
@@ -185,12 +188,14 @@ fn read_body(response: &mut ureq::http::Response<ureq::Body>) -> Result<Vec<u8>,
 }
 
 /// Sorts a ureq failure into the kinds an operator can act on.
-fn classify(error: ureq::Error, timeout: Duration) -> FetchErrorKind {
+/// `https`: whether the URL used TLS, which makes a connection the server drops right after
+/// the handshake a refused client certificate.
+fn classify(error: ureq::Error, timeout: Duration, https: bool) -> FetchErrorKind {
     match error {
         ureq::Error::Timeout(_) => FetchErrorKind::Timeout(timeout),
         ureq::Error::Rustls(e) => FetchErrorKind::Tls(tls_failure(&e)),
         ureq::Error::Tls(why) => FetchErrorKind::Tls(TlsFailure::Other(why.to_owned())),
-        ureq::Error::Io(e) => classify_io(&e, timeout),
+        ureq::Error::Io(e) => classify_io(&e, timeout, https),
         ureq::Error::HostNotFound => FetchErrorKind::Unreachable("host not found".into()),
         ureq::Error::BodyExceedsLimit(_) => {
             FetchErrorKind::Body(format!("answer larger than {MAX_BODY_BYTES} bytes"))
@@ -199,7 +204,7 @@ fn classify(error: ureq::Error, timeout: Duration) -> FetchErrorKind {
     }
 }
 
-fn classify_io(error: &io::Error, timeout: Duration) -> FetchErrorKind {
+fn classify_io(error: &io::Error, timeout: Duration, https: bool) -> FetchErrorKind {
     if let Some(tls) = error
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
@@ -209,6 +214,16 @@ fn classify_io(error: &io::Error, timeout: Duration) -> FetchErrorKind {
     match error.kind() {
         io::ErrorKind::ConnectionRefused => FetchErrorKind::Refused,
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => FetchErrorKind::Timeout(timeout),
+        io::ErrorKind::BrokenPipe
+        | io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::UnexpectedEof
+            if https =>
+        {
+            FetchErrorKind::Tls(TlsFailure::ClientCertificateRejected(format!(
+                "the server closed the connection after the TLS handshake: {error}"
+            )))
+        }
         _ => FetchErrorKind::Unreachable(error.to_string()),
     }
 }
@@ -230,7 +245,7 @@ fn tls_failure(error: &rustls::Error) -> TlsFailure {
             | AlertDescription::CertificateUnknown
             | AlertDescription::UnsupportedCertificate
             | AlertDescription::AccessDenied),
-        ) => TlsFailure::ClientCertificateRejected(format!("{alert:?}")),
+        ) => TlsFailure::ClientCertificateRejected(format!("alert {alert:?}")),
         other => TlsFailure::Other(other.to_string()),
     }
 }
@@ -244,12 +259,12 @@ mod tests {
         let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
         let t = Duration::from_secs(2);
         assert_eq!(
-            classify(ureq::Error::Io(refused), t),
+            classify(ureq::Error::Io(refused), t, true),
             FetchErrorKind::Refused
         );
         let timed_out = io::Error::from(io::ErrorKind::TimedOut);
         assert_eq!(
-            classify(ureq::Error::Io(timed_out), t),
+            classify(ureq::Error::Io(timed_out), t, true),
             FetchErrorKind::Timeout(t)
         );
     }
@@ -259,13 +274,27 @@ mod tests {
         let inner = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
         let io = io::Error::new(io::ErrorKind::InvalidData, inner);
         assert_eq!(
-            classify(ureq::Error::Io(io), Duration::from_secs(1)),
+            classify(ureq::Error::Io(io), Duration::from_secs(1), true),
             FetchErrorKind::Tls(TlsFailure::UnknownCa)
         );
         let alert = rustls::Error::AlertReceived(AlertDescription::CertificateRequired);
         assert!(matches!(
-            classify(ureq::Error::Rustls(alert), Duration::from_secs(1)),
+            classify(ureq::Error::Rustls(alert), Duration::from_secs(1), true),
             FetchErrorKind::Tls(TlsFailure::ClientCertificateRejected(_))
+        ));
+    }
+
+    #[test]
+    fn a_dropped_tls_connection_is_a_refused_certificate_but_not_over_http() {
+        let t = Duration::from_secs(1);
+        let pipe = || ureq::Error::Io(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(matches!(
+            classify(pipe(), t, true),
+            FetchErrorKind::Tls(TlsFailure::ClientCertificateRejected(_))
+        ));
+        assert!(matches!(
+            classify(pipe(), t, false),
+            FetchErrorKind::Unreachable(_)
         ));
     }
 

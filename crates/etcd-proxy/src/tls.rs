@@ -13,6 +13,8 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::credentials::ClientCredentials;
+
 /// The PEM material could not be turned into a TLS client configuration.
 ///
 /// Messages name the offending part, never its contents.
@@ -81,6 +83,19 @@ impl ClientTls {
             config: Arc::new(config),
             ureq: ureq_config(&roots, Some(identity)),
         })
+    }
+
+    /// The relation's validated credentials: trust their CA, present their certificate.
+    ///
+    /// # Errors
+    /// As [`ClientTls::from_pem`] (not expected for validated credentials, but rustls has
+    /// the last word).
+    pub fn from_credentials(credentials: &ClientCredentials) -> Result<Self, TlsError> {
+        Self::from_pem(
+            credentials.ca_pem(),
+            credentials.cert_pem(),
+            credentials.key_pem(),
+        )
     }
 
     /// Trust only the certificates in `ca_pem` and present no client certificate (etcd with

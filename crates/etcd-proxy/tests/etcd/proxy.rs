@@ -15,7 +15,9 @@ use etcd_proxy::proxy::{
     RecordingServiceManager, RenderError, RenderedProxy, ServiceCall,
 };
 
-use crate::membership::client_tls;
+use etcd_proxy::tls::ClientTls;
+use etcd_proxy::ClientCredentials;
+
 use crate::support::cluster::{EtcdCluster, EtcdctlTls};
 use crate::support::daemon::Daemon;
 use crate::support::pki::CertPair;
@@ -29,9 +31,15 @@ fn render_for(
     cluster: &EtcdCluster,
     mode: ProxyMode,
     pair: &CertPair,
-    has_cn: bool,
 ) -> (RenderedProxy, SocketAddr) {
-    let tls = client_tls(cluster.pki(), pair);
+    // The relation's credentials, validated as the requirer validates them.
+    let creds = ClientCredentials::from_pem(
+        cluster.pki().ca_pem.clone(),
+        pair.cert_pem.clone(),
+        pair.key_pem.clone(),
+    )
+    .unwrap();
+    let tls = ClientTls::from_credentials(&creds).unwrap();
     // Provider: the cluster string from its own peer URL.
     let own_peer = cluster.peer_urls()[0].parse().unwrap();
     let membership = fetch_members(&own_peer, &tls, DEFAULT_TIMEOUT).unwrap();
@@ -50,7 +58,13 @@ fn render_for(
         cert: pair.cert_path.clone(),
         key: pair.key_path.clone(),
     };
-    let mut spec = ProxySpec::new(mode, resolved.urls, cluster_string, credentials, has_cn);
+    let mut spec = ProxySpec::new(
+        mode,
+        resolved.urls,
+        cluster_string,
+        credentials,
+        creds.has_common_name(),
+    );
     spec.listen = listen;
     spec.etcd_bin = cluster.bins().etcd.clone();
     let scratch = cluster.scratch_dir().join(mode.as_str());
@@ -107,7 +121,7 @@ fn gateway_serves_tls_clients_and_survives_a_member_loss() {
     let bins = crate::require_etcd!();
     let mut cluster = EtcdCluster::start(&bins, 3);
     let client = cluster.pki().client.clone();
-    let (rendered, listen) = render_for(&cluster, ProxyMode::Gateway, &client, true);
+    let (rendered, listen) = render_for(&cluster, ProxyMode::Gateway, &client);
     let _proxy = start_proxy(&cluster, &rendered, listen);
 
     // TLS passes through: the local client dials https://127.0.0.1:PORT with the certs.
@@ -122,7 +136,7 @@ fn grpc_proxy_serves_plaintext_clients_and_survives_a_member_loss() {
     let bins = crate::require_etcd!();
     let mut cluster = EtcdCluster::start(&bins, 3);
     let no_cn = cluster.pki().client_no_cn.clone();
-    let (rendered, listen) = render_for(&cluster, ProxyMode::GrpcProxy, &no_cn, false);
+    let (rendered, listen) = render_for(&cluster, ProxyMode::GrpcProxy, &no_cn);
     let _proxy = start_proxy(&cluster, &rendered, listen);
 
     let endpoint = listen.to_string();
@@ -147,7 +161,20 @@ fn grpc_proxy_with_the_charm_certificate_is_refused_at_render_time() {
         .map(|u| u.parse().unwrap())
         .collect();
     let cluster_string = cluster.initial_cluster().parse().unwrap();
-    let mut spec = ProxySpec::new(ProxyMode::GrpcProxy, endpoints, cluster_string, creds, true);
+    let charm_cert = ClientCredentials::from_pem(
+        pki.ca_pem.clone(),
+        pki.client.cert_pem.clone(),
+        pki.client.key_pem.clone(),
+    )
+    .unwrap();
+    assert!(charm_cert.has_common_name());
+    let mut spec = ProxySpec::new(
+        ProxyMode::GrpcProxy,
+        endpoints,
+        cluster_string,
+        creds,
+        charm_cert.has_common_name(),
+    );
     spec.etcd_bin = bins.etcd.clone();
     assert!(matches!(
         render(&spec),
@@ -182,7 +209,7 @@ fn v2_proxy_serves_the_json_gateway_and_survives_a_member_loss() {
     }
     let mut cluster = EtcdCluster::start(&bins, 3);
     let client = cluster.pki().client.clone();
-    let (rendered, listen) = render_for(&cluster, ProxyMode::V2Proxy, &client, true);
+    let (rendered, listen) = render_for(&cluster, ProxyMode::V2Proxy, &client);
     let _proxy = start_proxy(&cluster, &rendered, listen);
 
     // No gRPC through the v2 proxy: use the v3 JSON gateway over plain http on loopback.

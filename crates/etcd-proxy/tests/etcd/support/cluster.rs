@@ -48,6 +48,7 @@ pub struct EtcdCluster {
     pki: Pki,
     members: Vec<MemberAddrs>,
     daemons: Vec<Daemon>,
+    extra_args: Vec<String>,
     // Declared last: the data and logs go only after the processes are dead.
     dir: TempDir,
 }
@@ -55,6 +56,12 @@ pub struct EtcdCluster {
 impl EtcdCluster {
     /// Starts a `size`-member cluster and waits until every member reports healthy.
     pub fn start(bins: &EtcdBins, size: usize) -> EtcdCluster {
+        Self::start_with(bins, size, &[])
+    }
+
+    /// As [`EtcdCluster::start`], with `extra_args` added to every member's command line
+    /// (e.g. `--enable-grpc-gateway=false`).
+    pub fn start_with(bins: &EtcdBins, size: usize, extra_args: &[&str]) -> EtcdCluster {
         let dir = tempfile::Builder::new()
             .prefix("etcd-proxy-test-")
             .tempdir()
@@ -65,6 +72,7 @@ impl EtcdCluster {
             pki,
             members: Vec::new(),
             daemons: Vec::new(),
+            extra_args: extra_args.iter().map(|a| a.to_string()).collect(),
             dir,
         };
         let mut failures = String::new();
@@ -100,7 +108,8 @@ impl EtcdCluster {
                 .dir
                 .path()
                 .join(format!("{}-{attempt}.log", member.name));
-            let argv = self.member_argv(&member, &initial_cluster, &data_dir);
+            let mut argv = self.member_argv(&member, &initial_cluster, &data_dir);
+            argv.extend(self.extra_args.iter().cloned());
             self.daemons
                 .push(Daemon::spawn(&member.name, &argv, &[], &log));
         }

@@ -47,7 +47,9 @@ pub fn etcd_bins(test: &str) -> Option<EtcdBins> {
             if required {
                 panic!("{msg} (CI or ETCD_PROXY_REQUIRE_ETCD=1: etcd is required)");
             }
-            eprintln!("\n========== {msg} ==========\n");
+            // Straight to stderr, past the test harness's capture, so a skip is never silent.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "\n========== {msg} ==========\n");
             None
         }
     }

@@ -7,8 +7,10 @@
 //!    the unmerged upstream proposal send it);
 //! 2. `GET <peer>/members` with the relation's credentials, trying the cluster string's peer
 //!    URLs in order until one gives a usable answer (deployed Python providers send only the
-//!    cluster string). An answer counts only if it lists the peer URL that was asked, so a
-//!    stray address that happens to run another etcd cannot redirect the proxy;
+//!    cluster string). The first usable answer is taken, so there is no second answer whose
+//!    cluster id could disagree; instead an answer that does not list the peer URL that was
+//!    asked (another etcd at that address, or a member list the cluster string was not made
+//!    from) is still used, with a warning;
 //! 3. as a last resort, each peer host with port 2379, with a warning: the etcd charm may
 //!    advertise client URLs on another network than peer URLs, so this is a guess.
 //!
@@ -97,14 +99,15 @@ pub fn resolve_endpoints(
             break;
         }
         match client_urls_from(peer, tls, limits.per_request) {
-            Ok(urls) => {
+            Ok((urls, note)) => {
+                warnings.extend(note);
                 return ResolvedEndpoints {
                     urls,
                     source: EndpointSource::PeerMembers {
                         from: (*peer).clone(),
                     },
                     warnings,
-                }
+                };
             }
             Err(why) => warnings.push(why),
         }
@@ -122,30 +125,32 @@ pub fn resolve_endpoints(
     }
 }
 
-/// The client URLs of the started voters that `peer` reports, if its answer is usable.
+/// The client URLs of the started voters that `peer` reports, if its answer is usable, and
+/// a warning when the answer does not list `peer` itself.
 fn client_urls_from(
     peer: &EtcdUrl,
     tls: &ClientTls,
     timeout: Duration,
-) -> Result<Vec<EtcdUrl>, String> {
+) -> Result<(Vec<EtcdUrl>, Option<String>), String> {
     let membership =
         fetch_members(peer, tls, timeout).map_err(|e: MembershipError| e.to_string())?;
-    if !membership
-        .members
-        .iter()
-        .any(|m| m.peer_urls.contains(peer))
-    {
-        return Err(format!(
-            "{peer}/members answered with a member list that does not include {peer}; ignored"
-        ));
-    }
     let urls = membership.client_urls();
     if urls.is_empty() {
         return Err(format!(
             "{peer}/members lists no started voting member with a client URL"
         ));
     }
-    Ok(urls)
+    let lists_itself = membership
+        .members
+        .iter()
+        .any(|m| m.peer_urls.contains(peer));
+    let note = (!lists_itself).then(|| {
+        format!(
+            "{peer}/members answered with a member list that does not include {peer}; \
+             using it anyway"
+        )
+    });
+    Ok((urls, note))
 }
 
 fn guess(cluster: &ClusterString) -> Vec<EtcdUrl> {

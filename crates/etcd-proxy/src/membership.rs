@@ -22,7 +22,9 @@ use std::time::Duration;
 
 pub use http::{FetchErrorKind, MembershipError, TlsFailure};
 
-use crate::cluster::{excerpt, ClusterEntry, ClusterString, ClusterStringError, EtcdUrl};
+use crate::cluster::{
+    excerpt, ClusterEntry, ClusterString, ClusterStringError, EtcdUrl, MemberName,
+};
 use crate::tls::ClientTls;
 
 /// A timeout that suits hook code: long enough for a loaded machine, short enough that a
@@ -89,16 +91,17 @@ impl Membership {
     pub fn cluster_string(&self) -> Result<ClusterString, ClusterStringError> {
         let mut entries = Vec::new();
         for member in self.started_voters() {
-            let name = member
-                .name
-                .parse()
-                .map_err(|source| ClusterStringError::Name {
-                    entry: entries.len() + 1,
-                    excerpt: excerpt(&member.name),
-                    source,
-                })?;
+            let name: MemberName =
+                member
+                    .name
+                    .parse()
+                    .map_err(|source| ClusterStringError::Name {
+                        entry: entries.len() + 1,
+                        excerpt: excerpt(&member.name),
+                        source,
+                    })?;
             for url in &member.peer_urls {
-                entries.push(ClusterEntry::new(Clone::clone(&name), url.clone()));
+                entries.push(ClusterEntry::new(name.clone(), url.clone()));
             }
         }
         ClusterString::new(entries)

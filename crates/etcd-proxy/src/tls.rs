@@ -143,7 +143,6 @@ fn ureq_config(
     TlsConfig::builder()
         .root_certs(RootCerts::Specific(Arc::new(roots)))
         .client_cert(identity)
-        .unversioned_rustls_crypto_provider(provider())
         .build()
 }
 

@@ -41,4 +41,23 @@ fn peer_urls_only_resolve_through_members_even_with_a_member_down() {
         "{:?}",
         resolved.warnings
     );
+
+    // A cluster string spelling a peer differently from what etcd advertises (a DNS name
+    // for 127.0.0.1): the answer is still used, with a warning.
+    let by_name: ClusterString =
+        format!("etcd1=https://localhost:{}", cluster.members()[1].peer_port)
+            .parse()
+            .unwrap();
+    let resolved = resolve_endpoints(&by_name, None, &tls, ResolveLimits::default());
+    assert!(
+        matches!(resolved.source, EndpointSource::PeerMembers { .. }),
+        "{resolved:?}"
+    );
+    assert_eq!(resolved.urls.len(), 3);
+    assert_eq!(resolved.warnings.len(), 1, "{:?}", resolved.warnings);
+    assert!(
+        resolved.warnings[0].contains("using it anyway"),
+        "{:?}",
+        resolved.warnings
+    );
 }

@@ -1,0 +1,250 @@
+//! `scripts/pack-charm.sh`: the archive Juju deploys, its layout and its Unix modes.
+//!
+//! The zip's central directory is read here directly (no zip crate): names, the system that
+//! made each entry (3 = Unix) and the mode in the high half of the external attributes.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::support::{charm_binary, example_dir};
+
+fn repo_root() -> PathBuf {
+    example_dir().join("../..")
+}
+
+fn pack(args: &[&str]) -> Output {
+    let output = Command::new("bash")
+        .arg(repo_root().join("scripts/pack-charm.sh"))
+        .args(args)
+        .output()
+        .expect("bash runs");
+    output
+}
+
+fn pack_ok(args: &[&str]) -> PathBuf {
+    let output = pack(args);
+    assert!(
+        output.status.success(),
+        "pack-charm.sh {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8(output.stdout).unwrap().trim())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct Entry {
+    name: String,
+    unix: bool,
+    mode: u32,
+}
+
+fn u16_at(bytes: &[u8], at: usize) -> usize {
+    usize::from(u16::from_le_bytes([bytes[at], bytes[at + 1]]))
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// The entries of a zip, from its central directory.
+fn entries(zip: &[u8]) -> Vec<Entry> {
+    let end = (0..=zip.len() - 22)
+        .rev()
+        .find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06])
+        .expect("end of central directory");
+    let count = u16_at(zip, end + 10);
+    let mut at = u32_at(zip, end + 16) as usize;
+    let mut found = Vec::new();
+    for _ in 0..count {
+        assert_eq!(zip[at..at + 4], [0x50, 0x4b, 0x01, 0x02], "central header");
+        let made_by_system = zip[at + 5];
+        let (name_len, extra_len, comment_len) = (
+            u16_at(zip, at + 28),
+            u16_at(zip, at + 30),
+            u16_at(zip, at + 32),
+        );
+        let external = u32_at(zip, at + 38);
+        let name = String::from_utf8(zip[at + 46..at + 46 + name_len].to_vec()).unwrap();
+        found.push(Entry {
+            name,
+            unix: made_by_system == 3,
+            mode: external >> 16,
+        });
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    found
+}
+
+/// Extracts with Python's zipfile (which the packer needs anyway) to compare contents.
+fn extract(archive: &Path, into: &Path) {
+    let status = Command::new("python3")
+        .args(["-m", "zipfile", "-e"])
+        .arg(archive)
+        .arg(into)
+        .status()
+        .expect("python3 runs");
+    assert!(status.success());
+}
+
+fn modes(archive: &Path) -> Vec<(String, u32)> {
+    let zip = fs::read(archive).unwrap();
+    entries(&zip)
+        .into_iter()
+        .map(|e| {
+            assert!(e.unix, "{} not marked as made on Unix", e.name);
+            (e.name, e.mode)
+        })
+        .collect()
+}
+
+/// A directory with stand-ins for binaries, so no test builds a release binary.
+fn stand_in_bins(dir: &Path, names: &[&str]) -> PathBuf {
+    let bins = dir.join("stand-in-bins");
+    fs::create_dir_all(&bins).unwrap();
+    for name in names {
+        let path = bins.join(name);
+        fs::write(&path, "#!/bin/sh\necho stand-in\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    bins
+}
+
+const FILE_0644: u32 = 0o100644;
+const FILE_0755: u32 = 0o100755;
+const DIR_0755: u32 = 0o040755;
+
+#[test]
+fn the_rust_requirer_packs_its_charm_dir_and_binary_with_modes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin_dir = charm_binary().parent().unwrap().to_owned();
+    let archive = pack_ok(&[
+        "--bin-dir",
+        bin_dir.to_str().unwrap(),
+        "--arch",
+        "amd64",
+        example_dir().to_str().unwrap(),
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(archive, tmp.path().join("rust-proxy-requirer_amd64.charm"));
+    let mut found = modes(&archive);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("bin/".to_owned(), DIR_0755),
+            ("bin/rust-proxy-requirer".to_owned(), FILE_0755),
+            ("config.yaml".to_owned(), FILE_0644),
+            ("dispatch".to_owned(), FILE_0755),
+            ("manifest.yaml".to_owned(), FILE_0644),
+            ("metadata.yaml".to_owned(), FILE_0644),
+        ]
+    );
+
+    let out = tmp.path().join("unpacked");
+    extract(&archive, &out);
+    for file in ["metadata.yaml", "config.yaml", "dispatch"] {
+        assert_eq!(
+            fs::read(out.join(file)).unwrap(),
+            fs::read(example_dir().join("charm").join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    assert_eq!(
+        fs::read(out.join("bin/rust-proxy-requirer")).unwrap(),
+        fs::read(charm_binary()).unwrap()
+    );
+    let manifest = fs::read_to_string(out.join("manifest.yaml")).unwrap();
+    for base in ["22.04", "24.04"] {
+        assert!(
+            manifest.contains(&format!(
+                "- architectures:\n  - amd64\n  channel: '{base}'\n  name: ubuntu\n"
+            )),
+            "{manifest}"
+        );
+    }
+    assert!(
+        manifest.contains("\ncharmcraft-started-at: '"),
+        "{manifest}"
+    );
+}
+
+#[test]
+fn a_bash_charm_gets_the_binaries_its_dispatch_runs_and_nothing_hidden() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A charm dir that was used: a state file and a stale bin/ must not be packed.
+    let charm = tmp.path().join("bash-requirer");
+    fs::create_dir_all(charm.join("bin")).unwrap();
+    for file in ["metadata.yaml", "config.yaml", "dispatch"] {
+        fs::copy(
+            repo_root().join("examples/bash-requirer").join(file),
+            charm.join(file),
+        )
+        .unwrap();
+    }
+    fs::write(charm.join(".etcd-proxy-relation.state.json"), "{}").unwrap();
+    fs::write(charm.join("bin/stale"), "old").unwrap();
+    let bins = stand_in_bins(tmp.path(), &["etcd-proxy-relation"]);
+
+    let archive = pack_ok(&[
+        "--bin-dir",
+        bins.to_str().unwrap(),
+        "--base",
+        "ubuntu@24.04",
+        "--arch",
+        "arm64",
+        charm.to_str().unwrap(),
+        tmp.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(archive, tmp.path().join("out/proxy-requirer_arm64.charm"));
+    let mut found = modes(&archive);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("bin/".to_owned(), DIR_0755),
+            ("bin/etcd-proxy-relation".to_owned(), FILE_0755),
+            ("config.yaml".to_owned(), FILE_0644),
+            ("dispatch".to_owned(), FILE_0755),
+            ("manifest.yaml".to_owned(), FILE_0644),
+            ("metadata.yaml".to_owned(), FILE_0644),
+        ]
+    );
+    let out = tmp.path().join("unpacked");
+    extract(&archive, &out);
+    let manifest = fs::read_to_string(out.join("manifest.yaml")).unwrap();
+    assert!(
+        manifest.contains("  - arm64\n  channel: '24.04'\n"),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("22.04"), "{manifest}");
+}
+
+#[test]
+fn a_missing_binary_or_charm_file_fails_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = stand_in_bins(tmp.path(), &[]);
+    let bash_provider = repo_root().join("examples/bash-provider");
+    let output = pack(&[
+        "--bin-dir",
+        empty.to_str().unwrap(),
+        bash_provider.to_str().unwrap(),
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no executable") && stderr.contains("etcd-proxy-relation"),
+        "{stderr}"
+    );
+
+    let output = pack(&[tmp.path().to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("has no metadata.yaml"));
+    assert!(fs::read_dir(tmp.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".charm")));
+}

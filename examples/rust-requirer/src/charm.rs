@@ -73,7 +73,8 @@ pub enum CharmError {
 /// What the charm keeps between hooks, next to the library's flags and view.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct CharmSection {
-    /// The package installed, once installed.
+    /// The package installed, once installed (marked when only logged by a dry run, so that
+    /// turning `dry-run` off installs it for real).
     installed: Option<String>,
     /// The client endpoints, and the relation data they were resolved from.
     endpoints: Option<ResolvedFor>,
@@ -95,6 +96,8 @@ struct ResolvedFor {
 /// Only public material: the key always changes with the certificate it matches.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Applied {
+    /// A dry run started nothing: turning it off must start the proxy for real.
+    dry_run: bool,
     unit_file: String,
     env_file: Option<String>,
     cert_pem: String,
@@ -264,14 +267,19 @@ fn install_package(
     workload: &mut dyn Workload,
 ) -> Result<(), CharmError> {
     let package = config.etcd_package.as_str();
-    if package.is_empty() || section.installed.as_deref() == Some(package) {
+    let marker = if config.dry_run {
+        format!("{package} (dry run)")
+    } else {
+        package.to_owned()
+    };
+    if package.is_empty() || section.installed.as_deref() == Some(marker.as_str()) {
         return Ok(());
     }
     let installing = WorkloadStatus::new(StatusKind::Maintenance, format!("installing {package}"));
     set_status(tools, section, installing)?;
     workload.install_package(package)?;
     tools.juju_log(LogLevel::Info, &format!("installed {package}"))?;
-    section.installed = Some(package.to_owned());
+    section.installed = Some(marker);
     Ok(())
 }
 
@@ -389,6 +397,7 @@ fn apply(
     }
     let unit_changed = proxy::install(rendered, &config.unit_file)?;
     let applied = Applied {
+        dry_run: config.dry_run,
         unit_file: rendered.unit_file.clone(),
         env_file: rendered.env_file.as_ref().map(|(_, text)| text.clone()),
         cert_pem: credentials.cert_pem().to_owned(),

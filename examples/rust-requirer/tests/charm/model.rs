@@ -266,3 +266,31 @@ fn the_hook_saves_the_charm_state_next_to_the_library_state() {
     let key = fs::read_to_string(memory.dir.path().join("creds/client-key.pem")).unwrap();
     assert_eq!(key, pki.client.key_pem);
 }
+
+#[test]
+fn turning_dry_run_off_installs_and_starts_for_real() {
+    let pki = TestPki::generate();
+    let mut memory = Memory::new();
+    memory.set_config("dry-run", "true");
+    memory.publish(pki.python_provider_databag(&cluster()));
+    memory.changed().unwrap();
+    assert_eq!(memory.workload.recorded.installed.len(), 1);
+    assert_eq!(memory.restarts(), 1);
+
+    // The files are current, but the dry run installed and started nothing.
+    memory
+        .model
+        .applications
+        .get_mut(&app("kube"))
+        .unwrap()
+        .config
+        .insert("dry-run".into(), false.into());
+    let summary = memory.named("config-changed").unwrap();
+    assert!(!summary.unit_changed && summary.restarted);
+    assert_eq!(memory.workload.recorded.installed.len(), 2);
+    assert_eq!(memory.restarts(), 2);
+
+    memory.named("update-status").unwrap();
+    assert_eq!(memory.workload.recorded.installed.len(), 2);
+    assert_eq!(memory.restarts(), 2);
+}

@@ -20,6 +20,7 @@ mod http;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+pub(crate) use http::agent;
 pub use http::{FetchErrorKind, MembershipError, TlsFailure};
 
 use crate::cluster::{

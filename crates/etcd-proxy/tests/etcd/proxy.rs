@@ -4,7 +4,7 @@
 //! `ExecStart` argv (not through systemd) → put/get through it → one member dies → put/get
 //! still works.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,19 +18,14 @@ use etcd_proxy::proxy::{
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::ClientCredentials;
 
-use crate::support::cluster::{EtcdCluster, EtcdctlTls};
-use crate::support::daemon::Daemon;
-use crate::support::pki::CertPair;
-use crate::support::{free_port, wait_for};
-
-/// How long a proxy may take to accept connections.
-const PROXY_READY: Duration = Duration::from_secs(15);
+use crate::support::{free_port, wait_for, CertFiles, Daemon, PROXY_READY_LIMIT};
+use crate::support::{EtcdCluster, EtcdctlTls};
 
 /// Provider publishes from the live cluster; requirer resolves, renders and installs.
 fn render_for(
     cluster: &EtcdCluster,
     mode: ProxyMode,
-    pair: &CertPair,
+    pair: &CertFiles,
 ) -> (RenderedProxy, SocketAddr) {
     // The relation's credentials, validated as the requirer validates them.
     let creds = ClientCredentials::from_pem(
@@ -88,32 +83,10 @@ fn render_for(
     (rendered, listen)
 }
 
-/// Starts the proxy exactly as the unit would: its `ExecStart` argv, with the environment
-/// file's variables as the process environment.
+/// Starts the proxy from its rendered `ExecStart` (see `testing::etcd::start_proxy`).
 fn start_proxy(cluster: &EtcdCluster, rendered: &RenderedProxy, listen: SocketAddr) -> Daemon {
     let log = cluster.scratch_dir().join(format!("{}.log", rendered.mode));
-    let mut proxy = Daemon::spawn(
-        rendered.mode.as_str(),
-        &rendered.exec_start,
-        &rendered.environment,
-        &log,
-    );
-    let ready = wait_for(PROXY_READY, || {
-        if !proxy.is_running() {
-            return Some(false);
-        }
-        TcpStream::connect_timeout(&listen, Duration::from_millis(200))
-            .is_ok()
-            .then_some(true)
-    });
-    assert_eq!(
-        ready,
-        Some(true),
-        "{} did not listen on {listen}\n{}",
-        rendered.mode,
-        proxy.log_tail(40)
-    );
-    proxy
+    crate::support::start_proxy(rendered, listen, &log).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -187,7 +160,7 @@ fn grpc_proxy_with_the_charm_certificate_is_refused_at_render_time() {
     let rendered = render(&spec).unwrap();
     let log = cluster.scratch_dir().join("grpc-proxy-cn.log");
     let mut proxy = Daemon::spawn("grpc-proxy-cn", &rendered.exec_start, &[], &log);
-    let exited = wait_for(PROXY_READY, || proxy.exit_status());
+    let exited = wait_for(PROXY_READY_LIMIT, || proxy.exit_status());
     let status = exited.unwrap_or_else(|| panic!("grpc-proxy kept running with a CN certificate"));
     assert!(!status.success());
     assert!(

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use super::daemon::Daemon;
-use super::pki::{CertPair, Pki};
-use super::{free_port, wait_for, EtcdBins};
+use super::pki_files::{CertFiles, PkiFiles};
+use super::{free_port, EtcdBins};
+use crate::tls::ClientTls;
 
 /// How long a whole cluster may take to become healthy.
 const READY_LIMIT: Duration = Duration::from_secs(30);
@@ -45,7 +45,7 @@ impl MemberAddrs {
 /// A running cluster; every process is killed when it is dropped.
 pub struct EtcdCluster {
     bins: EtcdBins,
-    pki: Pki,
+    pki: PkiFiles,
     members: Vec<MemberAddrs>,
     daemons: Vec<Daemon>,
     extra_args: Vec<String>,
@@ -65,8 +65,8 @@ impl EtcdCluster {
         let dir = tempfile::Builder::new()
             .prefix("etcd-proxy-test-")
             .tempdir()
-            .unwrap();
-        let pki = Pki::generate(&dir.path().join("pki"));
+            .expect("create a temporary directory");
+        let pki = PkiFiles::generate(&dir.path().join("pki"));
         let mut cluster = EtcdCluster {
             bins: bins.clone(),
             pki,
@@ -114,7 +114,7 @@ impl EtcdCluster {
                 .push(Daemon::spawn(&member.name, &argv, &[], &log));
         }
         let started = Instant::now();
-        let agent = self.https_agent(&self.pki.client, Duration::from_secs(1));
+        let agent = self.https_agent(Some(&self.pki.client), Duration::from_secs(1));
         let mut pending: Vec<usize> = (0..self.members.len()).collect();
         loop {
             for daemon in &mut self.daemons {
@@ -174,7 +174,7 @@ impl EtcdCluster {
     }
 
     /// The certificates of this cluster.
-    pub fn pki(&self) -> &Pki {
+    pub fn pki(&self) -> &PkiFiles {
         &self.pki
     }
 
@@ -226,12 +226,7 @@ impl EtcdCluster {
     /// short dial and command timeouts.
     pub fn etcdctl(&self, endpoints: &str, tls: EtcdctlTls<'_>, args: &[&str]) -> Output {
         let mut command = Command::new(&self.bins.etcdctl);
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            if key.starts_with("ETCDCTL_") || key.starts_with("ETCD_") {
-                command.env_remove(key.as_ref());
-            }
-        }
+        command.env_clear();
         command
             .env("ETCDCTL_API", "3")
             .arg(format!("--endpoints={endpoints}"))
@@ -243,7 +238,7 @@ impl EtcdCluster {
                 .arg(format!("--cert={}", pair.cert_path.display()))
                 .arg(format!("--key={}", pair.key_path.display()));
         }
-        command.args(args).output().unwrap()
+        command.args(args).output().expect("etcdctl runs")
     }
 
     /// `etcdctl put key value` then `get key --print-value-only`, retried for up to
@@ -293,9 +288,15 @@ impl EtcdCluster {
         Ok(())
     }
 
-    /// An HTTPS agent trusting only this cluster's CA and presenting `pair`; no proxy.
-    pub fn https_agent(&self, pair: &CertPair, timeout: Duration) -> ureq::Agent {
-        https_agent(&self.pki.ca_pem, Some(pair), timeout)
+    /// An HTTPS agent trusting only this cluster's CA and presenting `pair` (or no client
+    /// certificate): no proxy, no redirects, statuses returned rather than raised.
+    pub fn https_agent(&self, pair: Option<&CertFiles>, timeout: Duration) -> ureq::Agent {
+        let tls = match pair {
+            Some(pair) => ClientTls::from_pem(&self.pki.ca_pem, &pair.cert_pem, &pair.key_pem),
+            None => ClientTls::anonymous(&self.pki.ca_pem),
+        }
+        .expect("the generated credentials are usable");
+        crate::membership::agent(&tls, timeout)
     }
 }
 
@@ -305,31 +306,7 @@ pub enum EtcdctlTls<'a> {
     /// Plaintext (e.g. a grpc-proxy listening on loopback).
     Plain,
     /// TLS with the cluster CA and this client certificate.
-    Client(&'a CertPair),
-}
-
-/// An HTTPS agent trusting only `ca_pem`, optionally presenting `pair`, never using a proxy,
-/// not turning HTTP statuses into errors.
-pub fn https_agent(ca_pem: &str, pair: Option<&CertPair>, timeout: Duration) -> ureq::Agent {
-    use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
-    let ca = Certificate::from_pem(ca_pem.as_bytes()).unwrap();
-    let client_cert = pair.map(|p| {
-        ClientCert::new_with_certs(
-            &[Certificate::from_pem(p.cert_pem.as_bytes()).unwrap()],
-            PrivateKey::from_pem(p.key_pem.as_bytes()).unwrap(),
-        )
-    });
-    let tls = TlsConfig::builder()
-        .root_certs(RootCerts::Specific(Arc::new(vec![ca])))
-        .client_cert(client_cert)
-        .build();
-    ureq::Agent::config_builder()
-        .tls_config(tls)
-        .proxy(None)
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
+    Client(&'a CertFiles),
 }
 
 fn is_healthy(agent: &ureq::Agent, client_url: &str) -> bool {
@@ -341,18 +318,6 @@ fn is_healthy(agent: &ureq::Agent, client_url: &str) -> bool {
             .body_mut()
             .read_to_string()
             .is_ok_and(|body| body.contains("\"health\":\"true\""))
-}
-
-/// Waits (bounded) until `check` holds, panicking with `what` and the cluster logs otherwise.
-pub fn eventually(
-    cluster: &EtcdCluster,
-    limit: Duration,
-    what: &str,
-    mut check: impl FnMut() -> bool,
-) {
-    if wait_for(limit, || check().then_some(())).is_none() {
-        panic!("{what}: not within {limit:?}\n{}", cluster.logs());
-    }
 }
 
 impl Drop for EtcdCluster {

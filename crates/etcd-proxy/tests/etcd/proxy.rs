@@ -15,6 +15,8 @@ use etcd_proxy::proxy::{
     RecordingServiceManager, RenderError, RenderedProxy, ServiceCall,
 };
 
+use etcd_proxy::files::{ensure_file, Ownership};
+use etcd_proxy::testing::CertSpec;
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::ClientCredentials;
 
@@ -279,4 +281,76 @@ fn base64_matches_the_standard_alphabet() {
     assert_eq!(base64("v2"), "djI=");
     assert_eq!(base64("one"), "b25l");
     assert_eq!(base64("k"), "aw==");
+}
+
+#[test]
+fn rotated_credentials_restart_the_proxy_once_and_it_serves_with_the_new_ones() {
+    let bins = crate::require_etcd!();
+    let cluster = EtcdCluster::start(&bins, 3);
+    let pki = cluster.pki();
+    let dir = cluster.scratch_dir().join("rotation");
+    let paths = CredentialPaths {
+        ca: dir.join("client-ca.pem"),
+        cert: dir.join("client-cert.pem"),
+        key: dir.join("client-key.pem"),
+    };
+    // What saving the relation's credentials does: atomic writes that report a change.
+    let save = |cert: &str, key: &str| -> bool {
+        let none = Ownership::default();
+        let ca = ensure_file(&paths.ca, pki.ca_pem.as_bytes(), 0o644, none).unwrap();
+        let cert = ensure_file(&paths.cert, cert.as_bytes(), 0o644, none).unwrap();
+        let key = ensure_file(&paths.key, key.as_bytes(), 0o600, none).unwrap();
+        ca | cert | key
+    };
+    let first = &pki.client_no_cn;
+    assert!(save(&first.cert_pem, &first.key_pem));
+
+    let endpoints = cluster
+        .client_urls()
+        .iter()
+        .map(|u| u.parse().unwrap())
+        .collect();
+    let cluster_string = cluster.initial_cluster().parse().unwrap();
+    let mut spec = ProxySpec::new(
+        ProxyMode::GrpcProxy,
+        endpoints,
+        cluster_string,
+        paths.clone(),
+        false,
+    );
+    spec.etcd_bin = bins.etcd.clone();
+    let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    spec.listen = listen;
+    let unit_path = dir.join("etcd-proxy.service");
+    let mut manager = RecordingServiceManager::default();
+    let rendered = render(&spec).unwrap();
+    let changed = install(&rendered, &unit_path).unwrap();
+    assert!(restart_if_changed(changed, &unit_path, &mut manager).unwrap());
+    let mut proxy = start_proxy(&cluster, &rendered, listen);
+    cluster.put_get(&listen.to_string(), EtcdctlTls::Plain, "rot", "one");
+
+    // Rotation: new certificate and key at the same paths; the unit itself is unchanged.
+    let rotated = pki.generated.issue(&CertSpec::default());
+    let creds_changed = save(&rotated.cert_pem, &rotated.key_pem);
+    let unit_changed = install(&render(&spec).unwrap(), &unit_path).unwrap();
+    assert!(creds_changed && !unit_changed);
+    assert!(restart_if_changed(creds_changed || unit_changed, &unit_path, &mut manager).unwrap());
+    proxy.stop(); // What `systemctl restart` does.
+    let _proxy = start_proxy(&cluster, &rendered, listen);
+    cluster.put_get(&listen.to_string(), EtcdctlTls::Plain, "rot", "two");
+    assert_eq!(
+        std::fs::read_to_string(&paths.cert).unwrap(),
+        rotated.cert_pem
+    );
+
+    // The same credentials again: nothing changes, nothing restarts.
+    let again = save(&rotated.cert_pem, &rotated.key_pem);
+    assert!(!again);
+    assert!(!restart_if_changed(again, &unit_path, &mut manager).unwrap());
+    let restarts = manager
+        .calls
+        .iter()
+        .filter(|c| matches!(c, ServiceCall::Restart(_)))
+        .count();
+    assert_eq!(restarts, 2, "{:?}", manager.calls);
 }

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 pub use cluster::{EtcdCluster, EtcdctlTls, MemberAddrs, PUT_GET_LIMIT};
 pub use daemon::Daemon;
+
+use crate::proxy::EtcdVersion;
 pub use pki_files::{CertFiles, PkiFiles};
 
 /// The etcd binaries to run.
@@ -53,26 +55,18 @@ impl EtcdBins {
         (etcd.is_file() && etcdctl.is_file()).then_some(EtcdBins { etcd, etcdctl })
     }
 
-    /// `(major, minor)` from `etcd --version` (`etcd Version: 3.4.23`).
+    /// The version `etcd --version` reports.
     ///
     /// # Panics
     /// If etcd cannot be run or prints no version.
-    pub fn version(&self) -> (u32, u32) {
+    pub fn version(&self) -> EtcdVersion {
         let output = std::process::Command::new(&self.etcd)
             .arg("--version")
             .env_clear()
             .output()
             .expect("etcd --version runs");
         let text = String::from_utf8_lossy(&output.stdout);
-        let version = text
-            .lines()
-            .find_map(|l| l.strip_prefix("etcd Version: "))
-            .unwrap_or_else(|| panic!("no version in {text:?}"));
-        let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().ok());
-        match (parts.next().flatten(), parts.next().flatten()) {
-            (Some(major), Some(minor)) => (major, minor),
-            _ => panic!("unparsable etcd version {version:?}"),
-        }
+        EtcdVersion::parse(&text).unwrap_or_else(|| panic!("no version in {text:?}"))
     }
 }
 

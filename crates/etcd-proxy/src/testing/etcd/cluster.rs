@@ -61,7 +61,20 @@ impl EtcdCluster {
 
     /// As [`EtcdCluster::start`], with `extra_args` added to every member's command line
     /// (e.g. `--enable-grpc-gateway=false`).
+    ///
+    /// # Panics
+    /// If the cluster does not become healthy; see [`EtcdCluster::try_start_with`].
     pub fn start_with(bins: &EtcdBins, size: usize, extra_args: &[&str]) -> EtcdCluster {
+        Self::try_start_with(bins, size, extra_args).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// As [`EtcdCluster::start_with`], reporting failure (with the members' logs) instead
+    /// of panicking: for the demo, which must explain rather than crash.
+    pub fn try_start_with(
+        bins: &EtcdBins,
+        size: usize,
+        extra_args: &[&str],
+    ) -> Result<EtcdCluster, String> {
         let dir = tempfile::Builder::new()
             .prefix("etcd-proxy-test-")
             .tempdir()
@@ -85,7 +98,7 @@ impl EtcdCluster {
                 })
                 .collect();
             match cluster.launch(attempt) {
-                Ok(()) => return cluster,
+                Ok(()) => return Ok(cluster),
                 Err(why) => {
                     failures.push_str(&format!("attempt {attempt}: {why}\n"));
                     for mut daemon in cluster.daemons.drain(..) {
@@ -97,7 +110,7 @@ impl EtcdCluster {
                 }
             }
         }
-        panic!("etcd cluster did not start:\n{failures}");
+        Err(format!("etcd cluster did not start:\n{failures}"))
     }
 
     fn launch(&mut self, attempt: usize) -> Result<(), String> {
@@ -246,18 +259,33 @@ impl EtcdCluster {
     /// request only fails at its deadline, so one failed attempt proves nothing. Panics with
     /// every attempt's error and the cluster logs when no attempt succeeds.
     pub fn put_get(&self, endpoints: &str, tls: EtcdctlTls<'_>, key: &str, value: &str) {
+        if let Err(why) = self.try_put_get_within(endpoints, tls, key, value, PUT_GET_LIMIT) {
+            panic!("{why}");
+        }
+    }
+
+    /// As [`EtcdCluster::put_get`] within `limit`, reporting failure (every attempt's error
+    /// and the members' logs) instead of panicking.
+    pub fn try_put_get_within(
+        &self,
+        endpoints: &str,
+        tls: EtcdctlTls<'_>,
+        key: &str,
+        value: &str,
+        limit: Duration,
+    ) -> Result<(), String> {
         let started = Instant::now();
         let mut errors = String::new();
-        while started.elapsed() < PUT_GET_LIMIT {
+        while started.elapsed() < limit {
             match self.try_put_get(endpoints, tls, key, value) {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
                 Err(e) => errors.push_str(&format!("after {:?}: {e}\n", started.elapsed())),
             }
         }
-        panic!(
+        Err(format!(
             "put/get via {endpoints} never succeeded:\n{errors}{}",
             self.logs()
-        );
+        ))
     }
 
     fn try_put_get(

@@ -45,7 +45,9 @@ pub enum HookKind {
     Other(String),
 }
 
-const RELATION_SUFFIXES: [(&str, fn(Endpoint) -> HookKind); 5] = [
+type RelationHookBuilder = fn(Endpoint) -> HookKind;
+
+const RELATION_SUFFIXES: [(&str, RelationHookBuilder); 5] = [
     ("-relation-created", HookKind::RelationCreated),
     ("-relation-joined", HookKind::RelationJoined),
     ("-relation-changed", HookKind::RelationChanged),
@@ -155,6 +157,9 @@ pub struct JujuContext {
     pub remote_app: Option<AppName>,
     /// The unit going away, in `-relation-departed` (`JUJU_DEPARTING_UNIT`).
     pub departing_unit: Option<UnitName>,
+    /// The id of this hook run (`JUJU_CONTEXT_ID`): equal for every process of one hook,
+    /// different for the next hook. Lets several commands of one hook share work.
+    pub context_id: Option<String>,
     /// The model name (`JUJU_MODEL_NAME`), informational.
     pub model_name: Option<String>,
     /// The agent version (`JUJU_VERSION`), informational.
@@ -260,6 +265,7 @@ impl JujuContext {
             remote_unit: parsed(env, "JUJU_REMOTE_UNIT")?,
             remote_app: parsed(env, "JUJU_REMOTE_APP")?,
             departing_unit: parsed(env, "JUJU_DEPARTING_UNIT")?,
+            context_id: non_empty(env, "JUJU_CONTEXT_ID").map(str::to_owned),
             model_name: non_empty(env, "JUJU_MODEL_NAME").map(str::to_owned),
             juju_version: non_empty(env, "JUJU_VERSION").map(str::to_owned),
         })

@@ -18,9 +18,9 @@ pub mod testing;
 pub use cache::CachedTools;
 pub use context::{HookKind, JujuContext};
 pub use error::{ContextError, IdError, StateError, ToolError, ToolErrorKind};
-pub use flags::{FileFlagStore, FlagStore, MemoryFlagStore, UnitState};
+pub use flags::{transact, FileFlagStore, FlagStore, MemoryFlagStore, UnitState};
 pub use ids::{AppName, Endpoint, RelationId, UnitName};
-pub use process::ProcessHookTools;
+pub use process::{ProcessHookTools, DEFAULT_TOOL_TIMEOUT};
 pub use tools::{
     BagOwner, Config, Databag, HookTools, LogLevel, StatusKind, WorkloadStatus, WriteScope,
 };

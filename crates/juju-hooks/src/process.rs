@@ -1,5 +1,539 @@
 //! [`HookTools`](crate::HookTools) by spawning Juju's real hook tools.
+//!
+//! Every call is one child process with an exact, fixed argv (see each method of
+//! [`HookTools`]): reads always pass `--format=json` and are decoded strictly; `-r` and its
+//! value are two arguments; relation writes go as one JSON object on stdin (`--file -`), so
+//! values never appear on a command line.
 
-/// Runs Juju's hook tools as child processes (found on `PATH`).
-#[derive(Debug, Default)]
-pub struct ProcessHookTools {}
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wait_timeout::ChildExt;
+
+use crate::error::{ToolError, ToolErrorKind};
+use crate::ids::{Endpoint, RelationId, UnitName};
+use crate::tools::{BagOwner, Config, Databag, HookTools, LogLevel, WorkloadStatus, WriteScope};
+
+/// How long a tool may run before it is killed, unless set with [`ProcessHookTools::timeout`].
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// At most this much of a tool's stderr is kept in an error, so a runaway tool cannot flood
+/// the logs.
+const MAX_STDERR_BYTES: usize = 8 * 1024;
+
+/// Runs Juju's hook tools as child processes.
+///
+/// The child inherits the environment (the tools need `JUJU_CONTEXT_ID` and the agent socket
+/// variables) and the working directory. A tool that does not finish within the timeout is
+/// killed and reported as [`ToolErrorKind::Timeout`].
+///
+/// Error texts: [`ToolErrorKind::Usage`] and [`ToolErrorKind::Runtime`] carry the tool's stderr,
+/// trimmed, with Juju's leading `ERROR ` word removed (the rest is Juju's text verbatim, e.g.
+/// `cannot write relation settings`), capped at 8 KiB.
+///
+/// Arguments: a `status-set` or `juju-log` message that starts with `-` is passed after `--`
+/// (Juju's option parser ends options there); `leader-set` keys that are empty, contain `=` or
+/// start with `-` are refused as [`ToolErrorKind::Usage`] without running the tool. A
+/// `leader-set` error shows `key=...` instead of values, since leader data may be secret.
+#[derive(Clone, Debug)]
+pub struct ProcessHookTools {
+    tools_dir: Option<PathBuf>,
+    timeout: Duration,
+}
+
+impl Default for ProcessHookTools {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProcessHookTools {
+    /// Tools found on `PATH`, as inside a hook (Juju puts its tools directory first on `PATH`).
+    pub fn new() -> Self {
+        Self {
+            tools_dir: None,
+            timeout: DEFAULT_TOOL_TIMEOUT,
+        }
+    }
+
+    /// Tools from an explicit directory (e.g. `/var/lib/juju/tools/unit-etcd-0`, or an
+    /// emulator's), ignoring `PATH`.
+    pub fn with_tools_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            tools_dir: Some(dir.into()),
+            timeout: DEFAULT_TOOL_TIMEOUT,
+        }
+    }
+
+    /// Sets the time limit for one tool call (default [`DEFAULT_TOOL_TIMEOUT`]).
+    #[must_use]
+    pub fn timeout(mut self, limit: Duration) -> Self {
+        self.timeout = limit;
+        self
+    }
+
+    /// The time limit for one tool call.
+    pub fn time_limit(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Runs `tool args...`, feeding `stdin` if given; returns stdout on exit 0.
+    fn run(&self, tool: &str, args: &[&str], stdin: Option<Vec<u8>>) -> Result<Vec<u8>, ToolError> {
+        self.run_shown(tool, args, &command_line(tool, args), stdin)
+    }
+
+    /// Like [`Self::run`], with the command line to show in errors given separately (so values
+    /// passed as arguments can be kept out of it).
+    fn run_shown(
+        &self,
+        tool: &str,
+        args: &[&str],
+        shown: &str,
+        stdin: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, ToolError> {
+        let fail = |kind| ToolError::new(shown, kind);
+        let program = match &self.tools_dir {
+            Some(dir) => dir.join(tool),
+            None => PathBuf::from(tool),
+        };
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| fail(ToolErrorKind::Spawn(e)))?;
+
+        // Feed stdin and drain both pipes on threads, so that neither side can block the other
+        // and the timeout below always applies.
+        let (stdout, stderr) = match start_io(&mut child, stdin) {
+            Ok(pipes) => pipes,
+            Err(e) => {
+                kill_and_reap(&mut child);
+                return Err(fail(ToolErrorKind::Spawn(e)));
+            }
+        };
+        let status = match child.wait_timeout(self.timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                kill_and_reap(&mut child);
+                return Err(fail(self.timeout_kind()));
+            }
+            Err(e) => {
+                kill_and_reap(&mut child);
+                return Err(fail(ToolErrorKind::Spawn(e)));
+            }
+        };
+        // A tool that exited but left a child holding its pipes must still end by the deadline.
+        let deadline = started + self.timeout;
+        let (Some(stdout), Some(stderr)) = (collect(&stdout, deadline), collect(&stderr, deadline))
+        else {
+            return Err(fail(self.timeout_kind()));
+        };
+        match exit_kind(status, &stderr) {
+            None => Ok(stdout),
+            Some(kind) => Err(fail(kind)),
+        }
+    }
+
+    fn timeout_kind(&self) -> ToolErrorKind {
+        // Whole seconds, rounded up, so that a sub-second limit never reads as "0 s".
+        let millis = self.timeout.as_millis();
+        let seconds = u64::try_from(millis.div_ceil(1000)).unwrap_or(u64::MAX);
+        ToolErrorKind::Timeout { seconds }
+    }
+
+    /// Runs a read tool and decodes its JSON output with `decode`.
+    fn read<T>(
+        &self,
+        tool: &str,
+        args: &[&str],
+        decode: impl FnOnce(serde_json::Value) -> Result<T, String>,
+    ) -> Result<T, ToolError> {
+        let out = self.run(tool, args, None)?;
+        parse_json(&out).and_then(decode).map_err(|reason| {
+            ToolError::new(command_line(tool, args), ToolErrorKind::Decode { reason })
+        })
+    }
+}
+
+fn command_line(tool: &str, args: &[&str]) -> String {
+    std::iter::once(tool)
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A pipe's whole content, delivered when the pipe closes.
+type Output = Receiver<Vec<u8>>;
+
+/// Starts the threads that write `stdin` to the child and read its stdout and stderr.
+fn start_io(child: &mut Child, stdin: Option<Vec<u8>>) -> std::io::Result<(Output, Output)> {
+    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        // A tool that exits without reading its input is judged by its exit status alone.
+        thread::Builder::new().spawn(move || {
+            let _ = pipe.write_all(&data);
+        })?;
+    }
+    Ok((drain(child.stdout.take())?, drain(child.stderr.take())?))
+}
+
+/// Reads a pipe to its end on a thread; the result arrives on the returned channel.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::io::Result<Output> {
+    let (tx, rx) = mpsc::channel();
+    thread::Builder::new().spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // A read error ends the output early; the exit status still tells what happened.
+            let _ = pipe.read_to_end(&mut buf);
+        }
+        let _ = tx.send(buf);
+    })?;
+    Ok(rx)
+}
+
+fn collect(rx: &Output, deadline: Instant) -> Option<Vec<u8>> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    // Timeout or a vanished reader thread: either way the output is not complete.
+    rx.recv_timeout(left).ok()
+}
+
+/// Kills the child (by its own handle, so only the process we started) and reaps it.
+fn kill_and_reap(child: &mut Child) {
+    // The child may have exited just now; kill then fails harmlessly and wait reaps it.
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Maps a finished tool's status to an error kind, or `None` for success.
+fn exit_kind(status: ExitStatus, stderr: &[u8]) -> Option<ToolErrorKind> {
+    if status.success() {
+        return None;
+    }
+    let stderr = juju_error_text(stderr);
+    Some(match status.code() {
+        Some(2) => ToolErrorKind::Usage { stderr },
+        Some(code) => ToolErrorKind::Runtime { code, stderr },
+        None => ToolErrorKind::Killed { stderr },
+    })
+}
+
+/// The tool's stderr as text: lossy UTF-8, trimmed, without Juju's `ERROR ` prefix, capped.
+fn juju_error_text(stderr: &[u8]) -> String {
+    let capped = &stderr[..stderr.len().min(MAX_STDERR_BYTES)];
+    let text = String::from_utf8_lossy(capped);
+    let text = text.trim();
+    let text = text.strip_prefix("ERROR ").unwrap_or(text);
+    let mut text = text.to_owned();
+    if stderr.len() > MAX_STDERR_BYTES {
+        text.push_str(" [...]");
+    }
+    text
+}
+
+fn parse_json(out: &[u8]) -> Result<serde_json::Value, String> {
+    if out.iter().all(u8::is_ascii_whitespace) {
+        return Err("no output".to_owned());
+    }
+    serde_json::from_slice(out).map_err(|e| format!("not JSON: {e}"))
+}
+
+fn kind_of(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a map",
+    }
+}
+
+/// A map of strings; `null` (Juju's output for "nothing") is the empty map.
+fn decode_string_map(value: serde_json::Value) -> Result<Databag, String> {
+    match value {
+        serde_json::Value::Null => Ok(Databag::new()),
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(key, value)| match value {
+                serde_json::Value::String(s) => Ok((key, s)),
+                other => Err(format!(
+                    "value of key {key:?} is {}, expected a string",
+                    kind_of(&other)
+                )),
+            })
+            .collect(),
+        other => Err(format!(
+            "expected a map of strings, got {}",
+            kind_of(&other)
+        )),
+    }
+}
+
+/// A list of strings each parsed as `T`; `null` is the empty list.
+fn decode_list<T: std::str::FromStr>(value: serde_json::Value, what: &str) -> Result<Vec<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let items = match value {
+        serde_json::Value::Null => return Ok(Vec::new()),
+        serde_json::Value::Array(items) => items,
+        other => {
+            return Err(format!(
+                "expected a list of {what}s, got {}",
+                kind_of(&other)
+            ))
+        }
+    };
+    items
+        .into_iter()
+        .map(|item| match item {
+            serde_json::Value::String(s) => s.parse().map_err(|e| format!("{e}")),
+            other => Err(format!("expected a {what}, got {}", kind_of(&other))),
+        })
+        .collect()
+}
+
+fn decode_status(value: serde_json::Value) -> Result<WorkloadStatus, String> {
+    let serde_json::Value::Object(map) = value else {
+        return Err(format!("expected a status map, got {}", kind_of(&value)));
+    };
+    let kind = match map.get("status") {
+        Some(serde_json::Value::String(s)) => s.parse()?,
+        Some(other) => {
+            return Err(format!(
+                "\"status\" is {}, expected a string",
+                kind_of(other)
+            ))
+        }
+        None => return Err("no \"status\" key".to_owned()),
+    };
+    let message = match map.get("message") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(other) => {
+            return Err(format!(
+                "\"message\" is {}, expected a string",
+                kind_of(other)
+            ))
+        }
+    };
+    Ok(WorkloadStatus { kind, message })
+}
+
+/// A positional argument that starts with `-` would be taken for an option; `--` ends the
+/// options (Juju's option parser honours it), so only such values get it.
+fn positional_guard(value: &str) -> Option<&'static str> {
+    value.starts_with('-').then_some("--")
+}
+
+fn invalid_argument(shown: String, reason: String) -> ToolError {
+    // Juju would reject (or silently mangle) such an argument; refuse before running the tool.
+    ToolError::new(shown, ToolErrorKind::Usage { stderr: reason })
+}
+
+impl HookTools for ProcessHookTools {
+    fn relation_ids(&mut self, endpoint: &Endpoint) -> Result<Vec<RelationId>, ToolError> {
+        self.read("relation-ids", &["--format=json", endpoint.as_str()], |v| {
+            decode_list(v, "relation id")
+        })
+    }
+
+    fn relation_list(&mut self, relation: &RelationId) -> Result<Vec<UnitName>, ToolError> {
+        let rid = relation.to_string();
+        self.read("relation-list", &["--format=json", "-r", &rid], |v| {
+            decode_list(v, "unit name")
+        })
+    }
+
+    fn relation_get(
+        &mut self,
+        relation: &RelationId,
+        owner: &BagOwner,
+    ) -> Result<Databag, ToolError> {
+        let rid = relation.to_string();
+        let owner_name = owner.to_string();
+        let mut args = vec!["--format=json", "-r", &rid];
+        if matches!(owner, BagOwner::App(_)) {
+            args.push("--app");
+        }
+        args.extend(["-", &owner_name]);
+        self.read("relation-get", &args, decode_string_map)
+    }
+
+    fn relation_set(
+        &mut self,
+        relation: &RelationId,
+        scope: WriteScope,
+        changes: &Databag,
+    ) -> Result<(), ToolError> {
+        let rid = relation.to_string();
+        let mut args = vec!["-r", rid.as_str()];
+        if scope == WriteScope::App {
+            args.push("--app");
+        }
+        args.extend(["--file", "-"]);
+        let body = serde_json::to_vec(changes).map_err(|e| {
+            invalid_argument(
+                command_line("relation-set", &args),
+                format!("cannot encode: {e}"),
+            )
+        })?;
+        self.run("relation-set", &args, Some(body)).map(drop)
+    }
+
+    fn is_leader(&mut self) -> Result<bool, ToolError> {
+        self.read("is-leader", &["--format=json"], |v| match v {
+            serde_json::Value::Bool(b) => Ok(b),
+            other => Err(format!("expected a boolean, got {}", kind_of(&other))),
+        })
+    }
+
+    fn leader_get(&mut self) -> Result<Databag, ToolError> {
+        self.read("leader-get", &["--format=json", "-"], decode_string_map)
+    }
+
+    fn leader_set(&mut self, changes: &Databag) -> Result<(), ToolError> {
+        // leader-set has no --file: the pairs go on the command line. Errors show only the keys,
+        // since leader data may be secret.
+        let pairs: Vec<String> = changes.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let shown = std::iter::once("leader-set".to_owned())
+            .chain(changes.iter().map(|(k, v)| {
+                let value = if v.is_empty() { "" } else { "..." };
+                format!("{k}={value}")
+            }))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if let Some(key) = changes
+            .keys()
+            .find(|k| k.is_empty() || k.contains('=') || k.starts_with('-'))
+        {
+            return Err(invalid_argument(
+                shown,
+                format!("key {key:?} cannot be passed to leader-set"),
+            ));
+        }
+        let args: Vec<&str> = pairs.iter().map(String::as_str).collect();
+        self.run_shown("leader-set", &args, &shown, None).map(drop)
+    }
+
+    fn status_set(&mut self, status: &WorkloadStatus) -> Result<(), ToolError> {
+        let mut args = vec![status.kind.as_str()];
+        args.extend(positional_guard(&status.message));
+        args.push(&status.message);
+        self.run("status-set", &args, None).map(drop)
+    }
+
+    fn status_get(&mut self) -> Result<WorkloadStatus, ToolError> {
+        self.read(
+            "status-get",
+            &["--format=json", "--include-data"],
+            decode_status,
+        )
+    }
+
+    fn juju_log(&mut self, level: LogLevel, message: &str) -> Result<(), ToolError> {
+        let mut args = vec!["-l", level.as_str()];
+        args.extend(positional_guard(message));
+        args.push(message);
+        self.run("juju-log", &args, None).map(drop)
+    }
+
+    fn config_get(&mut self) -> Result<Config, ToolError> {
+        self.read("config-get", &["--format=json", "--all"], |v| match v {
+            serde_json::Value::Null => Ok(Config::new()),
+            serde_json::Value::Object(map) => Ok(map.into_iter().collect()),
+            other => Err(format!("expected a map, got {}", kind_of(&other))),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::StatusKind;
+
+    #[test]
+    fn juju_error_text_drops_only_the_leading_error_word() {
+        assert_eq!(
+            juju_error_text(b"ERROR permission denied\n"),
+            "permission denied"
+        );
+        assert_eq!(
+            juju_error_text(b"ERROR yaml: unmarshal errors:\n  line 1: ERROR x\n"),
+            "yaml: unmarshal errors:\n  line 1: ERROR x"
+        );
+        assert_eq!(juju_error_text(b"  plain text \n"), "plain text");
+        assert_eq!(juju_error_text(b"\xff\xfe"), "\u{fffd}\u{fffd}");
+    }
+
+    #[test]
+    fn a_sub_second_timeout_reads_as_one_second() {
+        let kind = |ms| {
+            ProcessHookTools::new()
+                .timeout(Duration::from_millis(ms))
+                .timeout_kind()
+        };
+        assert!(matches!(kind(300), ToolErrorKind::Timeout { seconds: 1 }));
+        assert!(matches!(
+            kind(60_000),
+            ToolErrorKind::Timeout { seconds: 60 }
+        ));
+        assert!(matches!(
+            kind(60_001),
+            ToolErrorKind::Timeout { seconds: 61 }
+        ));
+        assert_eq!(ProcessHookTools::new().time_limit(), DEFAULT_TOOL_TIMEOUT);
+    }
+
+    #[test]
+    fn string_maps_are_strict() {
+        let ok = serde_json::json!({"a": "1", "b": ""});
+        assert_eq!(decode_string_map(ok).unwrap().len(), 2);
+        assert!(decode_string_map(serde_json::Value::Null)
+            .unwrap()
+            .is_empty());
+        for bad in [
+            serde_json::json!({"a": 1}),
+            serde_json::json!({"a": null}),
+            serde_json::json!({"a": ["x"]}),
+            serde_json::json!("a"),
+            serde_json::json!(true),
+        ] {
+            assert!(decode_string_map(bad.clone()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lists_parse_every_item() {
+        let ids: Vec<RelationId> =
+            decode_list(serde_json::json!(["proxy:1", "proxy:10"]), "relation id").unwrap();
+        assert_eq!(ids.len(), 2);
+        let bad = decode_list::<UnitName>(serde_json::json!(["etcd/0", "etcd"]), "unit name");
+        assert!(bad.unwrap_err().contains("etcd"));
+    }
+
+    #[test]
+    fn status_needs_a_known_status_word() {
+        let status =
+            decode_status(serde_json::json!({"status": "blocked", "status-data": {}})).unwrap();
+        assert_eq!(status, WorkloadStatus::new(StatusKind::Blocked, ""));
+        assert!(decode_status(serde_json::json!({"status": "BLOCKED"})).is_err());
+        assert!(decode_status(serde_json::json!([])).is_err());
+    }
+
+    #[test]
+    fn empty_output_is_not_json() {
+        assert_eq!(parse_json(b" \n").unwrap_err(), "no output");
+        assert!(parse_json(b"{} {}").is_err());
+    }
+}

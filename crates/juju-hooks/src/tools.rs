@@ -161,7 +161,7 @@ impl LogLevel {
 ///
 /// Implementations: [`crate::ProcessHookTools`] (spawns the real tools), [`crate::CachedTools`]
 /// (caches reads of any implementation for one hook), and with feature `testing` the in-memory
-/// model in [`crate::testing`].
+/// model in `crate::testing`.
 pub trait HookTools {
     /// `relation-ids --format=json <endpoint>`: the relation ids of an endpoint, sorted as Juju
     /// sorts them.

@@ -79,6 +79,9 @@ pub use service::{
 };
 
 use crate::cluster::{ClusterString, EtcdUrl};
+/// Where the relation's credentials were saved (the same type `save_client_credentials`
+/// writes to).
+pub use crate::save::CredentialPaths;
 
 /// The default listen address: etcd's own default for gateway and grpc-proxy.
 pub const DEFAULT_LISTEN: SocketAddr =
@@ -130,17 +133,6 @@ impl std::str::FromStr for ProxyMode {
             _ => Err(RenderError::UnknownMode),
         }
     }
-}
-
-/// Where the relation's credentials were saved (see the credential files module).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CredentialPaths {
-    /// The CA certificate.
-    pub ca: PathBuf,
-    /// The client certificate.
-    pub cert: PathBuf,
-    /// The client key.
-    pub key: PathBuf,
 }
 
 /// Everything a proxy unit is made from.

@@ -15,10 +15,10 @@ use etcd_proxy::proxy::{
     RecordingServiceManager, RenderError, RenderedProxy, ServiceCall,
 };
 
-use etcd_proxy::files::{ensure_file, Ownership};
 use etcd_proxy::testing::CertSpec;
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::ClientCredentials;
+use etcd_proxy::{save_client_credentials, Ownership};
 
 use crate::support::{free_port, wait_for, CertFiles, Daemon, PROXY_READY_LIMIT};
 use crate::support::{EtcdCluster, EtcdctlTls};
@@ -290,18 +290,11 @@ fn rotated_credentials_restart_the_proxy_once_and_it_serves_with_the_new_ones() 
     let cluster = EtcdCluster::start(&bins, 3);
     let pki = cluster.pki();
     let dir = cluster.scratch_dir().join("rotation");
-    let paths = CredentialPaths {
-        ca: dir.join("client-ca.pem"),
-        cert: dir.join("client-cert.pem"),
-        key: dir.join("client-key.pem"),
-    };
-    // What saving the relation's credentials does: atomic writes that report a change.
+    let paths = CredentialPaths::in_dir(&dir);
+    // The requirer's own credential saving: atomic writes that report a change.
     let save = |cert: &str, key: &str| -> bool {
-        let none = Ownership::default();
-        let ca = ensure_file(&paths.ca, pki.ca_pem.as_bytes(), 0o644, none).unwrap();
-        let cert = ensure_file(&paths.cert, cert.as_bytes(), 0o644, none).unwrap();
-        let key = ensure_file(&paths.key, key.as_bytes(), 0o600, none).unwrap();
-        ca | cert | key
+        let creds = ClientCredentials::from_pem(pki.ca_pem.clone(), cert, key).unwrap();
+        save_client_credentials(&creds, &paths, Ownership::default()).unwrap()
     };
     let first = &pki.client_no_cn;
     assert!(save(&first.cert_pem, &first.key_pem));

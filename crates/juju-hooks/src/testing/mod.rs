@@ -9,17 +9,26 @@
 //! 2. the charm calls hook tools — [`InMemoryTools`] implements [`crate::HookTools`] over the
 //!    model-level operations ([`Model::relation_get`] and friends);
 //! 3. on success [`Model::commit`] applies the staged writes and returns the hooks Juju fires
-//!    next on other units; on failure the `Pending` is dropped.
+//!    next on other units; on failure the `Pending` is dropped and [`Model::abort`] forgets
+//!    the hook (status, logs and leader data written meanwhile stay, as in Juju).
 //!
-//! [`run`] packs the three steps into one state-in/state-out call.
+//! [`run`] packs the three steps into one state-in/state-out call. [`Model::relate`],
+//! [`Model::unrelate`], [`Model::add_unit`] and [`Model::remove_unit`] return the hooks Juju
+//! fires, in order; [`Model::settle`] runs them as no-op hooks and [`Model::with_relation`]
+//! builds the usual two-application state in one call. [`Model::check`] and
+//! [`Model::check_invocation`] reject what Juju could never produce.
 
+mod check;
+mod data;
+mod invocation;
+mod lifecycle;
 mod model;
 mod runner;
 mod tools;
 
 pub use model::{
-    Application, EndpointRole, HookInvocation, Inconsistency, LogEntry, Model, Pending, Refusal,
-    Relation, RelationEnd, UnitRecord,
+    unit_address, Application, EndpointRole, HookInvocation, Inconsistency, LogEntry, Model,
+    Pending, Refusal, Relation, RelationEnd, UnitRecord,
 };
 pub use runner::{run, Outcome};
 pub use tools::{InMemoryTools, ToolCall};

@@ -1,13 +1,13 @@
 //! The model: applications, units, relations and their databags, with Juju's rules.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::context::HookKind;
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
-use crate::tools::{BagOwner, Config, Databag, LogLevel, WorkloadStatus, WriteScope};
+use crate::tools::{Config, Databag, LogLevel, StatusKind, WorkloadStatus};
 
 /// A whole Juju model as plain data.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -20,6 +20,13 @@ pub struct Model {
     pub relations: BTreeMap<u32, Relation>,
     /// The number the next relation gets.
     pub next_relation_number: u32,
+    /// Units being removed (`remove_unit` ran; they vanish when their `remove` hook commits).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub dying_units: BTreeSet<UnitName>,
+    /// The hook each unit is running, from [`Model::begin_hook`] to [`Model::commit`] or
+    /// [`Model::abort`]; the commit applies its life-cycle effects (leaving after `-broken`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub running: BTreeMap<UnitName, HookInvocation>,
 }
 
 /// Whether an endpoint provides, requires, or is a peer relation.
@@ -32,6 +39,16 @@ pub enum EndpointRole {
     Requires,
     /// `peers:` in metadata.
     Peers,
+}
+
+impl fmt::Display for EndpointRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Provides => "provides",
+            Self::Requires => "requires",
+            Self::Peers => "peers",
+        })
+    }
 }
 
 /// A deployed application.
@@ -49,6 +66,9 @@ pub struct Application {
     pub endpoints: BTreeMap<Endpoint, (EndpointRole, String)>,
     /// Where the charm lives (emulator only; `None` in pure in-memory tests).
     pub charm_dir: Option<PathBuf>,
+    /// The number the next unit gets (Juju never reuses a unit number).
+    #[serde(default)]
+    pub next_unit_number: u32,
 }
 
 /// One unit.
@@ -58,6 +78,15 @@ pub struct UnitRecord {
     pub status: WorkloadStatus,
     /// Everything it sent to `juju-log`.
     pub logs: Vec<LogEntry>,
+}
+
+impl Default for UnitRecord {
+    fn default() -> Self {
+        Self {
+            status: WorkloadStatus::new(StatusKind::Unknown, ""),
+            logs: Vec::new(),
+        }
+    }
 }
 
 /// One `juju-log` line.
@@ -78,20 +107,61 @@ pub struct RelationEnd {
     pub endpoint: Endpoint,
 }
 
+impl RelationEnd {
+    /// Builds an end from its parts.
+    pub fn new(app: AppName, endpoint: Endpoint) -> Self {
+        Self { app, endpoint }
+    }
+}
+
+impl fmt::Display for RelationEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.app, self.endpoint)
+    }
+}
+
 /// A relation between two applications (peer relations: the same application twice).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Relation {
     /// The two ends.
     pub ends: [RelationEnd; 2],
     /// Each unit's own databag (seeded with `private-address`, `ingress-address`,
-    /// `egress-subnets` when the unit enters the relation).
+    /// `egress-subnets` when the unit enters the relation). Kept after the unit departs, so
+    /// the other side can still read it.
     pub unit_bags: BTreeMap<UnitName, Databag>,
     /// Each application's databag.
     pub app_bags: BTreeMap<AppName, Databag>,
     /// Each unit's view of the remote units in the relation (what `relation-list` prints).
+    /// A unit has an entry while it is in the relation's scope.
     pub members: BTreeMap<UnitName, BTreeSet<UnitName>>,
     /// Set once `remove-relation` started; `relation-ids` stops listing it after `-broken`.
     pub dying: bool,
+}
+
+impl Relation {
+    /// Whether this is a peer relation (both ends are the same application and endpoint).
+    pub fn is_peer(&self) -> bool {
+        self.ends[0] == self.ends[1]
+    }
+
+    /// The end of `app`, if `app` is part of this relation.
+    pub fn local_end(&self, app: &AppName) -> Option<&RelationEnd> {
+        self.ends.iter().find(|end| end.app == *app)
+    }
+
+    /// The end facing `app` (for a peer relation, the same end).
+    pub fn remote_end(&self, app: &AppName) -> Option<&RelationEnd> {
+        match &self.ends {
+            [a, b] if a.app == *app => Some(b),
+            [a, b] if b.app == *app => Some(a),
+            _ => None,
+        }
+    }
+
+    /// Whether `unit` is in the relation's scope now (entered and not yet left).
+    pub fn in_scope(&self, unit: &UnitName) -> bool {
+        self.members.contains_key(unit)
+    }
 }
 
 /// Everything Juju tells one hook run: the `JUJU_*` relation environment.
@@ -130,172 +200,89 @@ pub struct Refusal {
     pub message: String,
 }
 
+impl Refusal {
+    pub(super) fn runtime(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+
+    pub(super) fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+}
+
 /// A model or invocation that Juju could never produce.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("impossible state: {0}")]
 pub struct Inconsistency(pub String);
 
-#[allow(unused_variables)] // bodies land with the model implementation
+/// `base` with `changes` applied: an empty value deletes the key.
+pub(super) fn overlay(base: &Databag, changes: &Databag) -> Databag {
+    let mut bag = base.clone();
+    for (key, value) in changes {
+        if value.is_empty() {
+            bag.remove(key);
+        } else {
+            bag.insert(key.clone(), value.clone());
+        }
+    }
+    bag
+}
+
+/// The address a unit gets in its relation bags: stable per unit, different across units of
+/// one application (and, with high probability, across applications).
+pub fn unit_address(unit: &UnitName) -> String {
+    // FNV-1a over the application name picks the two middle octets.
+    let hash = unit.app().as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    let [_, _, high, low] = hash.to_be_bytes();
+    format!("10.{high}.{low}.{}", unit.number() % 254 + 1)
+}
+
+pub(super) fn inconsistent(message: impl Into<String>) -> Inconsistency {
+    Inconsistency(message.into())
+}
+
 impl Model {
     /// An empty model with this name.
     pub fn new(name: impl Into<String>) -> Self {
-        todo!("model implementation")
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
     }
 
-    /// Deploys an application with `units` units (`app/0`..), the first one leader.
-    ///
-    /// # Errors
-    /// The application already exists.
-    pub fn deploy(
-        &mut self,
-        app: &AppName,
-        endpoints: BTreeMap<Endpoint, (EndpointRole, String)>,
-        units: u32,
-    ) -> Result<Vec<UnitName>, Inconsistency> {
-        todo!("model implementation")
+    /// The record of a unit, if it exists.
+    pub fn unit(&self, unit: &UnitName) -> Option<&UnitRecord> {
+        self.applications.get(unit.app())?.units.get(unit)
     }
 
-    /// Adds a unit to an application; returns it and the hooks Juju fires (`-joined` on the
-    /// remote units of every relation, and on the new unit for each remote unit).
-    ///
-    /// # Errors
-    /// Unknown application.
-    pub fn add_unit(
-        &mut self,
-        app: &AppName,
-    ) -> Result<(UnitName, Vec<HookInvocation>), Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Relates two endpoints; returns the new relation number and the hooks Juju fires:
-    /// `-created` on every unit of both sides, then `-joined` (each followed by `-changed`)
-    /// per remote unit.
-    ///
-    /// # Errors
-    /// Unknown application or endpoint, roles that do not match, or already related.
-    pub fn relate(
-        &mut self,
-        a: &RelationEnd,
-        b: &RelationEnd,
-    ) -> Result<(u32, Vec<HookInvocation>), Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Starts removing a relation; returns `-departed` for every member on every unit, then
-    /// `-broken` on every unit.
-    ///
-    /// # Errors
-    /// Unknown relation.
-    pub fn unrelate(&mut self, relation: u32) -> Result<Vec<HookInvocation>, Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Removes a unit: the remaining related units get `-departed`; the removed unit gets
-    /// `-departed` for each of its members, `-broken` per relation, then `stop` and `remove`.
-    ///
-    /// # Errors
-    /// Unknown unit.
-    pub fn remove_unit(&mut self, unit: &UnitName) -> Result<Vec<HookInvocation>, Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Checks that the model is one Juju could produce (units of deployed apps, relations
-    /// between declared endpoints, members only from the other side, ...).
-    ///
-    /// # Errors
-    /// The first inconsistency found, described in one sentence.
-    pub fn check(&self) -> Result<(), Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Checks an invocation against the model (the unit exists, a relation hook names a
-    /// relation of that unit's app and a remote unit of the other side, ...).
-    ///
-    /// # Errors
-    /// The first inconsistency found.
-    pub fn check_invocation(&self, hook: &HookInvocation) -> Result<HookKind, Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// What Juju does just before a hook runs: in `-joined` the remote unit enters the local
-    /// unit's member view (and the local unit's bag is seeded); in `-departed` it leaves.
-    ///
-    /// # Errors
-    /// The invocation is inconsistent with the model.
-    pub fn begin_hook(&mut self, hook: &HookInvocation) -> Result<(), Inconsistency> {
-        todo!("model implementation")
-    }
-
-    /// Applies a successful hook's staged writes and returns the `-changed` hooks Juju fires on
-    /// the other side for each relation whose data really changed.
-    pub fn commit(&mut self, unit: &UnitName, pending: Pending) -> Vec<HookInvocation> {
-        todo!("model implementation")
-    }
-
-    /// `relation-ids <endpoint>` as seen by `unit`.
-    pub fn relation_ids(&self, unit: &UnitName, endpoint: &Endpoint) -> Vec<RelationId> {
-        todo!("model implementation")
-    }
-
-    /// `relation-list -r <id>` as seen by `unit`.
-    ///
-    /// # Errors
-    /// Juju's refusal for an unknown relation.
-    pub fn relation_list(
-        &self,
-        unit: &UnitName,
-        relation: &RelationId,
-    ) -> Result<Vec<UnitName>, Refusal> {
-        todo!("model implementation")
-    }
-
-    /// The remote application of a relation as seen by `unit` (`relation-list --app`).
-    ///
-    /// # Errors
-    /// Juju's refusal for an unknown relation.
-    pub fn remote_app(&self, unit: &UnitName, relation: &RelationId) -> Result<AppName, Refusal> {
-        todo!("model implementation")
-    }
-
-    /// `relation-get - <owner>`: own bags include this hook's pending writes; a remote
-    /// unit that never entered the relation and apps outside it are refused with Juju's texts;
-    /// a non-leader reading its own app bag is refused.
-    ///
-    /// # Errors
-    /// Juju's refusal.
-    pub fn relation_get(
-        &self,
-        unit: &UnitName,
-        pending: &Pending,
-        relation: &RelationId,
-        owner: &BagOwner,
-    ) -> Result<Databag, Refusal> {
-        todo!("model implementation")
-    }
-
-    /// `relation-set`: stages changes in `pending` (app scope: leader only).
-    ///
-    /// # Errors
-    /// Juju's refusal (unknown relation; `cannot write relation settings` for a non-leader).
-    pub fn relation_set(
-        &self,
-        unit: &UnitName,
-        pending: &mut Pending,
-        relation: &RelationId,
-        scope: WriteScope,
-        changes: &Databag,
-    ) -> Result<(), Refusal> {
-        todo!("model implementation")
+    /// The relation id of relation `number` as `unit` sees it (its own endpoint), if the
+    /// unit's application is part of the relation.
+    pub fn relation_id(&self, number: u32, unit: &UnitName) -> Option<RelationId> {
+        let end = self.relations.get(&number)?.local_end(unit.app())?;
+        Some(RelationId::new(end.endpoint.clone(), number))
     }
 
     /// `is-leader`.
     pub fn is_leader(&self, unit: &UnitName) -> bool {
-        todo!("model implementation")
+        self.applications
+            .get(unit.app())
+            .is_some_and(|app| app.leader.as_ref() == Some(unit))
     }
 
     /// `leader-get -`.
     pub fn leader_get(&self, unit: &UnitName) -> Databag {
-        todo!("model implementation")
+        self.applications
+            .get(unit.app())
+            .map(|app| app.leader_data.clone())
+            .unwrap_or_default()
     }
 
     /// `leader-set` (immediate; empty value deletes).
@@ -303,7 +290,15 @@ impl Model {
     /// # Errors
     /// Juju's refusal for a non-leader.
     pub fn leader_set(&mut self, unit: &UnitName, changes: &Databag) -> Result<(), Refusal> {
-        todo!("model implementation")
+        if !self.is_leader(unit) {
+            return Err(Refusal::runtime(
+                "cannot write leadership settings: cannot write settings: not the leader",
+            ));
+        }
+        if let Some(app) = self.applications.get_mut(unit.app()) {
+            app.leader_data = overlay(&app.leader_data, changes);
+        }
+        Ok(())
     }
 
     /// `status-set` (immediate).
@@ -311,21 +306,83 @@ impl Model {
     /// # Errors
     /// Juju's refusal for a status a charm cannot set.
     pub fn status_set(&mut self, unit: &UnitName, status: &WorkloadStatus) -> Result<(), Refusal> {
-        todo!("model implementation")
+        if !status.kind.is_settable() {
+            return Err(Refusal::usage(format!(
+                "invalid status \"{}\", expected one of [maintenance blocked waiting active]",
+                status.kind
+            )));
+        }
+        let record = self
+            .applications
+            .get_mut(unit.app())
+            .and_then(|app| app.units.get_mut(unit))
+            .ok_or_else(|| Refusal::runtime(format!("unit \"{unit}\" not found")))?;
+        record.status = status.clone();
+        Ok(())
     }
 
     /// `status-get`.
     pub fn status_get(&self, unit: &UnitName) -> WorkloadStatus {
-        todo!("model implementation")
+        self.unit(unit)
+            .map(|record| record.status.clone())
+            .unwrap_or_else(|| UnitRecord::default().status)
     }
 
     /// `juju-log` (immediate).
     pub fn log(&mut self, unit: &UnitName, level: LogLevel, message: &str) {
-        todo!("model implementation")
+        if let Some(record) = self
+            .applications
+            .get_mut(unit.app())
+            .and_then(|app| app.units.get_mut(unit))
+        {
+            record.logs.push(LogEntry {
+                level,
+                message: message.to_owned(),
+            });
+        }
     }
 
     /// `config-get --all`.
     pub fn config_get(&self, unit: &UnitName) -> Config {
-        todo!("model implementation")
+        self.applications
+            .get(unit.app())
+            .map(|app| app.config.clone())
+            .unwrap_or_default()
+    }
+
+    pub(super) fn unit_exists(&self, unit: &UnitName) -> bool {
+        self.unit(unit).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bag(pairs: &[(&str, &str)]) -> Databag {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn overlay_sets_overrides_and_deletes_with_empty_values() {
+        let base = bag(&[("a", "1"), ("b", "2")]);
+        let changes = bag(&[("a", ""), ("b", "3"), ("c", "4"), ("missing", "")]);
+        assert_eq!(overlay(&base, &changes), bag(&[("b", "3"), ("c", "4")]));
+    }
+
+    #[test]
+    fn unit_addresses_are_stable_and_differ_between_units() {
+        let unit = |s: &str| s.parse::<UnitName>().unwrap();
+        assert_eq!(unit_address(&unit("etcd/0")), unit_address(&unit("etcd/0")));
+        assert_ne!(unit_address(&unit("etcd/0")), unit_address(&unit("etcd/1")));
+        assert_ne!(unit_address(&unit("etcd/0")), unit_address(&unit("kube/0")));
+        let address = unit_address(&unit("etcd/3"));
+        assert!(
+            address.starts_with("10.") && address.ends_with(".4"),
+            "{address}"
+        );
     }
 }

@@ -23,14 +23,41 @@ pub struct Outcome<E> {
 /// [`Model::check_invocation`]); an impossible state is an `Err` with a clear message.
 /// `charm_dir` goes into the [`JujuContext`] the charm receives.
 ///
+/// On success the staged relation writes are committed and `next` holds the hooks they
+/// trigger; on failure they are dropped, while immediate effects (status, logs, leader data)
+/// stay, as in Juju.
+///
 /// # Errors
 /// [`Inconsistency`] when the state or the invocation could not happen in Juju.
-#[allow(unused_variables)] // body lands with the model implementation
 pub fn run<E>(
     model: &Model,
     invocation: &HookInvocation,
     charm_dir: &std::path::Path,
     charm: impl FnOnce(&JujuContext, &mut InMemoryTools<'_>) -> Result<(), E>,
 ) -> Result<Outcome<E>, Inconsistency> {
-    todo!("runner implementation")
+    let mut model = model.clone();
+    model.check()?;
+    model.check_invocation(invocation)?;
+    let env = invocation.env(&model.name, charm_dir);
+    let context = JujuContext::from_map(&env, None).map_err(|e| {
+        Inconsistency(format!(
+            "the invocation gives no valid hook environment: {e}"
+        ))
+    })?;
+    model.begin_hook(invocation)?;
+    let mut tools = InMemoryTools::new(&mut model, invocation.clone());
+    let result = charm(&context, &mut tools);
+    let (pending, calls) = tools.finish();
+    let next = if result.is_ok() {
+        model.commit(&invocation.unit, pending)
+    } else {
+        model.abort(&invocation.unit);
+        Vec::new()
+    };
+    Ok(Outcome {
+        model,
+        result,
+        calls,
+        next,
+    })
 }

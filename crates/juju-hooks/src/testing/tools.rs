@@ -1,6 +1,9 @@
 //! [`crate::HookTools`] over an in-memory [`Model`], recording every call.
 
-use super::model::{HookInvocation, Model, Pending};
+use super::model::{HookInvocation, Model, Pending, Refusal};
+use crate::error::{ToolError, ToolErrorKind};
+use crate::ids::{Endpoint, RelationId, UnitName};
+use crate::tools::{BagOwner, Config, Databag, HookTools, LogLevel, WorkloadStatus, WriteScope};
 
 /// One recorded hook-tool call, as the command line the real tool would get
 /// (e.g. `relation-get --format=json -r proxy:3 - etcd/0`).
@@ -12,6 +15,17 @@ pub struct ToolCall {
     pub args: String,
 }
 
+impl ToolCall {
+    /// The whole command line, `<tool> <args>`.
+    pub fn command_line(&self) -> String {
+        if self.args.is_empty() {
+            self.tool.to_owned()
+        } else {
+            format!("{} {}", self.tool, self.args)
+        }
+    }
+}
+
 /// The hook tools of one hook run on one unit, answering from a [`Model`].
 ///
 /// Relation writes go to a [`Pending`] set; `leader-set`, `status-set` and `juju-log` apply
@@ -19,9 +33,7 @@ pub struct ToolCall {
 /// to test error handling.
 #[derive(Debug)]
 pub struct InMemoryTools<'m> {
-    #[allow(dead_code)]
     pub(crate) model: &'m mut Model,
-    #[allow(dead_code)]
     pub(crate) invocation: HookInvocation,
     pub(crate) pending: Pending,
     pub(crate) calls: Vec<ToolCall>,
@@ -41,6 +53,9 @@ impl<'m> InMemoryTools<'m> {
     }
 
     /// Makes every later call of `tool` fail with `code` and `stderr` (Juju's `ERROR ...` text).
+    ///
+    /// Exit code 2 gives [`ToolErrorKind::Usage`], any other [`ToolErrorKind::Runtime`]. The
+    /// failing call is recorded and leaves the model untouched.
     pub fn fail(&mut self, tool: &'static str, code: i32, stderr: impl Into<String>) {
         self.failing.push((tool, code, stderr.into()));
     }
@@ -50,8 +65,152 @@ impl<'m> InMemoryTools<'m> {
         &self.calls
     }
 
+    /// The relation writes staged so far.
+    pub fn pending(&self) -> &Pending {
+        &self.pending
+    }
+
     /// Ends the hook: the staged writes and the recorded calls.
     pub fn finish(self) -> (Pending, Vec<ToolCall>) {
         (self.pending, self.calls)
+    }
+
+    fn unit(&self) -> &UnitName {
+        &self.invocation.unit
+    }
+
+    /// Records the call and returns the command line, or the injected failure.
+    fn call(&mut self, tool: &'static str, args: String) -> Result<String, ToolError> {
+        let call = ToolCall { tool, args };
+        let command = call.command_line();
+        self.calls.push(call);
+        match self.failing.iter().rev().find(|(name, _, _)| *name == tool) {
+            Some((_, 2, stderr)) => Err(ToolError::new(
+                command,
+                ToolErrorKind::Usage {
+                    stderr: stderr.clone(),
+                },
+            )),
+            Some((_, code, stderr)) => Err(ToolError::new(
+                command,
+                ToolErrorKind::Runtime {
+                    code: *code,
+                    stderr: stderr.clone(),
+                },
+            )),
+            None => Ok(command),
+        }
+    }
+}
+
+fn refused(command: String) -> impl FnOnce(Refusal) -> ToolError {
+    move |refusal| {
+        ToolError::new(
+            command,
+            ToolErrorKind::Refused {
+                message: refusal.message,
+                code: refusal.code,
+            },
+        )
+    }
+}
+
+/// `key=value` pairs as `leader-set` takes them on its command line.
+fn pairs(changes: &Databag) -> String {
+    changes
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl HookTools for InMemoryTools<'_> {
+    fn relation_ids(&mut self, endpoint: &Endpoint) -> Result<Vec<RelationId>, ToolError> {
+        self.call("relation-ids", format!("--format=json {endpoint}"))?;
+        Ok(self.model.relation_ids(self.unit(), endpoint))
+    }
+
+    fn relation_list(&mut self, relation: &RelationId) -> Result<Vec<UnitName>, ToolError> {
+        let command = self.call("relation-list", format!("--format=json -r {relation}"))?;
+        self.model
+            .relation_list(self.unit(), relation)
+            .map_err(refused(command))
+    }
+
+    fn relation_get(
+        &mut self,
+        relation: &RelationId,
+        owner: &BagOwner,
+    ) -> Result<Databag, ToolError> {
+        let args = match owner {
+            BagOwner::Unit(unit) => format!("--format=json -r {relation} - {unit}"),
+            BagOwner::App(app) => format!("--format=json -r {relation} --app - {app}"),
+        };
+        let command = self.call("relation-get", args)?;
+        self.model
+            .relation_get(self.unit(), &self.pending, relation, owner)
+            .map_err(refused(command))
+    }
+
+    fn relation_set(
+        &mut self,
+        relation: &RelationId,
+        scope: WriteScope,
+        changes: &Databag,
+    ) -> Result<(), ToolError> {
+        let args = match scope {
+            WriteScope::Unit => format!("-r {relation} --file -"),
+            WriteScope::App => format!("-r {relation} --app --file -"),
+        };
+        let command = self.call("relation-set", args)?;
+        self.model
+            .relation_set(
+                &self.invocation.unit,
+                &mut self.pending,
+                relation,
+                scope,
+                changes,
+            )
+            .map_err(refused(command))
+    }
+
+    fn is_leader(&mut self) -> Result<bool, ToolError> {
+        self.call("is-leader", "--format=json".to_owned())?;
+        Ok(self.model.is_leader(self.unit()))
+    }
+
+    fn leader_get(&mut self) -> Result<Databag, ToolError> {
+        self.call("leader-get", "--format=json -".to_owned())?;
+        Ok(self.model.leader_get(self.unit()))
+    }
+
+    fn leader_set(&mut self, changes: &Databag) -> Result<(), ToolError> {
+        let command = self.call("leader-set", pairs(changes))?;
+        self.model
+            .leader_set(&self.invocation.unit, changes)
+            .map_err(refused(command))
+    }
+
+    fn status_set(&mut self, status: &WorkloadStatus) -> Result<(), ToolError> {
+        let command = self.call("status-set", format!("{} {}", status.kind, status.message))?;
+        self.model
+            .status_set(&self.invocation.unit, status)
+            .map_err(refused(command))
+    }
+
+    fn status_get(&mut self) -> Result<WorkloadStatus, ToolError> {
+        self.call("status-get", "--format=json --include-data".to_owned())?;
+        Ok(self.model.status_get(self.unit()))
+    }
+
+    fn juju_log(&mut self, level: LogLevel, message: &str) -> Result<(), ToolError> {
+        self.call("juju-log", format!("-l {} {message}", level.as_str()))?;
+        self.model.log(&self.invocation.unit, level, message);
+        Ok(())
+    }
+
+    fn config_get(&mut self) -> Result<Config, ToolError> {
+        self.call("config-get", "--format=json --all".to_owned())?;
+        Ok(self.model.config_get(self.unit()))
     }
 }

@@ -1,0 +1,152 @@
+//! The command line, as clap structs only; `commands.rs` turns them into library calls.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success, also when the relation data is still incomplete
+  1  runtime error: a hook tool failed, a file could not be written, the data asked for is
+     not available, or the input to publish is invalid (nothing was published)
+  2  usage error (bad arguments)
+  3  --strict only: the relation data is incomplete or invalid
+
+Run inside a Juju hook (or a hook run by `etcd-proxy-relation emulator`): the hook context
+comes from the JUJU_* environment. Flags and the last seen relation data are kept in
+$JUJU_CHARM_DIR/.etcd-proxy-relation.state.json (mode 0600).";
+
+/// The etcd-proxy relation interface for charms in any language.
+///
+/// Call it from your charm's hooks: `requires sync` (or `provides sync`) in every hook,
+/// then act on the flags (`flags --json`).
+#[derive(Debug, Parser)]
+#[command(name = "etcd-proxy-relation", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// The relation endpoint (metadata.yaml relation name). Default: the current hook's
+    /// relation, else `proxy`.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub endpoint: Option<String>,
+
+    /// Where flags and relation state are kept.
+    /// Default: $JUJU_CHARM_DIR/.etcd-proxy-relation.state.json.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The requiring side (the charm that runs a local etcd proxy).
+    #[command(subcommand)]
+    Requires(RequiresCommand),
+    /// The providing side (the etcd charm).
+    #[command(subcommand)]
+    Provides(ProvidesCommand),
+    /// Print or clear the flags.
+    Flags(FlagsArgs),
+    /// Run the whole story on the embedded Juju model: an etcd provider and a requirer,
+    /// related, hooks in Juju's order, flags after each hook, credentials saved, the proxy
+    /// unit rendered; with a real etcd cluster and proxy when `etcd` is installed.
+    Demo(DemoArgs),
+    /// The embedded Juju stand-in: create a model, deploy charms, relate them, run hooks.
+    Emulator(juju_emulator::EmulatorCli),
+}
+
+/// `requires ...`
+#[derive(Debug, Subcommand)]
+pub enum RequiresCommand {
+    /// Read the relation, derive and save the flags, set the workload status. Run it in
+    /// every hook. Exits 0 also when the data is incomplete or invalid (unless --strict).
+    Sync(SyncArgs),
+    /// Print the canonical cluster string (`name=peerURL,...`); exit 1 if not available.
+    ClusterString,
+    /// Save client-ca.pem, client-cert.pem and client-key.pem (key 0600, certificates
+    /// 0644), atomically and only on change; print `changed` or `unchanged`.
+    SaveCredentials(CredentialTargetArgs),
+}
+
+/// `provides ...`
+#[derive(Debug, Subcommand)]
+pub enum ProvidesCommand {
+    /// Derive `{endpoint}.connected` and publish the remembered data on relations that lack
+    /// it. Run it in every hook.
+    Sync,
+    /// Validate and publish the cluster string and/or the client credentials on every
+    /// relation id; parts not given keep their published value. Nothing is published when
+    /// any input is invalid (exit 1).
+    Publish(PublishArgs),
+}
+
+/// Options of `requires sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Exit 3 when the relation data is incomplete or invalid.
+    #[arg(long)]
+    pub strict: bool,
+    /// Do not set the workload status (the charm sets its own).
+    #[arg(long)]
+    pub no_status: bool,
+}
+
+/// Where `save-credentials` writes.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = true)]
+pub struct CredentialTargetArgs {
+    /// Write client-ca.pem, client-cert.pem, client-key.pem into DIR (created 0755).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["key", "cert", "ca"])]
+    pub dir: Option<PathBuf>,
+    /// Path of the private key (with --cert and --ca).
+    #[arg(long, value_name = "PATH", requires_all = ["cert", "ca"])]
+    pub key: Option<PathBuf>,
+    /// Path of the client certificate (with --key and --ca).
+    #[arg(long, value_name = "PATH", requires_all = ["key", "ca"])]
+    pub cert: Option<PathBuf>,
+    /// Path of the CA certificate (with --key and --cert).
+    #[arg(long, value_name = "PATH", requires_all = ["key", "cert"])]
+    pub ca: Option<PathBuf>,
+}
+
+/// Options of `provides publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The cluster string, etcd --initial-cluster form: name=https://host:2380,...
+    #[arg(long, value_name = "STRING")]
+    pub cluster: Option<String>,
+    /// File with the CA certificate (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["cert", "key"])]
+    pub ca: Option<PathBuf>,
+    /// File with the client certificate (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["ca", "key"])]
+    pub cert: Option<PathBuf>,
+    /// File with the client certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["ca", "cert"])]
+    pub key: Option<PathBuf>,
+    /// Take the credentials from leader data (client_certificate, client_key,
+    /// certificate_authority), as the etcd charm shares them.
+    #[arg(long, conflicts_with_all = ["ca", "cert", "key"])]
+    pub from_leader: bool,
+}
+
+/// Options of `flags`.
+#[derive(Debug, Args)]
+pub struct FlagsArgs {
+    /// Print a sorted JSON array instead of one flag per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Clear these flags (e.g. `proxy.tls.changed` after acting on it), then print.
+    #[arg(long, value_name = "FLAG")]
+    pub clear: Vec<String>,
+}
+
+/// Options of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the demo's temporary directory (model, charms, rendered files) and print it.
+    #[arg(long)]
+    pub keep: bool,
+}

@@ -1,0 +1,282 @@
+//! One library call per subcommand; all output and exit codes are decided here.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use etcd_proxy::{
+    save_client_credentials, ClientCredentials, ClusterString, CredentialPaths, Ownership,
+    Provider, Publication, Requirer,
+};
+use juju_hooks::{
+    CachedTools, Endpoint, FileFlagStore, FlagStore, HookTools, JujuContext, ProcessHookTools,
+    UnitState,
+};
+
+use crate::cli::{
+    Cli, Command, CredentialTargetArgs, FlagsArgs, ProvidesCommand, PublishArgs, RequiresCommand,
+    SyncArgs,
+};
+
+/// Exit code of `--strict` when the relation data is incomplete or invalid.
+pub const EXIT_STRICT: u8 = 3;
+/// Exit code of a runtime error.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// The state file's name in the charm directory.
+pub const STATE_FILE: &str = ".etcd-proxy-relation.state.json";
+
+/// Everything a hook command works with.
+struct Hook {
+    ctx: JujuContext,
+    tools: CachedTools<ProcessHookTools>,
+    store: FileFlagStore,
+    endpoint: Endpoint,
+    state: UnitState,
+}
+
+impl Hook {
+    fn open(cli: &Cli) -> Result<Self> {
+        let ctx = JujuContext::from_env().context("reading the hook context")?;
+        let endpoint = endpoint_for(cli, Some(&ctx))?;
+        let store = FileFlagStore::new(state_path(cli, Some(&ctx))?);
+        let state = store.load()?;
+        Ok(Self {
+            tools: CachedTools::new(ProcessHookTools::new(), ctx.unit.clone()),
+            ctx,
+            store,
+            endpoint,
+            state,
+        })
+    }
+
+    /// Saves the state: called only after the command's work succeeded.
+    fn commit(mut self) -> Result<()> {
+        self.store.save(&self.state)?;
+        Ok(())
+    }
+}
+
+fn endpoint_for(cli: &Cli, ctx: Option<&JujuContext>) -> Result<Endpoint> {
+    let name = match (&cli.endpoint, ctx.and_then(JujuContext::endpoint)) {
+        (Some(name), _) => name.clone(),
+        (None, Some(endpoint)) => return Ok(endpoint.clone()),
+        (None, None) => "proxy".to_owned(),
+    };
+    name.parse()
+        .with_context(|| format!("--endpoint {name:?} is not an endpoint name"))
+}
+
+fn state_path(cli: &Cli, ctx: Option<&JujuContext>) -> Result<PathBuf> {
+    match (&cli.state_file, ctx) {
+        (Some(path), _) => Ok(path.clone()),
+        (None, Some(ctx)) => Ok(ctx.charm_dir.join(STATE_FILE)),
+        (None, None) => bail!("outside a hook, give --state-file"),
+    }
+}
+
+/// Runs one parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    match &cli.command {
+        Command::Requires(RequiresCommand::Sync(args)) => requires_sync(&cli, args),
+        Command::Requires(RequiresCommand::ClusterString) => requires_cluster_string(&cli),
+        Command::Requires(RequiresCommand::SaveCredentials(args)) => {
+            requires_save_credentials(&cli, args)
+        }
+        Command::Provides(ProvidesCommand::Sync) => provides_sync(&cli),
+        Command::Provides(ProvidesCommand::Publish(args)) => provides_publish(&cli, args),
+        Command::Flags(args) => flags(&cli, args),
+        Command::Demo(args) => crate::demo::run(args),
+        Command::Emulator(args) => crate::emulate::run(args),
+    }
+}
+
+fn requirer(cli: &Cli, hook: &Hook, with_status: bool) -> Requirer {
+    let _ = cli;
+    let requirer = Requirer::new(hook.endpoint.clone());
+    if with_status {
+        requirer
+    } else {
+        requirer.without_status()
+    }
+}
+
+fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
+    let mut hook = Hook::open(cli)?;
+    let report =
+        requirer(cli, &hook, !args.no_status).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    let flags = endpoint_flags(&hook.state, &hook.endpoint);
+    hook.commit()?;
+    println!("{}: {}", report.status.kind, report.status.message);
+    println!("flags: {}", flags.join(" "));
+    let ready = report.cluster().is_some() && report.problem().is_none();
+    Ok(if args.strict && !ready {
+        EXIT_STRICT
+    } else {
+        0
+    })
+}
+
+fn requires_cluster_string(cli: &Cli) -> Result<u8> {
+    let mut hook = Hook::open(cli)?;
+    let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    hook.commit()?;
+    match report.cluster() {
+        Some(cluster) => {
+            println!("{cluster}");
+            Ok(0)
+        }
+        None => {
+            eprintln!("error: no valid cluster string: {}", report.status.message);
+            Ok(EXIT_FAILURE)
+        }
+    }
+}
+
+fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u8> {
+    let paths = credential_paths(args)?;
+    let mut hook = Hook::open(cli)?;
+    let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    let Some(credentials) = report.credentials() else {
+        hook.commit()?;
+        eprintln!(
+            "error: no valid client credentials: {}",
+            report.problem().unwrap_or(report.status.message)
+        );
+        return Ok(EXIT_FAILURE);
+    };
+    let changed = save_client_credentials(credentials, &paths, Ownership::default())?;
+    hook.commit()?;
+    println!("{}", if changed { "changed" } else { "unchanged" });
+    Ok(0)
+}
+
+fn credential_paths(args: &CredentialTargetArgs) -> Result<CredentialPaths> {
+    match (&args.dir, &args.key, &args.cert, &args.ca) {
+        (Some(dir), None, None, None) => Ok(CredentialPaths::in_dir(dir)),
+        (None, Some(key), Some(cert), Some(ca)) => Ok(CredentialPaths {
+            ca: ca.clone(),
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ => bail!("give either --dir DIR or all of --key, --cert and --ca"),
+    }
+}
+
+fn provides_sync(cli: &Cli) -> Result<u8> {
+    let mut hook = Hook::open(cli)?;
+    let provider = Provider::new(hook.endpoint.clone());
+    let report = provider.sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    let flags = endpoint_flags(&hook.state, &hook.endpoint);
+    hook.commit()?;
+    println!(
+        "published on {} of {} relations",
+        report.written.len(),
+        report.relations.len()
+    );
+    println!("flags: {}", flags.join(" "));
+    Ok(0)
+}
+
+fn provides_publish(cli: &Cli, args: &PublishArgs) -> Result<u8> {
+    let mut hook = Hook::open(cli)?;
+    let data = match publish_input(args, &mut hook.tools) {
+        Ok(data) => data,
+        Err(e) => {
+            eprintln!("error: {e:#}; nothing published");
+            return Ok(EXIT_FAILURE);
+        }
+    };
+    let provider = Provider::new(hook.endpoint.clone());
+    let report = match provider.publish(&hook.ctx, &mut hook.tools, &mut hook.state, &data) {
+        Ok(report) => report,
+        Err(etcd_proxy::InterfaceError::InvalidInput(reason)) => {
+            eprintln!("error: {reason}; nothing published");
+            return Ok(EXIT_FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    hook.commit()?;
+    println!(
+        "published on {} of {} relations",
+        report.written.len(),
+        report.relations.len()
+    );
+    Ok(0)
+}
+
+fn read_pem(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn publish_input(args: &PublishArgs, tools: &mut dyn HookTools) -> Result<Publication> {
+    let cluster = args
+        .cluster
+        .as_deref()
+        .map(str::parse::<ClusterString>)
+        .transpose()
+        .context("--cluster")?;
+    let credentials = match (&args.ca, &args.cert, &args.key) {
+        (Some(ca), Some(cert), Some(key)) => Some(ClientCredentials::from_pem(
+            &read_pem(ca)?,
+            &read_pem(cert)?,
+            &read_pem(key)?,
+        )?),
+        _ if args.from_leader => {
+            let data = tools.leader_get()?;
+            let get = |k: &str| {
+                data.get(k)
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .with_context(|| format!("leader data has no {k}"))
+            };
+            Some(ClientCredentials::from_pem(
+                &get("certificate_authority")?,
+                &get("client_certificate")?,
+                &get("client_key")?,
+            )?)
+        }
+        _ => None,
+    };
+    if cluster.is_none() && credentials.is_none() {
+        bail!("give --cluster and/or the credentials (--ca/--cert/--key or --from-leader)");
+    }
+    Ok(Publication {
+        cluster,
+        credentials,
+        client_urls: None,
+    })
+}
+
+fn flags(cli: &Cli, args: &FlagsArgs) -> Result<u8> {
+    let ctx = match &cli.state_file {
+        Some(_) => None,
+        None => Some(JujuContext::from_env().context("reading the hook context")?),
+    };
+    let mut store = FileFlagStore::new(state_path(cli, ctx.as_ref())?);
+    let mut state = store.load()?;
+    if !args.clear.is_empty() {
+        for flag in &args.clear {
+            state.flags.remove(flag);
+        }
+        store.save(&state)?;
+    }
+    let flags: Vec<&String> = state.flags.iter().collect();
+    if args.json {
+        println!("{}", serde_json::to_string(&flags)?);
+    } else {
+        for flag in flags {
+            println!("{flag}");
+        }
+    }
+    Ok(0)
+}
+
+fn endpoint_flags(state: &UnitState, endpoint: &Endpoint) -> Vec<String> {
+    let prefix = format!("{endpoint}.");
+    state
+        .flags
+        .iter()
+        .filter(|f| f.starts_with(&prefix))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,26 @@
+//! The interface's error type.
+
+use juju_hooks::{StateError, ToolError};
+
+use crate::files::FileError;
+
+/// Why an interface operation failed. Incomplete relation data is not an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InterfaceError {
+    /// A hook-tool call failed.
+    #[error(transparent)]
+    Tool(#[from] ToolError),
+    /// The unit state could not be read or written.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A file could not be written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// Data given to the provider to publish is invalid; nothing was published.
+    #[error("refusing to publish: {0}")]
+    InvalidInput(String),
+    /// The requested relation data is not (validly) available.
+    #[error("{0}")]
+    NotAvailable(String),
+}

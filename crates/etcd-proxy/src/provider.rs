@@ -1,0 +1,236 @@
+//! The provider side: publish the cluster string and client credentials on every relation.
+//!
+//! Data goes into the local **unit** databag on every relation id of the endpoint, as raw
+//! strings, exactly as the 2016 Python provider wrote it (charms.reactive GLOBAL scope), so
+//! deployed Python requirers keep working.
+//!
+//! What to publish is remembered in the unit state, so a charm calls
+//! [`Provider::publish`] when its data changes and [`Provider::sync`] in every hook: a new
+//! relation gets the data in its first hook, and a relation already holding it costs nothing.
+
+use std::collections::BTreeMap;
+
+use juju_hooks::{
+    BagOwner, Databag, Endpoint, HookTools, JujuContext, RelationId, UnitState, WriteScope,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{ClusterString, EtcdUrl};
+use crate::credentials::ClientCredentials;
+use crate::error::InterfaceError;
+use crate::state::{load_section, section_key, set_flag, store_section};
+use crate::view::{Reads, RemoteView};
+use crate::wire::{self, RemoteData};
+
+/// Data to publish; parts left `None` keep their previously published value.
+#[derive(Clone, Debug, Default)]
+pub struct Publication {
+    /// The cluster string (`cluster`).
+    pub cluster: Option<ClusterString>,
+    /// The client credentials (`client_ca`, `client_cert`, `client_key`).
+    pub credentials: Option<ClientCredentials>,
+    /// The advertised client URLs (`client_urls`); an empty list removes the key.
+    pub client_urls: Option<Vec<EtcdUrl>>,
+}
+
+impl Publication {
+    /// The wire keys this publication sets, as raw strings (the Python provider's format);
+    /// an empty value deletes a key.
+    pub fn to_databag(&self) -> Databag {
+        let mut bag = Databag::new();
+        if let Some(cluster) = &self.cluster {
+            bag.insert(wire::KEY_CLUSTER.to_owned(), cluster.to_string());
+        }
+        if let Some(credentials) = &self.credentials {
+            bag.insert(
+                wire::KEY_CLIENT_CA.to_owned(),
+                credentials.ca_pem().to_owned(),
+            );
+            bag.insert(
+                wire::KEY_CLIENT_CERT.to_owned(),
+                credentials.cert_pem().to_owned(),
+            );
+            bag.insert(
+                wire::KEY_CLIENT_KEY.to_owned(),
+                credentials.key_pem().to_owned(),
+            );
+        }
+        if let Some(urls) = &self.client_urls {
+            bag.insert(
+                wire::KEY_CLIENT_URLS.to_owned(),
+                wire::format_client_urls(urls),
+            );
+        }
+        bag
+    }
+}
+
+/// What the provider last wrote on one relation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Published {
+    bag: Databag,
+    /// The hook run that wrote it. Juju discards the writes of a failed hook, so a record
+    /// from an earlier run is checked once against the real databag before it is trusted.
+    context_id: Option<String>,
+    confirmed: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct ProviderSection {
+    view: Option<RemoteView>,
+    /// The databag to publish on every relation (`None`: nothing published yet).
+    desired: Option<Databag>,
+    published: BTreeMap<RelationId, Published>,
+}
+
+/// What a provider run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderReport {
+    /// Whether a requirer unit is related (`{endpoint}.connected`).
+    pub connected: bool,
+    /// The relations on which a `relation-set` was made.
+    pub written: Vec<RelationId>,
+    /// The relations of the endpoint.
+    pub relations: Vec<RelationId>,
+}
+
+/// The provider side of one endpoint.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    endpoint: Endpoint,
+}
+
+impl Provider {
+    /// The provider of `endpoint` (e.g. `proxy`).
+    pub fn new(endpoint: Endpoint) -> Self {
+        Self { endpoint }
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// The flag set while a requirer unit is related: `{endpoint}.connected`.
+    pub fn connected_flag(&self) -> String {
+        format!("{}.connected", self.endpoint)
+    }
+
+    /// Derives `{endpoint}.connected` and brings every relation up to the data last given to
+    /// [`Provider::publish`]. Changes `state` only in memory; the caller saves it on success.
+    ///
+    /// # Errors
+    /// A hook-tool call failed.
+    pub fn sync(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        state: &mut UnitState,
+    ) -> Result<ProviderReport, InterfaceError> {
+        let key = section_key(&self.endpoint, "provider");
+        let mut section: ProviderSection = load_section(state, &key).unwrap_or_default();
+        let view = RemoteView::refresh(
+            section.view.take(),
+            ctx,
+            &self.endpoint,
+            Reads::MembersOnly,
+            tools,
+        )?;
+        let mut report = ProviderReport {
+            connected: view.has_units(),
+            written: Vec::new(),
+            relations: view.relations.keys().cloned().collect(),
+        };
+        section
+            .published
+            .retain(|rid, _| view.relations.contains_key(rid));
+        if let Some(desired) = section.desired.clone() {
+            for rid in report.relations.clone() {
+                let record = section.published.remove(&rid);
+                let record = self.push(ctx, tools, &rid, &desired, record, &mut report)?;
+                section.published.insert(rid, record);
+            }
+        }
+        section.view = Some(view);
+        store_section(state, &key, &section);
+        set_flag(state, self.connected_flag(), report.connected);
+        Ok(report)
+    }
+
+    /// Validates `data`, remembers it, and publishes it on every relation of the endpoint
+    /// (only where the relation does not already hold it). Parts left `None` keep their
+    /// previously published value.
+    ///
+    /// # Errors
+    /// [`InterfaceError::InvalidInput`] when the merged data would not be accepted by a
+    /// requirer (nothing is published then), or a hook-tool failure.
+    pub fn publish(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        state: &mut UnitState,
+        data: &Publication,
+    ) -> Result<ProviderReport, InterfaceError> {
+        let key = section_key(&self.endpoint, "provider");
+        let mut section: ProviderSection = load_section(state, &key).unwrap_or_default();
+        let mut desired = section.desired.take().unwrap_or_default();
+        desired.extend(data.to_databag());
+        desired.retain(|_, v| !v.is_empty());
+        if let Some(invalid) = RemoteData::from_databag(&desired).invalid().first() {
+            return Err(InterfaceError::InvalidInput(invalid.to_string()));
+        }
+        section.desired = Some(desired);
+        store_section(state, &key, &section);
+        self.sync(ctx, tools, state)
+    }
+
+    /// Writes what `rid` lacks of `desired`, trusting `record` only once confirmed.
+    fn push(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        rid: &RelationId,
+        desired: &Databag,
+        record: Option<Published>,
+        report: &mut ProviderReport,
+    ) -> Result<Published, InterfaceError> {
+        let from_this_hook =
+            |r: &Published| r.context_id.is_some() && r.context_id == ctx.context_id;
+        let held = match record {
+            Some(r) if r.confirmed || from_this_hook(&r) => r.bag,
+            // Unconfirmed write of an earlier hook, or no record: ask Juju what is there.
+            _ => tools.relation_get(rid, &BagOwner::Unit(ctx.unit.clone()))?,
+        };
+        let changes = diff(&held, desired);
+        if changes.is_empty() {
+            return Ok(Published {
+                bag: desired.clone(),
+                context_id: ctx.context_id.clone(),
+                confirmed: true,
+            });
+        }
+        tools.relation_set(rid, WriteScope::Unit, &changes)?;
+        report.written.push(rid.clone());
+        Ok(Published {
+            bag: desired.clone(),
+            context_id: ctx.context_id.clone(),
+            confirmed: false,
+        })
+    }
+}
+
+/// The `relation-set` that turns the wire keys of `held` into `desired` (empty value =
+/// delete). Keys that are not ours (e.g. Juju's `private-address`) are left alone.
+fn diff(held: &Databag, desired: &Databag) -> Databag {
+    let mut changes: Databag = desired
+        .iter()
+        .filter(|(k, v)| held.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    for key in &wire::PROVIDER_KEYS {
+        if held.contains_key(*key) && !desired.contains_key(*key) {
+            changes.insert((*key).to_owned(), String::new());
+        }
+    }
+    changes
+}

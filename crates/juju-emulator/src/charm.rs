@@ -1,0 +1,262 @@
+//! Reading a charm directory: its endpoints (`metadata.yaml`), its config options
+//! (`config.yaml`), and copying it for a unit.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use juju_hooks::testing::EndpointRole;
+use juju_hooks::{Config, Endpoint};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::EmulatorError;
+
+/// What the emulator needs to know about a charm.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CharmInfo {
+    /// The charm's name (`name:` in metadata.yaml), the default application name.
+    pub name: Option<String>,
+    /// Endpoints from `provides`, `requires` and `peers`: name → (role, interface).
+    pub endpoints: BTreeMap<Endpoint, (EndpointRole, String)>,
+    /// Config options from `config.yaml`.
+    pub options: BTreeMap<String, ConfigOption>,
+}
+
+/// One option of `config.yaml`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ConfigOption {
+    /// `string`, `int`, `float` or `boolean`.
+    #[serde(rename = "type", default = "default_type")]
+    pub kind: String,
+    /// The default value (absent: `null`).
+    #[serde(default)]
+    pub default: Option<serde_yaml_ng::Value>,
+}
+
+fn default_type() -> String {
+    "string".to_owned()
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    provides: Option<BTreeMap<String, RelationSpec>>,
+    #[serde(default)]
+    requires: Option<BTreeMap<String, RelationSpec>>,
+    #[serde(default)]
+    peers: Option<BTreeMap<String, RelationSpec>>,
+}
+
+/// `name: {interface: x, ...}`, or the short form `name: x`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RelationSpec {
+    Full { interface: String },
+    Short(String),
+}
+
+#[derive(Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    options: Option<BTreeMap<String, ConfigOption>>,
+}
+
+fn charm_error(path: &Path, reason: impl Into<String>) -> EmulatorError {
+    EmulatorError::Charm {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+impl CharmInfo {
+    /// Reads `metadata.yaml` (required, as Juju requires it) and `config.yaml` (optional).
+    ///
+    /// # Errors
+    /// A file is missing or malformed, or an endpoint name is not a valid one.
+    pub fn read(charm_dir: &Path) -> Result<Self, EmulatorError> {
+        let metadata_path = charm_dir.join("metadata.yaml");
+        let text = fs::read_to_string(&metadata_path)
+            .map_err(|e| charm_error(charm_dir, format!("cannot read metadata.yaml: {e}")))?;
+        let metadata: Metadata = serde_yaml_ng::from_str(&text)
+            .map_err(|e| charm_error(charm_dir, format!("metadata.yaml: {e}")))?;
+        let mut endpoints = BTreeMap::new();
+        for (role, section) in [
+            (EndpointRole::Provides, metadata.provides),
+            (EndpointRole::Requires, metadata.requires),
+            (EndpointRole::Peers, metadata.peers),
+        ] {
+            for (name, spec) in section.unwrap_or_default() {
+                let endpoint: Endpoint = name
+                    .parse()
+                    .map_err(|e| charm_error(charm_dir, format!("metadata.yaml: {e}")))?;
+                let interface = match spec {
+                    RelationSpec::Full { interface } | RelationSpec::Short(interface) => interface,
+                };
+                if endpoints.insert(endpoint, (role, interface)).is_some() {
+                    return Err(charm_error(
+                        charm_dir,
+                        format!("metadata.yaml: endpoint {name:?} declared twice"),
+                    ));
+                }
+            }
+        }
+        let config_path = charm_dir.join("config.yaml");
+        let options = if config_path.exists() {
+            let text = fs::read_to_string(&config_path)
+                .map_err(|e| charm_error(charm_dir, format!("cannot read config.yaml: {e}")))?;
+            let config: ConfigFile = serde_yaml_ng::from_str(&text)
+                .map_err(|e| charm_error(charm_dir, format!("config.yaml: {e}")))?;
+            config.options.unwrap_or_default()
+        } else {
+            BTreeMap::new()
+        };
+        Ok(Self {
+            name: metadata.name,
+            endpoints,
+            options,
+        })
+    }
+
+    /// The config a fresh application has: every option at its default (`null` if none).
+    pub fn default_config(&self) -> Config {
+        self.options
+            .iter()
+            .map(|(name, option)| {
+                let value = option
+                    .default
+                    .as_ref()
+                    .and_then(|d| serde_json::to_value(d).ok())
+                    .unwrap_or(Value::Null);
+                (name.clone(), value)
+            })
+            .collect()
+    }
+
+    /// Parses `value` for option `name` by the option's type, as `juju config app k=v` does.
+    /// An empty value resets the option to its default.
+    ///
+    /// # Errors
+    /// Unknown option, or a value that does not fit the type.
+    pub fn config_value(&self, name: &str, value: &str) -> Result<Value, EmulatorError> {
+        let option = self
+            .options
+            .get(name)
+            .ok_or_else(|| EmulatorError::Usage(format!("unknown option {name:?}")))?;
+        if value.is_empty() {
+            return Ok(self.default_config().remove(name).unwrap_or(Value::Null));
+        }
+        let bad = || {
+            EmulatorError::Usage(format!(
+                "option {name:?} expected {}, got {value:?}",
+                option.kind
+            ))
+        };
+        Ok(match option.kind.as_str() {
+            "int" => Value::from(value.parse::<i64>().map_err(|_| bad())?),
+            "float" => Value::from(value.parse::<f64>().map_err(|_| bad())?),
+            "boolean" => Value::from(value.parse::<bool>().map_err(|_| bad())?),
+            _ => Value::String(value.to_owned()),
+        })
+    }
+}
+
+/// Copies a charm directory to `target` (files keep their modes; symlinks are copied as
+/// symlinks), as each Juju unit has its own charm dir.
+///
+/// # Errors
+/// Any file cannot be read or written.
+pub fn copy_charm(source: &Path, target: &Path) -> Result<(), EmulatorError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| EmulatorError::Io { path, source }
+    };
+    fs::create_dir_all(target).map_err(io(target))?;
+    for entry in fs::read_dir(source).map_err(io(source))? {
+        let entry = entry.map_err(io(source))?;
+        let from = entry.path();
+        // A model directory inside the charm must not be copied into itself.
+        if target.starts_with(&from) {
+            continue;
+        }
+        let to: PathBuf = target.join(entry.file_name());
+        let kind = entry.file_type().map_err(io(&from))?;
+        if kind.is_symlink() {
+            let link = fs::read_link(&from).map_err(io(&from))?;
+            std::os::unix::fs::symlink(link, &to).map_err(io(&to))?;
+        } else if kind.is_dir() {
+            copy_charm(&from, &to)?;
+        } else {
+            fs::copy(&from, &to).map_err(io(&from))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_endpoints_and_config_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("metadata.yaml"),
+            "name: x\nprovides:\n  proxy: {interface: etcd-proxy}\nrequires:\n  db: mysql\npeers:\n  cluster:\n    interface: x-peers\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join("config.yaml"),
+            "options:\n  port: {type: int, default: 2379}\n  name: {type: string}\n  on: {type: boolean, default: false}\n",
+        )
+        .unwrap();
+        let info = CharmInfo::read(dir.path()).unwrap();
+        let proxy: Endpoint = "proxy".parse().unwrap();
+        assert_eq!(
+            info.endpoints[&proxy],
+            (EndpointRole::Provides, "etcd-proxy".to_owned())
+        );
+        assert_eq!(info.endpoints.len(), 3);
+        let config = info.default_config();
+        assert_eq!(config["port"], Value::from(2379));
+        assert_eq!(config["name"], Value::Null);
+        assert_eq!(info.config_value("port", "1").unwrap(), Value::from(1));
+        assert_eq!(info.config_value("on", "true").unwrap(), Value::Bool(true));
+        assert!(info.config_value("port", "x").is_err());
+        assert!(info.config_value("nope", "x").is_err());
+    }
+
+    #[test]
+    fn copies_keep_modes_and_links_and_skip_the_target_itself() {
+        use std::os::unix::fs::PermissionsExt;
+        let charm = tempfile::tempdir().unwrap();
+        let dispatch = charm.path().join("dispatch");
+        fs::write(&dispatch, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&dispatch, fs::Permissions::from_mode(0o750)).unwrap();
+        fs::create_dir(charm.path().join("bin")).unwrap();
+        std::os::unix::fs::symlink("/bin/true", charm.path().join("bin/tool")).unwrap();
+        let target = charm.path().join("model/units/a-0/charm");
+        copy_charm(charm.path(), &target).unwrap();
+        let mode = fs::metadata(target.join("dispatch"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o750);
+        assert_eq!(
+            fs::read_link(target.join("bin/tool")).unwrap(),
+            Path::new("/bin/true")
+        );
+        assert!(!target.join("model").exists());
+    }
+
+    #[test]
+    fn a_charm_without_metadata_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            CharmInfo::read(dir.path()),
+            Err(EmulatorError::Charm { .. })
+        ));
+    }
+}

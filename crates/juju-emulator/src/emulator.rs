@@ -1,0 +1,686 @@
+//! [`Emulator`]: model commands that queue hooks, and the runner that works the queue.
+
+use std::collections::hash_map::RandomState;
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use juju_hooks::testing::{EndpointRole, HookInvocation, Model, Pending, RelationEnd};
+use juju_hooks::{AppName, Databag, Endpoint, UnitName};
+use serde::{Deserialize, Serialize};
+
+use crate::charm::{copy_charm, CharmInfo};
+use crate::error::EmulatorError;
+use crate::runner::{find_handler, hook_environment, run_process, Handler, HookEnv};
+use crate::store::{ensure_dir, CallRecord, EmulatorState, HookContextFile, Store};
+use crate::tools::HOOK_TOOLS;
+
+/// How long a hook may run before the emulator kills it, unless told otherwise.
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How a hook run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum HookOutcome {
+    /// Exit 0: relation writes were committed.
+    Succeeded,
+    /// The charm has neither `dispatch` nor `hooks/<name>`: skipped as a success.
+    NoHandler,
+    /// Non-zero exit (`None`: killed by a signal), or the handler could not be run; relation
+    /// writes were discarded.
+    Failed {
+        /// The exit code, if the process exited.
+        exit_code: Option<i32>,
+    },
+    /// Killed after the hook timeout; relation writes were discarded.
+    TimedOut,
+    /// Not run: the queued hook no longer fits the model (e.g. its unit is gone).
+    Dropped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What one hook run did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookReport {
+    /// Which unit, which hook, and its relation environment.
+    pub invocation: HookInvocation,
+    /// `JUJU_CONTEXT_ID` of the run (empty when dropped).
+    pub context_id: String,
+    /// How it ended.
+    pub outcome: HookOutcome,
+    /// The hook's stdout.
+    pub stdout: String,
+    /// The hook's stderr.
+    pub stderr: String,
+    /// Wall time of the hook process, in microseconds.
+    pub duration_us: u64,
+    /// How many hook-tool calls the hook made.
+    pub tool_calls: usize,
+    /// The hooks this run queued (committed writes, leader data, life cycle).
+    pub queued: Vec<HookInvocation>,
+}
+
+impl HookReport {
+    /// Whether the hook counts as successful (exit 0 or no handler).
+    pub fn succeeded(&self) -> bool {
+        matches!(
+            self.outcome,
+            HookOutcome::Succeeded | HookOutcome::NoHandler
+        )
+    }
+
+    /// The exit code, for hooks that ran and exited.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self.outcome {
+            HookOutcome::Succeeded => Some(0),
+            HookOutcome::Failed { exit_code } => exit_code,
+            _ => None,
+        }
+    }
+
+    /// Wall time of the hook process.
+    pub fn duration(&self) -> Duration {
+        Duration::from_micros(self.duration_us)
+    }
+
+    fn dropped(invocation: HookInvocation, reason: String) -> Self {
+        Self {
+            invocation,
+            context_id: String::new(),
+            outcome: HookOutcome::Dropped { reason },
+            stdout: String::new(),
+            stderr: String::new(),
+            duration_us: 0,
+            tool_calls: 0,
+            queued: Vec::new(),
+        }
+    }
+}
+
+/// An emulated Juju model kept in a directory: deploy charms, relate them, and run their
+/// hooks with the hook tools of this crate.
+///
+/// Model commands only queue the hooks Juju would fire; [`Emulator::run_next`] and
+/// [`Emulator::settle`] run them, one at a time, in queue order.
+#[derive(Debug)]
+pub struct Emulator {
+    store: Store,
+    tools_binary: PathBuf,
+    base_env: BTreeMap<String, String>,
+    hook_timeout: Duration,
+    model: Model,
+}
+
+impl Emulator {
+    /// Creates a model named `name` in `dir` (created if needed, must hold no model yet).
+    /// `tools_binary` is the multi-call binary the hook tools link to.
+    ///
+    /// # Errors
+    /// A model already exists there, or the directory cannot be written.
+    pub fn create(dir: &Path, name: &str, tools_binary: &Path) -> Result<Self, EmulatorError> {
+        let store = Store::new(absolute(dir)?);
+        if store.exists() {
+            return Err(EmulatorError::ModelExists(store.dir().to_owned()));
+        }
+        ensure_dir(store.dir())?;
+        let model = Model::new(name);
+        store.save_model(&model)?;
+        store.save_state(&EmulatorState::default())?;
+        Self::open(store.dir(), tools_binary)
+    }
+
+    /// Opens the model in `dir`, pointing its tool links at `tools_binary`.
+    ///
+    /// # Errors
+    /// No model there, or its files cannot be read.
+    pub fn open(dir: &Path, tools_binary: &Path) -> Result<Self, EmulatorError> {
+        let store = Store::new(absolute(dir)?);
+        let model = store.load_model()?;
+        let emulator = Self {
+            tools_binary: absolute(tools_binary)?,
+            store,
+            base_env: BTreeMap::new(),
+            hook_timeout: DEFAULT_HOOK_TIMEOUT,
+            model,
+        };
+        emulator.link_tools()?;
+        Ok(emulator)
+    }
+
+    /// The environment hooks inherit (`PATH`, `HOME`, ...; any `JUJU_*` is dropped). Without
+    /// it hooks get only the Juju variables and a default `PATH`.
+    pub fn with_base_env(mut self, env: BTreeMap<String, String>) -> Self {
+        self.base_env = env;
+        self
+    }
+
+    /// How long a hook may run before it is killed.
+    pub fn with_hook_timeout(mut self, timeout: Duration) -> Self {
+        self.hook_timeout = timeout;
+        self
+    }
+
+    /// The model directory.
+    pub fn dir(&self) -> &Path {
+        self.store.dir()
+    }
+
+    /// The model as of the last command or hook.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// A unit's own copy of its charm (its `JUJU_CHARM_DIR`).
+    pub fn unit_charm_dir(&self, unit: &UnitName) -> PathBuf {
+        self.store.unit_charm_dir(unit)
+    }
+
+    /// The hooks waiting to run, oldest first.
+    ///
+    /// # Errors
+    /// The state file cannot be read.
+    pub fn queued(&self) -> Result<Vec<HookInvocation>, EmulatorError> {
+        Ok(self.store.load_state()?.queue.into_iter().collect())
+    }
+
+    /// Every hook-tool call made so far (from `calls.jsonl`).
+    ///
+    /// # Errors
+    /// The log cannot be read.
+    pub fn calls(&self) -> Result<Vec<CallRecord>, EmulatorError> {
+        self.store.read_lines(&self.store.calls_path())
+    }
+
+    /// Every hook run so far (from `hooks.jsonl`).
+    ///
+    /// # Errors
+    /// The log cannot be read.
+    pub fn hook_log(&self) -> Result<Vec<HookReport>, EmulatorError> {
+        self.store.read_lines(&self.store.hooks_path())
+    }
+
+    /// Application statuses set with `status-set --application`.
+    ///
+    /// # Errors
+    /// The state file cannot be read.
+    pub fn app_statuses(
+        &self,
+    ) -> Result<BTreeMap<AppName, juju_hooks::WorkloadStatus>, EmulatorError> {
+        Ok(self.store.load_state()?.app_status)
+    }
+
+    fn link_tools(&self) -> Result<(), EmulatorError> {
+        let dir = self.store.tools_dir();
+        ensure_dir(&dir)?;
+        for tool in HOOK_TOOLS {
+            let link = dir.join(tool);
+            if std::fs::read_link(&link).ok().as_deref() == Some(self.tools_binary.as_path()) {
+                continue;
+            }
+            let io = |source| EmulatorError::Io {
+                path: link.clone(),
+                source,
+            };
+            match std::fs::remove_file(&link) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+            std::os::unix::fs::symlink(&self.tools_binary, &link).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Loads the model, applies `change`, saves it, queues the hooks it returns.
+    fn change<T>(
+        &mut self,
+        change: impl FnOnce(&mut Model) -> Result<(T, Vec<HookInvocation>), EmulatorError>,
+    ) -> Result<T, EmulatorError> {
+        let mut model = self.store.load_model()?;
+        let (result, hooks) = change(&mut model)?;
+        self.store.save_model(&model)?;
+        self.model = model;
+        self.enqueue(hooks)?;
+        Ok(result)
+    }
+
+    fn enqueue(&self, hooks: Vec<HookInvocation>) -> Result<(), EmulatorError> {
+        if hooks.is_empty() {
+            return Ok(());
+        }
+        let mut state = self.store.load_state()?;
+        state.queue.extend(hooks);
+        self.store.save_state(&state)
+    }
+
+    /// Deploys `charm_dir` as application `app` with `units` units; each unit gets its own
+    /// copy of the charm. Queues, per unit: `install`, `leader-elected` (leader) or
+    /// `leader-settings-changed`, `config-changed`, `start`; then the peer relations' hooks.
+    ///
+    /// # Errors
+    /// The charm is unusable, the application exists, or files cannot be written.
+    pub fn deploy(
+        &mut self,
+        app: &AppName,
+        charm_dir: &Path,
+        units: u32,
+    ) -> Result<Vec<UnitName>, EmulatorError> {
+        let charm_dir = absolute(charm_dir)?;
+        let info = CharmInfo::read(&charm_dir)?;
+        let store = self.store.clone();
+        self.change(|model| {
+            let names = model.deploy(app, info.endpoints.clone(), units)?;
+            if let Some(application) = model.applications.get_mut(app) {
+                application.charm_dir = Some(charm_dir.clone());
+                application.config = info.default_config();
+            }
+            let mut hooks = Vec::new();
+            for unit in &names {
+                copy_charm(&charm_dir, &store.unit_charm_dir(unit))?;
+                hooks.extend(setup_hooks(model, unit));
+            }
+            for (endpoint, (role, _)) in &info.endpoints {
+                if *role == EndpointRole::Peers {
+                    let end = RelationEnd::new(app.clone(), endpoint.clone());
+                    hooks.extend(model.relate(&end, &end)?.1);
+                }
+            }
+            Ok((names, hooks))
+        })
+    }
+
+    /// Adds a unit to `app` (with its own charm copy); queues its set-up hooks and the
+    /// relation hooks of every relation the application is in.
+    ///
+    /// # Errors
+    /// Unknown application, or files cannot be written.
+    pub fn add_unit(&mut self, app: &AppName) -> Result<UnitName, EmulatorError> {
+        let store = self.store.clone();
+        self.change(|model| {
+            let charm_dir = model
+                .applications
+                .get(app)
+                .and_then(|a| a.charm_dir.clone())
+                .ok_or_else(|| {
+                    EmulatorError::Usage(format!("application {app} is not deployed"))
+                })?;
+            let (unit, relation_hooks) = model.add_unit(app)?;
+            copy_charm(&charm_dir, &store.unit_charm_dir(&unit))?;
+            let mut hooks = setup_hooks(model, &unit);
+            hooks.extend(relation_hooks);
+            Ok((unit, hooks))
+        })
+    }
+
+    /// Relates two ends given as `app:endpoint` (or just `app` when exactly one pair of
+    /// endpoints fits, as `juju integrate` allows); queues `-created`, `-joined`, `-changed`.
+    /// Returns the relation number.
+    ///
+    /// # Errors
+    /// Unknown application or endpoint, ambiguous or mismatched endpoints, already related.
+    pub fn relate(&mut self, a: &str, b: &str) -> Result<u32, EmulatorError> {
+        let (a, b) = resolve_ends(&self.store.load_model()?, a, b)?;
+        self.change(|model| Ok(model.relate(&a, &b)?))
+    }
+
+    /// Removes relation `number`; queues `-departed` and `-broken` on every unit in it.
+    ///
+    /// # Errors
+    /// Unknown relation, or one already being removed.
+    pub fn unrelate(&mut self, number: u32) -> Result<(), EmulatorError> {
+        self.change(|model| Ok(((), model.unrelate(number)?)))
+    }
+
+    /// Removes a unit; queues `-departed` on the units related to it, and on the unit itself
+    /// `-departed`, `-broken`, `stop` and `remove`. The unit leaves the model when its
+    /// `remove` hook succeeds.
+    ///
+    /// # Errors
+    /// Unknown unit, or one already being removed.
+    pub fn remove_unit(&mut self, unit: &UnitName) -> Result<(), EmulatorError> {
+        self.change(|model| Ok(((), model.remove_unit(unit)?)))
+    }
+
+    /// Sets config options of `app` (values typed by the charm's `config.yaml`; an empty
+    /// value resets to the default); queues `config-changed` on every unit if a value changed.
+    ///
+    /// # Errors
+    /// Unknown application or option, or a value of the wrong type.
+    pub fn set_config(
+        &mut self,
+        app: &AppName,
+        values: &BTreeMap<String, String>,
+    ) -> Result<(), EmulatorError> {
+        self.change(|model| {
+            let application = model.applications.get_mut(app).ok_or_else(|| {
+                EmulatorError::Usage(format!("application {app} is not deployed"))
+            })?;
+            let charm_dir = application.charm_dir.clone().ok_or_else(|| {
+                EmulatorError::Usage(format!("application {app} has no charm directory"))
+            })?;
+            let info = CharmInfo::read(&charm_dir)?;
+            let before = application.config.clone();
+            for (name, value) in values {
+                let value = info.config_value(name, value)?;
+                application.config.insert(name.clone(), value);
+            }
+            // Like Juju, setting the values it already has fires nothing.
+            if application.config == before {
+                return Ok(((), Vec::new()));
+            }
+            let hooks = application
+                .units
+                .keys()
+                .map(|u| HookInvocation::new(u.clone(), "config-changed"))
+                .collect();
+            Ok(((), hooks))
+        })
+    }
+
+    /// Writes leader data of `app` as its leader would (`leader-set`; an empty value deletes);
+    /// queues `leader-settings-changed` on the other units if the data changed.
+    ///
+    /// # Errors
+    /// Unknown application, or it has no leader.
+    pub fn set_leader_data(
+        &mut self,
+        app: &AppName,
+        changes: &Databag,
+    ) -> Result<(), EmulatorError> {
+        self.change(|model| {
+            let application = model.applications.get(app).ok_or_else(|| {
+                EmulatorError::Usage(format!("application {app} is not deployed"))
+            })?;
+            let leader = application
+                .leader
+                .clone()
+                .ok_or_else(|| EmulatorError::Usage(format!("application {app} has no leader")))?;
+            let others: Vec<HookInvocation> = application
+                .units
+                .keys()
+                .filter(|u| **u != leader)
+                .map(|u| HookInvocation::new(u.clone(), "leader-settings-changed"))
+                .collect();
+            let before = model.leader_get(&leader);
+            model
+                .leader_set(&leader, changes)
+                .map_err(|r| EmulatorError::Usage(r.message))?;
+            if model.leader_get(&leader) == before {
+                return Ok(((), Vec::new()));
+            }
+            Ok(((), others))
+        })
+    }
+
+    /// Runs the oldest queued hook. `None` when the queue is empty. A queued hook that no
+    /// longer fits the model (its unit or relation is gone) is reported as dropped.
+    ///
+    /// # Errors
+    /// The model directory cannot be read or written.
+    pub fn run_next(&mut self) -> Result<Option<HookReport>, EmulatorError> {
+        let mut state = self.store.load_state()?;
+        let Some(invocation) = state.queue.pop_front() else {
+            return Ok(None);
+        };
+        self.store.save_state(&state)?;
+        match self.run_hook(invocation.clone()) {
+            Ok(report) => Ok(Some(report)),
+            Err(EmulatorError::Model(inconsistency)) => {
+                let report = HookReport::dropped(invocation, inconsistency.0);
+                self.store.append_line(&self.store.hooks_path(), &report)?;
+                Ok(Some(report))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Runs queued hooks in order until the queue is empty or `max_hooks` have run; check
+    /// [`Emulator::queued`] to see whether it settled.
+    ///
+    /// # Errors
+    /// The model directory cannot be read or written.
+    pub fn settle(&mut self, max_hooks: usize) -> Result<Vec<HookReport>, EmulatorError> {
+        let mut reports = Vec::new();
+        while reports.len() < max_hooks {
+            match self.run_next()? {
+                Some(report) => reports.push(report),
+                None => break,
+            }
+        }
+        Ok(reports)
+    }
+
+    /// Runs one hook now, outside the queue order: Juju's pre-hook membership change, the
+    /// charm's handler with the full hook environment in the unit's charm dir, then — only
+    /// on exit 0 — the commit of its relation writes, whose follow-up hooks are queued.
+    ///
+    /// # Errors
+    /// The invocation does not fit the model ([`EmulatorError::Model`]), or the model
+    /// directory cannot be read or written. A failing hook is not an error: see the report.
+    pub fn run_hook(&mut self, invocation: HookInvocation) -> Result<HookReport, EmulatorError> {
+        let mut model = self.store.load_model()?;
+        model.begin_hook(&invocation)?;
+        self.store.save_model(&model)?;
+        let mut state = self.store.load_state()?;
+        state.hooks_started += 1;
+        let queued_before = state.queue.len();
+        self.store.save_state(&state)?;
+        let context_id = format!("{}-{}-{}", invocation.unit, invocation.hook, random_hex());
+        self.store.save_context(&HookContextFile {
+            id: context_id.clone(),
+            invocation: invocation.clone(),
+            pending: Pending::default(),
+        })?;
+        let calls_offset = std::fs::metadata(self.store.calls_path()).map_or(0, |m| m.len());
+
+        let charm_dir = self.store.unit_charm_dir(&invocation.unit);
+        let env = hook_environment(&HookEnv {
+            invocation: &invocation,
+            context_id: &context_id,
+            model_name: &model.name,
+            model_dir: self.store.dir(),
+            charm_dir: &charm_dir,
+            tools_dir: &self.store.tools_dir(),
+            base: &self.base_env,
+        });
+        let (outcome, stdout, stderr, duration_us) = self.execute(&invocation, &charm_dir, &env);
+
+        let tool_calls = self.count_calls(calls_offset, &context_id)?;
+        let mut model = self.store.load_model()?;
+        let context = self.store.load_context(&context_id)?;
+        let mut queued = Vec::new();
+        let succeeded = matches!(outcome, HookOutcome::Succeeded | HookOutcome::NoHandler);
+        if succeeded {
+            let pending = context.map(|c| c.pending).unwrap_or_default();
+            queued = model.commit(&invocation.unit, pending);
+        } else {
+            model.abort(&invocation.unit);
+        }
+        self.store.save_model(&model)?;
+        self.store.remove_context(&context_id)?;
+        let mut state = self.store.load_state()?;
+        // Hooks the tools queued during the run (leader-settings-changed) come first.
+        let mut caused: Vec<HookInvocation> =
+            state.queue.iter().skip(queued_before).cloned().collect();
+        state.queue.extend(queued.iter().cloned());
+        self.store.save_state(&state)?;
+        caused.extend(queued);
+        self.model = model;
+
+        let report = HookReport {
+            invocation,
+            context_id,
+            outcome,
+            stdout,
+            stderr,
+            duration_us,
+            tool_calls,
+            queued: caused,
+        };
+        self.store.append_line(&self.store.hooks_path(), &report)?;
+        Ok(report)
+    }
+
+    /// Finds and runs the handler; any failure to run it is a hook failure, as in Juju.
+    fn execute(
+        &self,
+        invocation: &HookInvocation,
+        charm_dir: &Path,
+        env: &BTreeMap<String, String>,
+    ) -> (HookOutcome, String, String, u64) {
+        let failed = |stderr: String| {
+            (
+                HookOutcome::Failed { exit_code: None },
+                String::new(),
+                stderr,
+                0,
+            )
+        };
+        if !charm_dir.join("metadata.yaml").is_file() {
+            return failed(format!("charm missing from disk: {}", charm_dir.display()));
+        }
+        let program = match find_handler(charm_dir, &invocation.hook) {
+            Ok(Handler::Dispatch(p) | Handler::Hook(p)) => p,
+            Ok(Handler::Missing) => {
+                return (HookOutcome::NoHandler, String::new(), String::new(), 0)
+            }
+            Err(e) => return failed(e),
+        };
+        let unit = invocation.unit.to_string();
+        match run_process(
+            &program,
+            charm_dir,
+            env,
+            self.hook_timeout,
+            &unit,
+            &invocation.hook,
+        ) {
+            Ok(result) => {
+                let outcome = if result.timed_out {
+                    HookOutcome::TimedOut
+                } else if result.code == Some(0) {
+                    HookOutcome::Succeeded
+                } else {
+                    HookOutcome::Failed {
+                        exit_code: result.code,
+                    }
+                };
+                let micros = u64::try_from(result.duration.as_micros()).unwrap_or(u64::MAX);
+                (outcome, result.stdout, result.stderr, micros)
+            }
+            Err(e) => failed(e.to_string()),
+        }
+    }
+
+    fn count_calls(&self, offset: u64, context_id: &str) -> Result<usize, EmulatorError> {
+        use std::io::{BufRead, BufReader, Seek, SeekFrom};
+        let path = self.store.calls_path();
+        let Ok(mut file) = std::fs::File::open(&path) else {
+            return Ok(0);
+        };
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|source| EmulatorError::Io { path, source })?;
+        let count = BufReader::new(file)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|line| serde_json::from_str::<CallRecord>(&line).ok())
+            .filter(|call| call.context_id.as_deref() == Some(context_id))
+            .count();
+        Ok(count)
+    }
+}
+
+/// The hooks a new unit runs before anything else.
+fn setup_hooks(model: &Model, unit: &UnitName) -> Vec<HookInvocation> {
+    let leadership = if model.is_leader(unit) {
+        "leader-elected"
+    } else {
+        "leader-settings-changed"
+    };
+    ["install", leadership, "config-changed", "start"]
+        .into_iter()
+        .map(|hook| HookInvocation::new(unit.clone(), hook))
+        .collect()
+}
+
+/// Parses `app:endpoint` or `app`, finding the endpoints `juju integrate` would pick.
+fn resolve_ends(
+    model: &Model,
+    a: &str,
+    b: &str,
+) -> Result<(RelationEnd, RelationEnd), EmulatorError> {
+    let parse = |s: &str| -> Result<(AppName, Option<Endpoint>), EmulatorError> {
+        let (app, endpoint) = match s.split_once(':') {
+            Some((app, ep)) => (app, Some(ep)),
+            None => (s, None),
+        };
+        let app: AppName = app
+            .parse()
+            .map_err(|e| EmulatorError::Usage(format!("{e}")))?;
+        let endpoint = endpoint
+            .map(str::parse::<Endpoint>)
+            .transpose()
+            .map_err(|e| EmulatorError::Usage(format!("{e}")))?;
+        Ok((app, endpoint))
+    };
+    let ((app_a, ep_a), (app_b, ep_b)) = (parse(a)?, parse(b)?);
+    let endpoints = |app: &AppName| {
+        model
+            .applications
+            .get(app)
+            .map(|a| a.endpoints.clone())
+            .ok_or_else(|| EmulatorError::Usage(format!("application {app} is not deployed")))
+    };
+    let (eps_a, eps_b) = (endpoints(&app_a)?, endpoints(&app_b)?);
+    let fits = |(ra, ia): &(EndpointRole, String), (rb, ib): &(EndpointRole, String)| {
+        ia == ib
+            && matches!(
+                (ra, rb),
+                (EndpointRole::Provides, EndpointRole::Requires)
+                    | (EndpointRole::Requires, EndpointRole::Provides)
+            )
+    };
+    let mut candidates = Vec::new();
+    for (name_a, spec_a) in &eps_a {
+        for (name_b, spec_b) in &eps_b {
+            let wanted = ep_a.as_ref().is_none_or(|e| e == name_a)
+                && ep_b.as_ref().is_none_or(|e| e == name_b);
+            if wanted && (fits(spec_a, spec_b) || (ep_a.is_some() && ep_b.is_some())) {
+                candidates.push((name_a.clone(), name_b.clone()));
+            }
+        }
+    }
+    match candidates.as_slice() {
+        [(ea, eb)] => Ok((
+            RelationEnd::new(app_a, ea.clone()),
+            RelationEnd::new(app_b, eb.clone()),
+        )),
+        [] => Err(EmulatorError::Usage(format!(
+            "no matching endpoints between {a} and {b}"
+        ))),
+        many => Err(EmulatorError::Usage(format!(
+            "ambiguous relation {a} {b}: candidates {}; name the endpoints as app:endpoint",
+            many.iter()
+                .map(|(x, y)| format!("{app_a}:{x} {app_b}:{y}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, EmulatorError> {
+    std::path::absolute(path).map_err(|source| EmulatorError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// 32 hex digits for context ids, from the standard library's per-process random keys.
+fn random_hex() -> String {
+    let first = RandomState::new().build_hasher().finish();
+    let mut second = RandomState::new().build_hasher();
+    second.write_u64(first);
+    format!("{first:016x}{:016x}", second.finish())
+}

@@ -1,0 +1,456 @@
+//! The hook tools: one multi-call entry point, [`tool_main`], that behaves like the Juju tool
+//! it is invoked as, over the model directory of the hook that runs it.
+//!
+//! The Juju rules (who may write what, membership, staging) live in
+//! [`juju_hooks::testing::Model`]; this module parses argv as Juju does, asks the model, and
+//! prints the answer in Juju's formats with Juju's exit codes and error texts.
+
+mod help;
+mod leader;
+mod relation;
+mod unit;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use juju_hooks::testing::{Model, Refusal};
+use juju_hooks::{RelationId, UnitName};
+use serde_json::Value;
+
+use crate::args::{self, OptSpec, Parsed, ParsedArgs};
+use crate::format::{render, Format};
+use crate::store::{CallRecord, EmulatorState, HookContextFile, Store};
+
+/// The environment variable that tells tools (and the CLI) where the model directory is.
+pub const MODEL_DIR_VAR: &str = "JUJU_EMULATOR_DIR";
+
+/// The hook tools the emulator provides, by the names Juju gives them.
+pub const HOOK_TOOLS: [&str; 11] = [
+    "relation-ids",
+    "relation-list",
+    "relation-get",
+    "relation-set",
+    "is-leader",
+    "leader-get",
+    "leader-set",
+    "juju-log",
+    "status-set",
+    "status-get",
+    "config-get",
+];
+
+/// Whether `name` (a program's base name) is one of the hook tools the emulator provides.
+pub fn is_hook_tool(name: &str) -> bool {
+    HOOK_TOOLS.contains(&name)
+}
+
+/// Behaves as hook tool `tool` with arguments `args` (without the program name).
+///
+/// Reads `JUJU_CONTEXT_ID` and `JUJU_EMULATOR_DIR` from `env`, answers from the model of the
+/// running hook, writes the output to `stdout` and `ERROR <text>\n` to `stderr`, and returns the
+/// exit code Juju's tool would: 0 success (and `--help`), 2 usage error, 1 runtime error. Every
+/// call is appended to the model's `calls.jsonl`.
+pub fn tool_main(
+    tool: &str,
+    args: &[String],
+    env: &BTreeMap<String, String>,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let store = env
+        .get(MODEL_DIR_VAR)
+        .filter(|d| !d.is_empty())
+        .map(Store::new);
+    let context_id = env.get("JUJU_CONTEXT_ID").filter(|c| !c.is_empty());
+    let mut who = (None, None);
+    let result = match (context_id, &store) {
+        (None, _) => Err(Failure::runtime("JUJU_CONTEXT_ID not set")),
+        (Some(_), None) => Err(Failure::runtime(format!(
+            "{MODEL_DIR_VAR} not set (this tool only works inside a hook that juju-emulator runs)"
+        ))),
+        (Some(id), Some(store)) => Session::open(store, id).and_then(|mut session| {
+            who = (
+                Some(session.unit().to_string()),
+                Some(session.context.invocation.hook.clone()),
+            );
+            let io = ToolIo {
+                stdin,
+                out: &mut out,
+                err: &mut err,
+            };
+            let result = dispatch(tool, args, &mut session, io);
+            session.save().and(result)
+        }),
+    };
+    let code = match result {
+        Ok(()) => 0,
+        Err(failure) => {
+            out.clear();
+            err.extend_from_slice(format!("ERROR {}\n", failure.message).as_bytes());
+            failure.code
+        }
+    };
+    // Like the real client: stdout first, then stderr. A closed pipe is the caller's business.
+    let _ = stdout.write_all(&out);
+    let _ = stdout.flush();
+    let _ = stderr.write_all(&err);
+    let _ = stderr.flush();
+    if let Some(store) = &store {
+        let record = CallRecord {
+            unit: who.0,
+            hook: who.1,
+            context_id: context_id.cloned(),
+            tool: tool.to_owned(),
+            argv: args.to_vec(),
+            exit_code: code,
+            duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        };
+        if let Err(e) = store.append_line(&store.calls_path(), &record) {
+            let _ = writeln!(stderr, "juju-emulator: cannot log the call: {e}");
+        }
+    }
+    code
+}
+
+fn dispatch(tool: &str, args: &[String], s: &mut Session, io: ToolIo<'_>) -> Result<(), Failure> {
+    match tool {
+        "relation-ids" => relation::relation_ids(s, args, io),
+        "relation-list" => relation::relation_list(s, args, io),
+        "relation-get" => relation::relation_get(s, args, io),
+        "relation-set" => relation::relation_set(s, args, io),
+        "is-leader" => leader::is_leader(s, args, io),
+        "leader-get" => leader::leader_get(s, args, io),
+        "leader-set" => leader::leader_set(s, args, io),
+        "juju-log" => unit::juju_log(s, args, io),
+        "status-set" => unit::status_set(s, args, io),
+        "status-get" => unit::status_get(s, args, io),
+        "config-get" => unit::config_get(s, args, io),
+        other => Err(Failure::runtime(format!("unknown command: {other}"))),
+    }
+}
+
+/// Why a tool call fails: Juju's exit code and the text after `ERROR `.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl Failure {
+    /// Exit 2: the arguments are wrong.
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    /// Exit 1: the call was well-formed but failed.
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
+        Self {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Refusal> for Failure {
+    fn from(r: Refusal) -> Self {
+        Self {
+            code: r.code,
+            message: r.message,
+        }
+    }
+}
+
+impl From<crate::error::EmulatorError> for Failure {
+    fn from(e: crate::error::EmulatorError) -> Self {
+        Self::runtime(e.to_string())
+    }
+}
+
+/// The streams of one tool call; output is buffered so a failure prints nothing on stdout.
+pub(crate) struct ToolIo<'a> {
+    pub stdin: &'a mut dyn Read,
+    pub out: &'a mut Vec<u8>,
+    pub err: &'a mut Vec<u8>,
+}
+
+/// The running hook as one tool call sees it: the model, and the hook's context file.
+pub(crate) struct Session {
+    store: Store,
+    pub model: Model,
+    pub context: HookContextFile,
+    state: Option<EmulatorState>,
+    model_changed: bool,
+    context_changed: bool,
+}
+
+impl Session {
+    fn open(store: &Store, id: &str) -> Result<Self, Failure> {
+        let context = store.load_context(id)?.ok_or_else(|| {
+            Failure::runtime(format!(
+                "bad request: wrong context ID; got {}",
+                args::go_quote(id)
+            ))
+        })?;
+        Ok(Self {
+            store: store.clone(),
+            model: store.load_model()?,
+            context,
+            state: None,
+            model_changed: false,
+            context_changed: false,
+        })
+    }
+
+    pub(crate) fn unit(&self) -> &UnitName {
+        &self.context.invocation.unit
+    }
+
+    /// The model, to be saved when the call ends (`leader-set`, `status-set`, `juju-log`).
+    pub(crate) fn model_mut(&mut self) -> &mut Model {
+        self.model_changed = true;
+        &mut self.model
+    }
+
+    /// The emulator state (queue, app statuses), loaded on first use and saved at the end.
+    pub(crate) fn state_mut(&mut self) -> Result<&mut EmulatorState, Failure> {
+        if self.state.is_none() {
+            self.state = Some(self.store.load_state()?);
+        }
+        Ok(self.state.get_or_insert_with(EmulatorState::default))
+    }
+
+    /// The emulator state for reading.
+    pub(crate) fn state(&mut self) -> Result<&EmulatorState, Failure> {
+        self.state_mut().map(|s| &*s)
+    }
+
+    fn save(self) -> Result<(), Failure> {
+        if self.context_changed {
+            self.store.save_context(&self.context)?;
+        }
+        if self.model_changed {
+            self.store.save_model(&self.model)?;
+        }
+        if let Some(state) = &self.state {
+            self.store.save_state(state)?;
+        }
+        Ok(())
+    }
+
+    /// The relation numbered `number` from this unit's side, if the unit's application is in
+    /// it.
+    fn relation_by_number(&self, number: u32) -> Option<RelationId> {
+        let relation = self
+            .model
+            .relations
+            .get(&number)
+            .filter(|r| r.in_scope(self.unit()))?;
+        let end = relation
+            .ends
+            .iter()
+            .find(|end| &end.app == self.unit().app())?;
+        Some(RelationId::new(end.endpoint.clone(), number))
+    }
+
+    /// Checks a `-r` value as Juju's `relationIdValue.Set` does: the text after the last `:`
+    /// must be an integer naming one of the unit's relations.
+    fn check_relation_value(&self, value: &str) -> Result<(), String> {
+        let number = value.rsplit(':').next().unwrap_or(value);
+        let number: i64 = number
+            .parse()
+            .map_err(|_| "invalid relation id".to_owned())?;
+        u32::try_from(number)
+            .ok()
+            .and_then(|n| self.relation_by_number(n))
+            .map(|_| ())
+            .ok_or_else(|| "relation not found".to_owned())
+    }
+
+    /// The relation a relation tool works on: `-r`, else the hook's own relation.
+    fn relation(&self, parsed: &ParsedArgs) -> Result<RelationId, Failure> {
+        match parsed.value("relation") {
+            Some(value) => {
+                let number = value.rsplit(':').next().unwrap_or(value);
+                number
+                    .parse::<u32>()
+                    .ok()
+                    .and_then(|n| self.relation_by_number(n))
+                    .ok_or_else(|| Failure::usage("relation not found"))
+            }
+            None => self
+                .context
+                .invocation
+                .relation
+                .clone()
+                .ok_or_else(|| Failure::usage("no relation id specified")),
+        }
+    }
+}
+
+pub(crate) const FORMAT: OptSpec = OptSpec::value("format", None, "format");
+pub(crate) const OUTPUT: OptSpec = OptSpec::value("output", Some('o'), "output");
+pub(crate) const RELATION: OptSpec = OptSpec::value("relation", Some('r'), "relation");
+
+/// Parses `args` for `tool`, validating `--format` and `-r` as they are seen.
+/// `Ok(None)` means help was printed.
+fn parse(
+    tool: &str,
+    specs: &[OptSpec],
+    args: &[String],
+    session: &Session,
+    io: &mut ToolIo<'_>,
+) -> Result<Option<ParsedArgs>, Failure> {
+    let mut check = |key: &str, value: &str| match key {
+        "format" if tool != "relation-set" && tool != "juju-log" => Format::parse(value).map(drop),
+        "relation" => session.check_relation_value(value),
+        _ => Ok(()),
+    };
+    match args::parse(specs, args, &mut check).map_err(Failure::usage)? {
+        Parsed::Help => {
+            io.out.extend_from_slice(help::text(tool).as_bytes());
+            Ok(None)
+        }
+        Parsed::Run(parsed) => Ok(Some(parsed)),
+    }
+}
+
+/// Writes a read tool's answer in the chosen format, to `-o FILE` or stdout.
+fn print(value: &Value, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), Failure> {
+    let format = parsed
+        .value("format")
+        .map(Format::parse)
+        .transpose()
+        .map_err(Failure::usage)?
+        .unwrap_or_default();
+    let text = render(value, format);
+    match parsed.value("output") {
+        Some(path) => std::fs::write(PathBuf::from(path), text)
+            .map_err(|e| Failure::runtime(format!("open {path}: {e}"))),
+        None => {
+            io.out.extend_from_slice(text.as_bytes());
+            Ok(())
+        }
+    }
+}
+
+/// The `--format` deprecation note of write tools: on stderr, without a newline.
+fn deprecated_format(tool: &str, parsed: &ParsedArgs, io: &mut ToolIo<'_>) {
+    if parsed.value("format").is_some() {
+        io.err.extend_from_slice(
+            format!(
+                "--format flag deprecated for command {}",
+                args::go_quote(tool)
+            )
+            .as_bytes(),
+        );
+    }
+}
+
+/// Parses `key=value` arguments as Juju's `keyvalues.Parse` with empty values allowed.
+fn parse_pairs(items: &[String]) -> Result<BTreeMap<String, String>, Failure> {
+    let mut pairs = BTreeMap::new();
+    for item in items {
+        let (key, value) = item
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "expected \"key=value\", got {}",
+                    args::go_quote(item)
+                ))
+            })?;
+        if pairs.insert(key.to_owned(), value.to_owned()).is_some() {
+            return Err(Failure::usage(format!(
+                "key {} specified more than once",
+                args::go_quote(key)
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
+fn databag_value(bag: &BTreeMap<String, String>, key: Option<&str>) -> Value {
+    match key {
+        Some(k) => bag.get(k).map_or(Value::Null, |v| Value::String(v.clone())),
+        None => Value::Object(
+            bag.iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn pairs_split_at_the_first_equals_and_reject_bad_ones() {
+        let pairs = parse_pairs(&argv("foo=bar=baz empty=")).unwrap();
+        assert_eq!(pairs["foo"], "bar=baz");
+        assert_eq!(pairs["empty"], "");
+        assert_eq!(
+            parse_pairs(&argv("haha")),
+            Err(Failure::usage("expected \"key=value\", got \"haha\""))
+        );
+        assert_eq!(
+            parse_pairs(&argv("=haha")),
+            Err(Failure::usage("expected \"key=value\", got \"=haha\""))
+        );
+        assert_eq!(
+            parse_pairs(&argv("foo=1 foo=2")),
+            Err(Failure::usage("key \"foo\" specified more than once"))
+        );
+    }
+
+    #[test]
+    fn outside_a_hook_tools_refuse_with_juju_texts() {
+        let mut out = Vec::new();
+        let mut err = Vec::new();
+        let env = BTreeMap::new();
+        let code = tool_main("is-leader", &[], &env, &mut &b""[..], &mut out, &mut err);
+        assert_eq!(code, 1);
+        assert!(out.is_empty());
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "ERROR JUJU_CONTEXT_ID not set\n"
+        );
+    }
+
+    #[test]
+    fn a_wrong_context_id_is_a_bad_request() {
+        let dir = tempfile::tempdir().unwrap();
+        let env: BTreeMap<String, String> = [
+            ("JUJU_CONTEXT_ID", "a/0-install-00"),
+            (MODEL_DIR_VAR, dir.path().to_str().unwrap()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = tool_main("is-leader", &[], &env, &mut &b""[..], &mut out, &mut err);
+        assert_eq!(code, 1);
+        assert_eq!(
+            String::from_utf8(err).unwrap(),
+            "ERROR bad request: wrong context ID; got \"a/0-install-00\"\n"
+        );
+        let calls: Vec<CallRecord> = Store::new(dir.path())
+            .read_lines(&dir.path().join("calls.jsonl"))
+            .unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].exit_code, 1);
+        assert!(is_hook_tool("relation-get") && !is_hook_tool("juju-emulator"));
+    }
+}

@@ -115,21 +115,8 @@ pub fn ensure_proxy(
     };
     let credentials_changed =
         save_client_credentials(credentials, &plan.credentials, Ownership::default())?;
+    // `install` also removes v2-proxy's sticky member file when the environment changed.
     let unit_changed = install(&rendered, &plan.unit_file)?;
-    if unit_changed {
-        for stale in &rendered.clear_on_change {
-            match std::fs::remove_file(stale) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(crate::files::FileError {
-                        path: stale.clone(),
-                        source: e,
-                    }
-                    .into())
-                }
-                _ => {}
-            }
-        }
-    }
     let restarted = match services {
         Some(manager) => restart_if_changed(
             credentials_changed || unit_changed,

@@ -113,7 +113,7 @@ fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
     hook.commit()?;
     println!("{}: {}", report.status.kind, report.status.message);
     println!("flags: {}", flags.join(" "));
-    let ready = report.cluster().is_some() && report.problem().is_none();
+    let ready = report.status.kind == juju_hooks::StatusKind::Active;
     Ok(if args.strict && !ready {
         EXIT_STRICT
     } else {

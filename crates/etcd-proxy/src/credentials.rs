@@ -479,7 +479,13 @@ fn read_private_key(text: &str) -> Result<PrivateKeyDer<'static>, CredentialsErr
         return Err(fail(CredentialsProblem::UnsupportedKeyFormat));
     }
     if !sections.certificates.is_empty() {
-        return Err(fail(CredentialsProblem::CertificateInsteadOfKey));
+        return Err(fail(if keys == 0 {
+            CredentialsProblem::CertificateInsteadOfKey
+        } else {
+            CredentialsProblem::UnexpectedSection {
+                label: "CERTIFICATE",
+            }
+        }));
     }
     if let Some(label) = sections.other.first() {
         return Err(fail(CredentialsProblem::UnexpectedSection { label }));

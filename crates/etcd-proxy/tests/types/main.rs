@@ -2,4 +2,8 @@
 //! codec, and the bad-input corpus.
 
 mod cluster_props;
+mod corpus;
 mod credentials;
+mod rsa;
+mod wire;
+mod wire_props;

@@ -211,7 +211,13 @@ pub fn run_cli(
                 Some(a) => parse_app(a)?,
                 None => {
                     let info = crate::charm::CharmInfo::read(charm)?;
-                    parse_app(info.name.as_deref().unwrap_or_default())?
+                    let name = info.name.ok_or_else(|| {
+                        EmulatorError::Usage(
+                            "the charm's metadata.yaml has no name: give the application name"
+                                .to_owned(),
+                        )
+                    })?;
+                    parse_app(&name)?
                 }
             };
             let names = emulator.deploy(&app, charm, *units)?;
@@ -330,8 +336,7 @@ pub fn run_cli(
         }
         EmulatorCommand::Logs { unit } => {
             let only = unit.as_deref().map(parse_unit).transpose()?;
-            for (name, app) in &emulator.model().applications {
-                let _ = name;
+            for app in emulator.model().applications.values() {
                 for (u, record) in &app.units {
                     if only.as_ref().is_some_and(|o| o != u) {
                         continue;

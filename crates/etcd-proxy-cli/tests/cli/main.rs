@@ -1,0 +1,5 @@
+//! Process-level tests of `etcd-proxy-relation`: the real binary as CLI, as the emulator that
+//! drives charm hooks, and as the hook tools those hooks call.
+
+mod lifecycle;
+mod support;

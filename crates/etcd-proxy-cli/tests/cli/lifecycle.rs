@@ -76,7 +76,11 @@ impl Deployment {
     fn expect_published(&self, wire: &Databag) {
         for unit in &self.providers {
             assert_eq!(&self.world.wire_bag(0, unit), wire, "databag of {unit}");
-            assert_eq!(self.world.flags(unit), ["proxy.connected"], "flags of {unit}");
+            assert_eq!(
+                self.world.flags(unit),
+                ["proxy.connected"],
+                "flags of {unit}"
+            );
             assert_eq!(mode(&self.world.state_file(unit)), 0o600);
         }
     }
@@ -158,9 +162,16 @@ fn cluster_first_then_credentials_then_rotation_departure_and_removal() {
     d.config(&tls2);
     d.expect_published(&pki2.python_provider_databag(CANONICAL));
     let printed = d.requirer_hook_flags(hooks_before);
-    assert_eq!(printed.len(), 3, "one -changed per provider unit: {printed:?}");
+    assert_eq!(
+        printed.len(),
+        3,
+        "one -changed per provider unit: {printed:?}"
+    );
     for line in &printed {
-        assert!(line.ends_with(&serde_json::to_string(&ALL_FLAGS).unwrap()), "{printed:?}");
+        assert!(
+            line.ends_with(&serde_json::to_string(&ALL_FLAGS).unwrap()),
+            "{printed:?}"
+        );
     }
     d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
     d.expect_files(&pki2);
@@ -172,7 +183,11 @@ fn cluster_first_then_credentials_then_rotation_departure_and_removal() {
         providers: vec!["etcd/0".into(), "etcd/1".into()],
         ..d
     };
-    assert!(d.world.model().unit(&crate::support::unit("etcd/2")).is_none());
+    assert!(d
+        .world
+        .model()
+        .unit(&crate::support::unit("etcd/2"))
+        .is_none());
     d.expect_published(&pki2.python_provider_databag(CANONICAL));
     d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
     d.expect_files(&pki2);

@@ -1,5 +1,6 @@
 //! Process-level tests of `etcd-proxy-relation`: the real binary as CLI, as the emulator that
 //! drives charm hooks, and as the hook tools those hooks call.
 
+mod commands;
 mod lifecycle;
 mod support;

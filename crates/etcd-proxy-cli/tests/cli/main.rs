@@ -2,5 +2,7 @@
 //! drives charm hooks, and as the hook tools those hooks call.
 
 mod commands;
+mod hook_tools;
 mod lifecycle;
+mod python;
 mod support;

@@ -2,7 +2,9 @@
 //! drives charm hooks, and as the hook tools those hooks call.
 
 mod commands;
+mod corpus;
 mod hook_tools;
+mod hygiene;
 mod lifecycle;
 mod python;
 mod support;

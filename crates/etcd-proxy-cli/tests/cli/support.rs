@@ -3,7 +3,6 @@
 //! command, its stdout and its stderr when an exit code is not the expected one.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -458,27 +457,31 @@ pub fn key_body_lines(pki: &TestPki) -> Vec<String> {
         .collect()
 }
 
+/// The first text that shows a `PRIVATE KEY` marker (if `marker`) or one of the key body
+/// `lines`, as a message naming its source.
+pub fn find_key_material(
+    texts: &[(String, String)],
+    lines: &[String],
+    marker: bool,
+) -> Option<String> {
+    for (source, text) in texts {
+        if marker && text.contains("PRIVATE KEY") {
+            return Some(format!("{source} shows a PRIVATE KEY marker:\n{text}"));
+        }
+        if let Some(line) = lines.iter().find(|l| text.contains(l.as_str())) {
+            return Some(format!("{source} shows key material ({line}):\n{text}"));
+        }
+    }
+    None
+}
+
 /// Panics naming the source when any text shows a `PRIVATE KEY` marker (if `marker`) or a
 /// body line of any key of `pkis`.
 #[track_caller]
 pub fn assert_no_key_material(texts: &[(String, String)], pkis: &[&TestPki], marker: bool) {
     let lines: Vec<String> = pkis.iter().flat_map(|p| key_body_lines(p)).collect();
     assert!(!lines.is_empty(), "no key lines to look for");
-    for (source, text) in texts {
-        assert!(
-            !(marker && text.contains("PRIVATE KEY")),
-            "{source} shows a PRIVATE KEY marker:\n{text}"
-        );
-        for line in &lines {
-            assert!(
-                !text.contains(line.as_str()),
-                "{source} shows key material ({line}):\n{text}"
-            );
-        }
+    if let Some(leak) = find_key_material(texts, &lines, marker) {
+        panic!("{leak}");
     }
-}
-
-/// The Python provider's databag, keyed as `relation-get` returns it.
-pub fn python_bag(pki: &TestPki, cluster: &str) -> BTreeMap<String, String> {
-    pki.python_provider_databag(cluster)
 }

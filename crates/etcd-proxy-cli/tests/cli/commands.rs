@@ -447,3 +447,42 @@ fn strict_sync_exits_3_while_an_https_cluster_waits_for_credentials() {
         vec![step(&["requires", "sync", "--strict"]).expect(3)],
     );
 }
+
+/// A symlink planted where the key goes is replaced, never written through.
+#[test]
+fn save_credentials_replaces_a_planted_symlink_instead_of_following_it() {
+    let world = related_world();
+    let pki = TestPki::generate();
+    let files = pem_files(
+        &world,
+        "tls",
+        &pki.ca_pem,
+        &pki.client.cert_pem,
+        &pki.client.key_pem,
+    );
+    in_provider(
+        &world,
+        vec![
+            step(&cluster_args(CANONICAL)),
+            step(&publish_credentials(&files)),
+        ],
+    );
+    let saved = world.path("saved");
+    fs::create_dir_all(&saved).unwrap();
+    let victim = world.path("victim.txt");
+    fs::write(&victim, "not yours\n").unwrap();
+    std::os::unix::fs::symlink(&victim, saved.join("client-key.pem")).unwrap();
+
+    let dir = saved.display().to_string();
+    let out = in_requirer(
+        &world,
+        vec![step(&["requires", "save-credentials", "--dir", &dir])],
+    );
+    assert_eq!(out[0].stdout, "changed\n");
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "not yours\n");
+    let key = saved.join("client-key.pem");
+    assert!(!fs::symlink_metadata(&key).unwrap().file_type().is_symlink());
+    assert!(fs::read_to_string(&key).unwrap() == pki.client.key_pem);
+    assert_eq!(mode(&key), 0o600);
+    assert_no_key_material(&world.everything_printed(), &[&pki], true);
+}

@@ -326,3 +326,50 @@ fn a_failing_tool_fails_the_hook_names_the_tool_and_persists_nothing() {
         assert_eq!(world.status("kube/0"), status_before);
     }
 }
+
+/// Juju discards the relation writes of a failed hook; the provider's record of them must
+/// not make it skip the write in the next hook.
+#[test]
+fn a_publish_in_a_hook_that_then_fails_is_made_again_in_the_next_hook() {
+    let world = World::new();
+    let provider = world.charm(
+        "etcd",
+        "name: etcd\nprovides:\n  proxy:\n    interface: etcd-proxy\n",
+        &format!(
+            "#!/bin/sh\n\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" provides publish --cluster '{CLUSTER}' || exit 1\n\
+             if [ -f \"$JUJU_CHARM_DIR/fail\" ]; then rm \"$JUJU_CHARM_DIR/fail\"; exit 1; fi\n"
+        ),
+    );
+    let requirer = world.charm(
+        "kube",
+        "name: kube\nrequires:\n  proxy:\n    interface: etcd-proxy\n",
+        "#!/bin/sh\nexec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" requires sync\n",
+    );
+    let mut emulator = Emulator::open(&world.model_dir, &binary()).unwrap();
+    emulator.deploy(&app("etcd"), &provider, 1).unwrap();
+    emulator.deploy(&app("kube"), &requirer, 1).unwrap();
+    settle(&mut emulator);
+    fs::write(world.charm_dir("etcd/0").join("fail"), "").unwrap();
+    emulator.relate("etcd:proxy", "kube:proxy").unwrap();
+    let reports = emulator.settle(200).unwrap();
+    let failed: Vec<&HookReport> = reports.iter().filter(|r| !r.succeeded()).collect();
+    assert_eq!(failed.len(), 1, "{reports:#?}");
+    assert_eq!(failed[0].invocation.unit, unit("etcd/0"));
+
+    let sets: Vec<CallRecord> = emulator
+        .calls()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.tool == "relation-set")
+        .collect();
+    assert_eq!(sets.len(), 2, "one discarded, one kept: {sets:#?}");
+    assert_eq!(world.wire_bag(0, "etcd/0")["cluster"], CLUSTER);
+    assert_eq!(
+        world.flags("kube/0"),
+        [
+            "proxy.available",
+            "proxy.cluster.changed",
+            "proxy.connected"
+        ]
+    );
+}

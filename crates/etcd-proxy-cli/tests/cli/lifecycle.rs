@@ -177,6 +177,11 @@ fn cluster_first_then_credentials_then_rotation_departure_and_removal() {
     d.expect_files(&pki2);
     assert_eq!(d.saves_logged(), 2, "{:?}", d.world.logs(REQUIRER));
 
+    // `emulator status` shows the same to a person.
+    let status = d.world.emulator(&["status"]).stdout;
+    let line = status.lines().find(|l| l.starts_with("kube/0*")).unwrap();
+    assert!(line.contains("active") && line.ends_with(READY), "{status}");
+
     // One provider unit of three departs: nothing is cleared.
     d.world.emulator(&["remove-unit", "etcd/2"]);
     let d = Deployment {

@@ -416,6 +416,11 @@ impl World {
     /// juju-log message), and the final statuses and logs of all units.
     pub fn everything_printed(&self) -> Vec<(String, String)> {
         let mut texts: Vec<(String, String)> = Vec::new();
+        // What an operator reads: the emulator's own views of logs and tool calls.
+        for view in ["logs", "calls"] {
+            let out = self.emulator(&[view]);
+            texts.push((out.shown.clone(), out.stdout));
+        }
         for out in self.transcript.borrow().iter() {
             texts.push((out.shown.clone(), format!("{}\n{}", out.stdout, out.stderr)));
         }

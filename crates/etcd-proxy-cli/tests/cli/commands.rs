@@ -486,3 +486,23 @@ fn save_credentials_replaces_a_planted_symlink_instead_of_following_it() {
     assert_eq!(mode(&key), 0o600);
     assert_no_key_material(&world.everything_printed(), &[&pki], true);
 }
+
+/// `emulator status` is a table: each column starts where its header does.
+#[test]
+fn emulator_status_columns_line_up() {
+    let world = related_world();
+    let status = world.emulator(&["status"]).stdout;
+    let header = status.lines().find(|l| l.starts_with("App ")).unwrap();
+    let units_at = header.find("Units").unwrap();
+    for app in ["etcd", "kube"] {
+        let row = status
+            .lines()
+            .find(|l| l.starts_with(&format!("{app} ")))
+            .unwrap_or_else(|| panic!("no row for {app}:\n{status}"));
+        assert_eq!(
+            row.get(units_at..units_at + 1),
+            Some("1"),
+            "the unit count of {app} is not under `Units`:\n{header}\n{row}"
+        );
+    }
+}

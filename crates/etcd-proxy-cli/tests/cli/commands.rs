@@ -23,11 +23,11 @@ fn related_world() -> World {
 }
 
 fn in_provider(world: &World, steps: Vec<crate::support::Step>) -> Vec<crate::support::Output> {
-    world.in_hook(PROVIDER, "update-status", None, None, steps)
+    world.in_hook(PROVIDER, "update-status", steps)
 }
 
 fn in_requirer(world: &World, steps: Vec<crate::support::Step>) -> Vec<crate::support::Output> {
-    world.in_hook(REQUIRER, "update-status", None, None, steps)
+    world.in_hook(REQUIRER, "update-status", steps)
 }
 
 fn pem_files(world: &World, name: &str, ca: &str, cert: &str, key: &str) -> [String; 3] {
@@ -505,4 +505,63 @@ fn emulator_status_columns_line_up() {
             "the unit count of {app} is not under `Units`:\n{header}\n{row}"
         );
     }
+}
+
+/// Modes are the contract whatever the hook's umask: key 0600, certificates 0644, created
+/// directories 0755, state file 0600.
+#[test]
+fn file_modes_do_not_depend_on_the_umask() {
+    let world = related_world();
+    let pki = TestPki::generate();
+    let files = pem_files(
+        &world,
+        "tls",
+        &pki.ca_pem,
+        &pki.client.cert_pem,
+        &pki.client.key_pem,
+    );
+    in_provider(
+        &world,
+        vec![
+            step(&cluster_args(CANONICAL)),
+            step(&publish_credentials(&files)),
+        ],
+    );
+    let mut wrong = Vec::new();
+    for mask in [0o077, 0o000, 0o027] {
+        let root = world.path(&format!("umask-{mask:03o}"));
+        let dir = root.join("etc/ssl/etcd");
+        let state = world.state_file(REQUIRER);
+        fs::remove_file(&state).unwrap();
+        in_requirer(
+            &world,
+            vec![
+                step(&["requires", "sync"]).umask(mask),
+                step(&[
+                    "requires",
+                    "save-credentials",
+                    "--dir",
+                    dir.to_str().unwrap(),
+                ])
+                .umask(mask),
+            ],
+        );
+        for (path, want) in [
+            (state, 0o600),
+            (dir.join("client-key.pem"), 0o600),
+            (dir.join("client-cert.pem"), 0o644),
+            (dir.clone(), 0o755),
+            (root.join("etc/ssl"), 0o755),
+            (root.join("etc"), 0o755),
+        ] {
+            let got = mode(&path);
+            if got != want {
+                wrong.push(format!(
+                    "umask {mask:03o}: {} is {got:03o}, not {want:03o}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

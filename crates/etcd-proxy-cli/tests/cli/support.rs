@@ -117,6 +117,7 @@ impl Cli {
 pub struct Step {
     args: Vec<String>,
     expected: i32,
+    umask: Option<u32>,
 }
 
 /// `etcd-proxy-relation ARGS...` inside a hook, expecting exit 0.
@@ -124,6 +125,7 @@ pub fn step<S: AsRef<str>>(args: &[S]) -> Step {
     Step {
         args: args.iter().map(|a| a.as_ref().to_owned()).collect(),
         expected: 0,
+        umask: None,
     }
 }
 
@@ -131,6 +133,12 @@ impl Step {
     /// Expects exit code `code` instead of 0.
     pub fn expect(mut self, code: i32) -> Self {
         self.expected = code;
+        self
+    }
+
+    /// Runs it under this umask (file modes must not depend on it).
+    pub fn umask(mut self, mask: u32) -> Self {
+        self.umask = Some(mask);
         self
     }
 }
@@ -269,17 +277,10 @@ impl World {
         out
     }
 
-    /// Runs `steps` inside hook `hook` of `unit` (a scripted charm; `relation` and `remote`
-    /// as `emulator run` takes them), then settles. Each step's exit code is checked.
+    /// Runs `steps` inside hook `hook` of `unit` (a scripted charm), then settles the hooks
+    /// it causes. Each step's exit code is checked.
     #[track_caller]
-    pub fn in_hook(
-        &self,
-        unit_name: &str,
-        hook: &str,
-        relation: Option<&str>,
-        remote: Option<&str>,
-        steps: Vec<Step>,
-    ) -> Vec<Output> {
+    pub fn in_hook(&self, unit_name: &str, hook: &str, steps: Vec<Step>) -> Vec<Output> {
         let charm = self.charm_dir(unit_name);
         let results = charm.join("step-out");
         let _ = fs::remove_dir_all(&results);
@@ -289,20 +290,17 @@ impl World {
         for (i, step) in steps.iter().enumerate() {
             let argv: Vec<String> = step.args.iter().map(|a| sh_quote(a)).collect();
             let r = results.display();
+            let umask = step
+                .umask
+                .map(|m| format!("umask {m:03o}; "))
+                .unwrap_or_default();
             script.push_str(&format!(
-                "\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" {} >'{r}/{i}.out' 2>'{r}/{i}.err'; echo $? >'{r}/{i}.code'\n",
+                "({umask}\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" {} >'{r}/{i}.out' 2>'{r}/{i}.err'; echo $? >'{r}/{i}.code')\n",
                 argv.join(" ")
             ));
         }
         fs::write(charm.join("step.sh"), script).unwrap();
-        let mut args = vec!["run", unit_name, hook];
-        if let Some(r) = relation {
-            args.extend(["-r", r]);
-        }
-        if let Some(u) = remote {
-            args.extend(["--remote-unit", u]);
-        }
-        let hook_run = self.emulator(&args);
+        let hook_run = self.emulator(&["run", unit_name, hook]);
         let outputs: Vec<Output> = steps
             .iter()
             .enumerate()

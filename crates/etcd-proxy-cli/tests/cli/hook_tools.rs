@@ -181,6 +181,10 @@ fn the_requirer_reads_only_what_each_hook_can_have_changed() {
         ]
     );
     assert_ne!(fs::read(&state).unwrap(), before, "the view was saved");
+    // The removed key took its flag with it.
+    let flags = world.flags("kube/0");
+    assert!(flags.contains(&"proxy.connected".to_owned()), "{flags:?}");
+    assert!(!flags.contains(&"proxy.available".to_owned()), "{flags:?}");
 }
 
 #[test]
@@ -370,6 +374,54 @@ fn a_publish_in_a_hook_that_then_fails_is_made_again_in_the_next_hook() {
             "proxy.available",
             "proxy.cluster.changed",
             "proxy.connected"
+        ]
+    );
+}
+
+/// Several commands in one hook read the relation once; `upgrade-charm` reads everything.
+#[test]
+fn commands_of_one_hook_share_their_reads_and_upgrade_charm_reads_all() {
+    let world = World::new();
+    let provider = world.charm(
+        "etcd",
+        "name: etcd\nprovides:\n  proxy:\n    interface: etcd-proxy\n",
+        &format!(
+            "#!/bin/sh\nexec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" provides publish --cluster '{CLUSTER}'\n"
+        ),
+    );
+    let requirer = world.charm(
+        "kube",
+        "name: kube\nrequires:\n  proxy:\n    interface: etcd-proxy\n",
+        "#!/bin/sh\nset -e\nepr=\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\"\n\
+         \"$epr\" requires sync\n\"$epr\" requires cluster-string || true\n\"$epr\" requires sync --no-status\n",
+    );
+    let mut emulator = Emulator::open(&world.model_dir, &binary()).unwrap();
+    emulator.deploy(&app("etcd"), &provider, 2).unwrap();
+    emulator.deploy(&app("kube"), &requirer, 1).unwrap();
+    emulator.relate("etcd:proxy", "kube:proxy").unwrap();
+    settle(&mut emulator);
+    let kube = unit("kube/0");
+
+    let (report, calls) = run(
+        &mut emulator,
+        HookInvocation::changed(kube.clone(), rid("proxy:0"), unit("etcd/1")),
+    );
+    assert_eq!(
+        calls,
+        [
+            "relation-list --format=json -r proxy:0",
+            "relation-get --format=json -r proxy:0 - etcd/1",
+        ],
+        "{report:#?}"
+    );
+    let (_, calls) = run(&mut emulator, HookInvocation::new(kube, "upgrade-charm"));
+    assert_eq!(
+        calls,
+        [
+            "relation-ids --format=json proxy",
+            "relation-list --format=json -r proxy:0",
+            "relation-get --format=json -r proxy:0 - etcd/0",
+            "relation-get --format=json -r proxy:0 - etcd/1",
         ]
     );
 }

@@ -7,7 +7,7 @@ use juju_hooks::{Databag, StatusKind};
 
 use crate::support::{assert_no_key_material, epr, mode, step, World};
 
-const CANONICAL: &str = "etcd0=https://10.0.0.1:2380,etcd1=https://10.0.0.2:2380";
+const CANONICAL: &str = "etcd0=https://127.0.0.2:2380,etcd1=https://127.0.0.3:2380";
 const PROVIDER: &str = "etcd/0";
 const REQUIRER: &str = "kube/0";
 
@@ -96,7 +96,7 @@ fn requirer_commands_report_missing_incomplete_and_ready_data() {
             "provides",
             "publish",
             "--cluster",
-            "etcd1=https://10.0.0.2:2380,etcd0=https://10.0.0.1:2380",
+            "etcd1=https://127.0.0.3:2380,etcd0=https://127.0.0.2:2380",
         ])],
     );
     let out = in_requirer(
@@ -205,7 +205,7 @@ fn flags_clear_removes_only_the_named_flags() {
             "provides",
             "publish",
             "--cluster",
-            "e0=http://10.0.0.1:2380",
+            "e0=http://127.0.0.2:2380",
         ])],
     );
     let state = world.state_file(REQUIRER);
@@ -285,12 +285,12 @@ fn publish_refuses_invalid_input_and_publishes_nothing() {
     ];
     let invalid: Vec<(Vec<String>, &str)> = vec![
         (
-            cluster_args("etcd0=https://10.0.0.1:2380/path"),
+            cluster_args("etcd0=https://127.0.0.2:2380/path"),
             "--cluster",
         ),
-        (cluster_args("etcd0=ftp://10.0.0.1:2380"), "--cluster"),
+        (cluster_args("etcd0=ftp://127.0.0.2:2380"), "--cluster"),
         (
-            cluster_args("etcd0=https://10.0.0.1:2380\nExecStart=/bin/sh"),
+            cluster_args("etcd0=https://127.0.0.2:2380\nExecStart=/bin/sh"),
             "--cluster",
         ),
         (cluster_args(""), "--cluster"),

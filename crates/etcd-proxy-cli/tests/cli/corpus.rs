@@ -15,7 +15,7 @@ use juju_hooks::{AppName, Databag, StatusKind};
 
 use crate::support::{assert_no_key_material, binary, unit, World};
 
-const CLUSTER: &str = "etcd0=https://10.0.0.1:2380,etcd1=https://10.0.0.2:2380";
+const CLUSTER: &str = "etcd0=https://127.0.0.2:2380,etcd1=https://127.0.0.3:2380";
 /// Independent models run side by side; each takes every SHARDS-th entry.
 const SHARDS: usize = 4;
 

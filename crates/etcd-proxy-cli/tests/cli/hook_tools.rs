@@ -12,7 +12,7 @@ use juju_hooks::{AppName, RelationId};
 
 use crate::support::{binary, unit, World};
 
-const CLUSTER: &str = "etcd0=https://10.0.0.1:2380";
+const CLUSTER: &str = "etcd0=https://127.0.0.2:2380";
 
 /// An emulator (Rust API) with `etcd` (publishes CLUSTER in every hook) and `kube` (syncs
 /// in every hook), each a one-line dispatch calling the binary.

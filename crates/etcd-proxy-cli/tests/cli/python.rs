@@ -10,7 +10,7 @@ use juju_hooks::{Databag, StatusKind, WorkloadStatus};
 use crate::support::{assert_no_key_material, mode, World};
 
 /// The order the etcd charm joins its peers in: not canonical.
-const CLUSTER: &str = "etcd1=https://10.0.0.2:2380,etcd0=https://10.0.0.1:2380";
+const CLUSTER: &str = "etcd1=https://127.0.0.3:2380,etcd0=https://127.0.0.2:2380";
 
 /// charm-helpers' `relation_set`: `relation-set --help` to see that `--file` is accepted,
 /// then `relation-set -r RID --file PATH` with the settings dumped by `yaml.safe_dump`.
@@ -77,6 +77,8 @@ fn the_python_providers_databag_makes_the_requirer_ready() {
         "config",
         "kube",
         &format!("credentials-dir={}", creds.display()),
+        &format!("unit-file={}", world.path("etcd-proxy.service").display()),
+        "manage-service=false",
     ]);
     world.emulator(&["relate", "etcd:proxy", "kube:proxy"]);
 

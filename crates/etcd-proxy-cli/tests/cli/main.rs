@@ -12,6 +12,7 @@
 
 mod commands;
 mod corpus;
+mod demo;
 mod hook_tools;
 mod hygiene;
 mod lifecycle;

@@ -1,12 +1,16 @@
 //! One hook, start to end: install, relation, credentials, proxy unit, restart, status.
+//!
+//! `etcd_proxy::ensure_proxy` does the credential, endpoint, unit and restart steps in one
+//! call. This charm composes the same building blocks itself to show them, and for two
+//! things a long-lived unit needs: the client endpoints are resolved only when the relation
+//! data changed (not in every hook), and a restart that failed is owed until it succeeds,
+//! although the files it follows are already written.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use etcd_proxy::endpoints::{resolve_endpoints, ResolveLimits};
-use etcd_proxy::proxy::{
-    self, InstallError, ProxyMode, ProxySpec, RenderedProxy, ServiceError, DEFAULT_ETCD_BIN,
-};
+use etcd_proxy::proxy::{self, InstallError, ProxyMode, ProxySpec, RenderedProxy, ServiceError};
 use etcd_proxy::tls::{ClientTls, TlsError};
 use etcd_proxy::{
     save_client_credentials, ClientCredentials, ClusterString, CredentialPaths, EtcdUrl, FileError,
@@ -185,7 +189,12 @@ pub fn handle(
         outcome = match config.proxy() {
             Err(reason) => ProxyOutcome::blocked(reason),
             Ok(settings) => {
-                let urls = client_endpoints(ctx, tools, &mut section, &report, cluster)?;
+                // The v2 proxy finds the members itself, from the peer URLs.
+                let urls = if settings.mode == ProxyMode::V2Proxy {
+                    Vec::new()
+                } else {
+                    client_endpoints(ctx, tools, &mut section, &report, cluster)?
+                };
                 let spec = proxy_spec(config, &settings, urls, cluster, credentials);
                 match proxy::render(&spec) {
                     Err(e) => ProxyOutcome::blocked(format!(
@@ -360,22 +369,17 @@ fn proxy_spec(
     cluster: &ClusterString,
     credentials: &ClientCredentials,
 ) -> ProxySpec {
-    let paths = CredentialPaths::in_dir(&config.credentials_dir);
-    ProxySpec {
-        mode: settings.mode,
-        listen: settings.listen,
+    let mut spec = ProxySpec::new(
+        settings.mode,
         endpoints,
-        cluster: cluster.clone(),
-        credentials: proxy::CredentialPaths {
-            ca: paths.ca,
-            cert: paths.cert,
-            key: paths.key,
-        },
-        client_cert_has_common_name: credentials.has_common_name(),
-        etcd_bin: PathBuf::from(DEFAULT_ETCD_BIN),
-        data_dir: config.data_dir.clone(),
-        env_file: (settings.mode == ProxyMode::V2Proxy).then(|| config.environment_file.clone()),
-    }
+        cluster.clone(),
+        CredentialPaths::in_dir(&config.credentials_dir),
+        credentials.has_common_name(),
+    );
+    spec.listen = settings.listen;
+    spec.data_dir = config.data_dir.clone();
+    spec.env_file = (settings.mode == ProxyMode::V2Proxy).then(|| config.environment_file.clone());
+    spec
 }
 
 /// Installs the rendered files and restarts the proxy when they, the credentials, or what

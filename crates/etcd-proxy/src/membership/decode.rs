@@ -126,6 +126,27 @@ fn opt_decimal_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a server answers, decoding returns a value or an error, never a panic.
+        #[test]
+        fn arbitrary_answers_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = peer_members(&body);
+            let _ = gateway_member_list(&body);
+        }
+
+        /// Arbitrary JSON-ish members decode or fail cleanly, and ids round-trip exactly.
+        #[test]
+        fn any_u64_id_is_exact(id in any::<u64>(), learner in any::<bool>()) {
+            let body = format!(r#"{{"members":[{{"ID":"{id}","isLearner":{learner}}}]}}"#);
+            let (_, members) = gateway_member_list(body.as_bytes()).unwrap();
+            prop_assert_eq!(members[0].id, id);
+            prop_assert_eq!(members[0].is_learner, learner);
+            let body = format!(r#"[{{"id":{id}}}]"#);
+            prop_assert_eq!(peer_members(body.as_bytes()).unwrap()[0].id, id);
+        }
+    }
 
     #[test]
     fn peer_members_as_etcd_3_4_writes_them() {

@@ -91,6 +91,9 @@ pub(super) fn build(spec: &ProxySpec) -> Result<Parts, RenderError> {
             }
         }
         ProxyMode::V2Proxy => {
+            if let Some(version) = spec.etcd_version.filter(|v| !v.has_v2_proxy()) {
+                return Err(RenderError::V2ProxyRemoved(version));
+            }
             let env_file = spec.env_file.clone().ok_or(RenderError::MissingEnvFile)?;
             path_value("environment file path", &env_file)?;
             let creds = &spec.credentials;

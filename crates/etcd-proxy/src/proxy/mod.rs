@@ -79,6 +79,9 @@ pub use service::{
 };
 
 use crate::cluster::{ClusterString, EtcdUrl};
+/// Where the relation's credentials were saved (the same type `save_client_credentials`
+/// writes to).
+pub use crate::save::CredentialPaths;
 
 /// The default listen address: etcd's own default for gateway and grpc-proxy.
 pub const DEFAULT_LISTEN: SocketAddr =
@@ -132,17 +135,6 @@ impl std::str::FromStr for ProxyMode {
     }
 }
 
-/// Where the relation's credentials were saved (see the credential files module).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CredentialPaths {
-    /// The CA certificate.
-    pub ca: PathBuf,
-    /// The client certificate.
-    pub cert: PathBuf,
-    /// The client key.
-    pub key: PathBuf,
-}
-
 /// Everything a proxy unit is made from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProxySpec {
@@ -164,6 +156,42 @@ pub struct ProxySpec {
     pub data_dir: PathBuf,
     /// The environment file the unit reads (v2-proxy; required there, unused otherwise).
     pub env_file: Option<PathBuf>,
+    /// The version of `etcd_bin`, when known (see [`EtcdVersion::parse`]): v2-proxy is then
+    /// refused on etcd 3.6 and later, which removed it.
+    pub etcd_version: Option<EtcdVersion>,
+}
+
+/// An etcd version, as far as the modes care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EtcdVersion {
+    /// Major version (3).
+    pub major: u32,
+    /// Minor version.
+    pub minor: u32,
+}
+
+impl EtcdVersion {
+    /// Reads the `etcd Version: 3.4.23` line of `etcd --version` output.
+    pub fn parse(version_output: &str) -> Option<EtcdVersion> {
+        let version = version_output
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("etcd Version:"))?;
+        let mut parts = version.trim().split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        Some(EtcdVersion { major, minor })
+    }
+
+    /// Whether this etcd still has the v2 proxy (removed in 3.6).
+    pub fn has_v2_proxy(self) -> bool {
+        (self.major, self.minor) < (3, 6)
+    }
+}
+
+impl std::fmt::Display for EtcdVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
 }
 
 impl ProxySpec {
@@ -186,6 +214,7 @@ impl ProxySpec {
             etcd_bin: PathBuf::from(DEFAULT_ETCD_BIN),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             env_file: None,
+            etcd_version: None,
         }
     }
 }
@@ -234,6 +263,9 @@ pub enum RenderError {
     /// No client endpoint to proxy to (gateway, grpc-proxy).
     #[error("{0} needs at least one client endpoint")]
     NoEndpoints(ProxyMode),
+    /// v2-proxy on an etcd that no longer has it.
+    #[error("etcd {0} has no v2 proxy (removed in etcd 3.6); use the gateway mode")]
+    V2ProxyRemoved(EtcdVersion),
     /// v2-proxy without an environment file path.
     #[error("v2-proxy needs an environment file path")]
     MissingEnvFile,

@@ -120,6 +120,46 @@ ETCD_PEER_TRUSTED_CA_FILE=/etc/etcd-proxy/client-ca.pem
 }
 
 #[test]
+fn v2_proxy_is_refused_on_etcd_3_6() {
+    let v = |text: &str| EtcdVersion::parse(text).unwrap();
+    let debian = "etcd Version: 3.4.23\nGit SHA: Not provided\nGo Version: go1.19.8\n";
+    assert_eq!(v(debian), EtcdVersion { major: 3, minor: 4 });
+    assert!(v(debian).has_v2_proxy());
+    assert!(v("etcd Version: 3.5.1\n").has_v2_proxy());
+    assert!(!v("etcd Version: 3.6.0\n").has_v2_proxy());
+    assert_eq!(EtcdVersion::parse("etcd: unknown flag"), None);
+
+    let mut spec = spec(ProxyMode::V2Proxy);
+    spec.etcd_version = Some(v("etcd Version: 3.6.14"));
+    let err = render(&spec).unwrap_err();
+    assert!(matches!(err, RenderError::V2ProxyRemoved(_)), "{err:?}");
+    assert!(err.to_string().contains("3.6"));
+    // The other modes work on 3.6.
+    spec.mode = ProxyMode::Gateway;
+    assert!(render(&spec).is_ok());
+    spec.mode = ProxyMode::V2Proxy;
+    spec.etcd_version = Some(v("etcd Version: 3.5.21"));
+    assert!(render(&spec).is_ok());
+}
+
+#[test]
+fn systemctl_failures_keep_the_command_and_its_stderr() {
+    assert!(Systemctl::with_program("/bin/true").daemon_reload().is_ok());
+    let err = Systemctl::with_program("/bin/false")
+        .restart("x.service")
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Failed { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("/bin/false restart x.service"),
+        "{err}"
+    );
+    let err = Systemctl::with_program("/nonexistent/systemctl")
+        .enable("x.service")
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Spawn { .. }), "{err:?}");
+}
+
+#[test]
 fn plaintext_modes_listen_on_loopback_only() {
     for mode in [ProxyMode::GrpcProxy, ProxyMode::V2Proxy] {
         let mut spec = spec(mode);

@@ -5,7 +5,7 @@ use etcd_proxy::endpoints::{resolve_endpoints, EndpointSource, ResolveLimits};
 use etcd_proxy::{ClusterString, EtcdUrl};
 
 use crate::membership::client_tls;
-use crate::support::cluster::EtcdCluster;
+use crate::support::EtcdCluster;
 
 #[test]
 fn peer_urls_only_resolve_through_members_even_with_a_member_down() {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::cluster::{https_agent, EtcdCluster, EtcdctlTls};
+use crate::support::{EtcdCluster, EtcdctlTls};
 
 #[test]
 fn cluster_serves_put_get_over_tls_and_rejects_anonymous_clients() {
@@ -14,7 +14,7 @@ fn cluster_serves_put_get_over_tls_and_rejects_anonymous_clients() {
     cluster.put_get(&all, EtcdctlTls::Client(&cluster.pki().client), "k", "v1");
 
     // Client-cert auth is on: without a client certificate the health check fails.
-    let anonymous = https_agent(&cluster.pki().ca_pem, None, Duration::from_secs(2));
+    let anonymous = cluster.https_agent(None, Duration::from_secs(2));
     let url = format!("{}/health", cluster.client_urls()[0]);
     assert!(
         anonymous.get(&url).call().is_err(),

@@ -10,11 +10,10 @@ use etcd_proxy::membership::{
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::EtcdUrl;
 
-use crate::support::cluster::{EtcdCluster, EtcdctlTls};
-use crate::support::free_port;
-use crate::support::pki::{CertPair, Pki};
+use crate::support::{free_port, CertFiles, PkiFiles};
+use crate::support::{EtcdCluster, EtcdctlTls};
 
-pub fn client_tls(pki: &Pki, pair: &CertPair) -> ClientTls {
+pub fn client_tls(pki: &PkiFiles, pair: &CertFiles) -> ClientTls {
     ClientTls::from_pem(&pki.ca_pem, &pair.cert_pem, &pair.key_pem).unwrap()
 }
 
@@ -135,13 +134,18 @@ fn failures_are_told_apart_quickly() {
     });
     assert_eq!(kind, FetchErrorKind::Refused);
 
-    let other = Pki::generate(&cluster.scratch_dir().join("other-pki"));
-    let wrong_ca =
-        ClientTls::from_pem(&other.ca_pem, &pki.client.cert_pem, &pki.client.key_pem).unwrap();
-    let kind = timed("wrong CA", &|| {
-        fetch_members(&peer, &wrong_ca, limit).unwrap_err().kind
-    });
-    assert_eq!(kind, FetchErrorKind::Tls(TlsFailure::UnknownCa));
+    let generated = &pki.generated;
+    // Another CA, and one with the same name but another key: both are "not our CA".
+    for (what, ca) in [
+        ("wrong CA", &generated.other_ca_pem),
+        ("impostor CA", &generated.impostor_ca_pem),
+    ] {
+        let wrong_ca = ClientTls::from_pem(ca, &pki.client.cert_pem, &pki.client.key_pem).unwrap();
+        let kind = timed(what, &|| {
+            fetch_members(&peer, &wrong_ca, limit).unwrap_err().kind
+        });
+        assert_eq!(kind, FetchErrorKind::Tls(TlsFailure::UnknownCa));
+    }
 
     let anonymous = ClientTls::anonymous(&pki.ca_pem).unwrap();
     let kind = timed("no client cert", &|| {
@@ -156,8 +160,12 @@ fn failures_are_told_apart_quickly() {
     );
 
     // Our CA trusts the server, but the server does not trust this client certificate.
-    let foreign =
-        ClientTls::from_pem(&pki.ca_pem, &other.client.cert_pem, &other.client.key_pem).unwrap();
+    let foreign = ClientTls::from_pem(
+        &pki.ca_pem,
+        &generated.foreign_client.cert_pem,
+        &generated.foreign_client.key_pem,
+    )
+    .unwrap();
     let kind = timed("untrusted client cert", &|| {
         fetch_members(&peer, &foreign, limit).unwrap_err().kind
     });
@@ -182,7 +190,8 @@ fn a_silent_listener_times_out_within_the_bound() {
     // Accepts TCP (the kernel does, from the backlog) but never speaks TLS.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let silent = url(&format!("https://{}", listener.local_addr().unwrap()));
-    let pki = Pki::generate(&tempfile::tempdir().unwrap().path().join("pki"));
+    let dir = tempfile::tempdir().unwrap();
+    let pki = PkiFiles::generate(dir.path());
     let timeout = Duration::from_millis(400);
     let started = Instant::now();
     let err = fetch_members(&silent, &client_tls(&pki, &pki.client), timeout).unwrap_err();

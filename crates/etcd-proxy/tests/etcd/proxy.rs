@@ -4,7 +4,7 @@
 //! `ExecStart` argv (not through systemd) → put/get through it → one member dies → put/get
 //! still works.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,22 +15,19 @@ use etcd_proxy::proxy::{
     RecordingServiceManager, RenderError, RenderedProxy, ServiceCall,
 };
 
+use etcd_proxy::testing::CertSpec;
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::ClientCredentials;
+use etcd_proxy::{save_client_credentials, Ownership};
 
-use crate::support::cluster::{EtcdCluster, EtcdctlTls};
-use crate::support::daemon::Daemon;
-use crate::support::pki::CertPair;
-use crate::support::{free_port, wait_for};
-
-/// How long a proxy may take to accept connections.
-const PROXY_READY: Duration = Duration::from_secs(15);
+use crate::support::{free_port, wait_for, CertFiles, Daemon, PROXY_READY_LIMIT};
+use crate::support::{EtcdCluster, EtcdctlTls};
 
 /// Provider publishes from the live cluster; requirer resolves, renders and installs.
 fn render_for(
     cluster: &EtcdCluster,
     mode: ProxyMode,
-    pair: &CertPair,
+    pair: &CertFiles,
 ) -> (RenderedProxy, SocketAddr) {
     // The relation's credentials, validated as the requirer validates them.
     let creds = ClientCredentials::from_pem(
@@ -67,6 +64,7 @@ fn render_for(
     );
     spec.listen = listen;
     spec.etcd_bin = cluster.bins().etcd.clone();
+    spec.etcd_version = Some(cluster.bins().version());
     let scratch = cluster.scratch_dir().join(mode.as_str());
     spec.data_dir = scratch.join("data");
     spec.env_file = Some(scratch.join("etcd-proxy.env"));
@@ -88,32 +86,10 @@ fn render_for(
     (rendered, listen)
 }
 
-/// Starts the proxy exactly as the unit would: its `ExecStart` argv, with the environment
-/// file's variables as the process environment.
+/// Starts the proxy from its rendered `ExecStart` (see `testing::etcd::start_proxy`).
 fn start_proxy(cluster: &EtcdCluster, rendered: &RenderedProxy, listen: SocketAddr) -> Daemon {
     let log = cluster.scratch_dir().join(format!("{}.log", rendered.mode));
-    let mut proxy = Daemon::spawn(
-        rendered.mode.as_str(),
-        &rendered.exec_start,
-        &rendered.environment,
-        &log,
-    );
-    let ready = wait_for(PROXY_READY, || {
-        if !proxy.is_running() {
-            return Some(false);
-        }
-        TcpStream::connect_timeout(&listen, Duration::from_millis(200))
-            .is_ok()
-            .then_some(true)
-    });
-    assert_eq!(
-        ready,
-        Some(true),
-        "{} did not listen on {listen}\n{}",
-        rendered.mode,
-        proxy.log_tail(40)
-    );
-    proxy
+    crate::support::start_proxy(rendered, listen, &log).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -187,7 +163,7 @@ fn grpc_proxy_with_the_charm_certificate_is_refused_at_render_time() {
     let rendered = render(&spec).unwrap();
     let log = cluster.scratch_dir().join("grpc-proxy-cn.log");
     let mut proxy = Daemon::spawn("grpc-proxy-cn", &rendered.exec_start, &[], &log);
-    let exited = wait_for(PROXY_READY, || proxy.exit_status());
+    let exited = wait_for(PROXY_READY_LIMIT, || proxy.exit_status());
     let status = exited.unwrap_or_else(|| panic!("grpc-proxy kept running with a CN certificate"));
     assert!(!status.success());
     assert!(
@@ -200,7 +176,7 @@ fn grpc_proxy_with_the_charm_certificate_is_refused_at_render_time() {
 #[test]
 fn v2_proxy_serves_the_json_gateway_and_survives_a_member_loss() {
     let bins = crate::require_etcd!();
-    if bins.version() >= (3, 6) {
+    if !bins.version().has_v2_proxy() {
         // Not a missing dependency: that etcd has no v2 proxy by design.
         use std::io::Write;
         let _ = writeln!(
@@ -306,4 +282,69 @@ fn base64_matches_the_standard_alphabet() {
     assert_eq!(base64("v2"), "djI=");
     assert_eq!(base64("one"), "b25l");
     assert_eq!(base64("k"), "aw==");
+}
+
+#[test]
+fn rotated_credentials_restart_the_proxy_once_and_it_serves_with_the_new_ones() {
+    let bins = crate::require_etcd!();
+    let cluster = EtcdCluster::start(&bins, 3);
+    let pki = cluster.pki();
+    let dir = cluster.scratch_dir().join("rotation");
+    let paths = CredentialPaths::in_dir(&dir);
+    // The requirer's own credential saving: atomic writes that report a change.
+    let save = |cert: &str, key: &str| -> bool {
+        let creds = ClientCredentials::from_pem(pki.ca_pem.clone(), cert, key).unwrap();
+        save_client_credentials(&creds, &paths, Ownership::default()).unwrap()
+    };
+    let first = &pki.client_no_cn;
+    assert!(save(&first.cert_pem, &first.key_pem));
+
+    let endpoints = cluster
+        .client_urls()
+        .iter()
+        .map(|u| u.parse().unwrap())
+        .collect();
+    let cluster_string = cluster.initial_cluster().parse().unwrap();
+    let mut spec = ProxySpec::new(
+        ProxyMode::GrpcProxy,
+        endpoints,
+        cluster_string,
+        paths.clone(),
+        false,
+    );
+    spec.etcd_bin = bins.etcd.clone();
+    let listen: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    spec.listen = listen;
+    let unit_path = dir.join("etcd-proxy.service");
+    let mut manager = RecordingServiceManager::default();
+    let rendered = render(&spec).unwrap();
+    let changed = install(&rendered, &unit_path).unwrap();
+    assert!(restart_if_changed(changed, &unit_path, &mut manager).unwrap());
+    let mut proxy = start_proxy(&cluster, &rendered, listen);
+    cluster.put_get(&listen.to_string(), EtcdctlTls::Plain, "rot", "one");
+
+    // Rotation: new certificate and key at the same paths; the unit itself is unchanged.
+    let rotated = pki.generated.issue(&CertSpec::default());
+    let creds_changed = save(&rotated.cert_pem, &rotated.key_pem);
+    let unit_changed = install(&render(&spec).unwrap(), &unit_path).unwrap();
+    assert!(creds_changed && !unit_changed);
+    assert!(restart_if_changed(creds_changed || unit_changed, &unit_path, &mut manager).unwrap());
+    proxy.stop(); // What `systemctl restart` does.
+    let _proxy = start_proxy(&cluster, &rendered, listen);
+    cluster.put_get(&listen.to_string(), EtcdctlTls::Plain, "rot", "two");
+    assert_eq!(
+        std::fs::read_to_string(&paths.cert).unwrap(),
+        rotated.cert_pem
+    );
+
+    // The same credentials again: nothing changes, nothing restarts.
+    let again = save(&rotated.cert_pem, &rotated.key_pem);
+    assert!(!again);
+    assert!(!restart_if_changed(again, &unit_path, &mut manager).unwrap());
+    let restarts = manager
+        .calls
+        .iter()
+        .filter(|c| matches!(c, ServiceCall::Restart(_)))
+        .count();
+    assert_eq!(restarts, 2, "{:?}", manager.calls);
 }

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use super::daemon::Daemon;
-use super::pki::{CertPair, Pki};
-use super::{free_port, wait_for, EtcdBins};
+use super::pki_files::{CertFiles, PkiFiles};
+use super::{free_port, EtcdBins};
+use crate::tls::ClientTls;
 
 /// How long a whole cluster may take to become healthy.
 const READY_LIMIT: Duration = Duration::from_secs(30);
@@ -45,7 +45,7 @@ impl MemberAddrs {
 /// A running cluster; every process is killed when it is dropped.
 pub struct EtcdCluster {
     bins: EtcdBins,
-    pki: Pki,
+    pki: PkiFiles,
     members: Vec<MemberAddrs>,
     daemons: Vec<Daemon>,
     extra_args: Vec<String>,
@@ -61,12 +61,25 @@ impl EtcdCluster {
 
     /// As [`EtcdCluster::start`], with `extra_args` added to every member's command line
     /// (e.g. `--enable-grpc-gateway=false`).
+    ///
+    /// # Panics
+    /// If the cluster does not become healthy; see [`EtcdCluster::try_start_with`].
     pub fn start_with(bins: &EtcdBins, size: usize, extra_args: &[&str]) -> EtcdCluster {
+        Self::try_start_with(bins, size, extra_args).unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// As [`EtcdCluster::start_with`], reporting failure (with the members' logs) instead
+    /// of panicking: for the demo, which must explain rather than crash.
+    pub fn try_start_with(
+        bins: &EtcdBins,
+        size: usize,
+        extra_args: &[&str],
+    ) -> Result<EtcdCluster, String> {
         let dir = tempfile::Builder::new()
             .prefix("etcd-proxy-test-")
             .tempdir()
-            .unwrap();
-        let pki = Pki::generate(&dir.path().join("pki"));
+            .expect("create a temporary directory");
+        let pki = PkiFiles::generate(&dir.path().join("pki"));
         let mut cluster = EtcdCluster {
             bins: bins.clone(),
             pki,
@@ -85,7 +98,7 @@ impl EtcdCluster {
                 })
                 .collect();
             match cluster.launch(attempt) {
-                Ok(()) => return cluster,
+                Ok(()) => return Ok(cluster),
                 Err(why) => {
                     failures.push_str(&format!("attempt {attempt}: {why}\n"));
                     for mut daemon in cluster.daemons.drain(..) {
@@ -97,7 +110,7 @@ impl EtcdCluster {
                 }
             }
         }
-        panic!("etcd cluster did not start:\n{failures}");
+        Err(format!("etcd cluster did not start:\n{failures}"))
     }
 
     fn launch(&mut self, attempt: usize) -> Result<(), String> {
@@ -114,7 +127,7 @@ impl EtcdCluster {
                 .push(Daemon::spawn(&member.name, &argv, &[], &log));
         }
         let started = Instant::now();
-        let agent = self.https_agent(&self.pki.client, Duration::from_secs(1));
+        let agent = self.https_agent(Some(&self.pki.client), Duration::from_secs(1));
         let mut pending: Vec<usize> = (0..self.members.len()).collect();
         loop {
             for daemon in &mut self.daemons {
@@ -174,7 +187,7 @@ impl EtcdCluster {
     }
 
     /// The certificates of this cluster.
-    pub fn pki(&self) -> &Pki {
+    pub fn pki(&self) -> &PkiFiles {
         &self.pki
     }
 
@@ -226,12 +239,7 @@ impl EtcdCluster {
     /// short dial and command timeouts.
     pub fn etcdctl(&self, endpoints: &str, tls: EtcdctlTls<'_>, args: &[&str]) -> Output {
         let mut command = Command::new(&self.bins.etcdctl);
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            if key.starts_with("ETCDCTL_") || key.starts_with("ETCD_") {
-                command.env_remove(key.as_ref());
-            }
-        }
+        command.env_clear();
         command
             .env("ETCDCTL_API", "3")
             .arg(format!("--endpoints={endpoints}"))
@@ -243,7 +251,7 @@ impl EtcdCluster {
                 .arg(format!("--cert={}", pair.cert_path.display()))
                 .arg(format!("--key={}", pair.key_path.display()));
         }
-        command.args(args).output().unwrap()
+        command.args(args).output().expect("etcdctl runs")
     }
 
     /// `etcdctl put key value` then `get key --print-value-only`, retried for up to
@@ -251,18 +259,33 @@ impl EtcdCluster {
     /// request only fails at its deadline, so one failed attempt proves nothing. Panics with
     /// every attempt's error and the cluster logs when no attempt succeeds.
     pub fn put_get(&self, endpoints: &str, tls: EtcdctlTls<'_>, key: &str, value: &str) {
+        if let Err(why) = self.try_put_get_within(endpoints, tls, key, value, PUT_GET_LIMIT) {
+            panic!("{why}");
+        }
+    }
+
+    /// As [`EtcdCluster::put_get`] within `limit`, reporting failure (every attempt's error
+    /// and the members' logs) instead of panicking.
+    pub fn try_put_get_within(
+        &self,
+        endpoints: &str,
+        tls: EtcdctlTls<'_>,
+        key: &str,
+        value: &str,
+        limit: Duration,
+    ) -> Result<(), String> {
         let started = Instant::now();
         let mut errors = String::new();
-        while started.elapsed() < PUT_GET_LIMIT {
+        while started.elapsed() < limit {
             match self.try_put_get(endpoints, tls, key, value) {
-                Ok(()) => return,
+                Ok(()) => return Ok(()),
                 Err(e) => errors.push_str(&format!("after {:?}: {e}\n", started.elapsed())),
             }
         }
-        panic!(
+        Err(format!(
             "put/get via {endpoints} never succeeded:\n{errors}{}",
             self.logs()
-        );
+        ))
     }
 
     fn try_put_get(
@@ -293,9 +316,15 @@ impl EtcdCluster {
         Ok(())
     }
 
-    /// An HTTPS agent trusting only this cluster's CA and presenting `pair`; no proxy.
-    pub fn https_agent(&self, pair: &CertPair, timeout: Duration) -> ureq::Agent {
-        https_agent(&self.pki.ca_pem, Some(pair), timeout)
+    /// An HTTPS agent trusting only this cluster's CA and presenting `pair` (or no client
+    /// certificate): no proxy, no redirects, statuses returned rather than raised.
+    pub fn https_agent(&self, pair: Option<&CertFiles>, timeout: Duration) -> ureq::Agent {
+        let tls = match pair {
+            Some(pair) => ClientTls::from_pem(&self.pki.ca_pem, &pair.cert_pem, &pair.key_pem),
+            None => ClientTls::anonymous(&self.pki.ca_pem),
+        }
+        .expect("the generated credentials are usable");
+        crate::membership::agent(&tls, timeout)
     }
 }
 
@@ -305,31 +334,7 @@ pub enum EtcdctlTls<'a> {
     /// Plaintext (e.g. a grpc-proxy listening on loopback).
     Plain,
     /// TLS with the cluster CA and this client certificate.
-    Client(&'a CertPair),
-}
-
-/// An HTTPS agent trusting only `ca_pem`, optionally presenting `pair`, never using a proxy,
-/// not turning HTTP statuses into errors.
-pub fn https_agent(ca_pem: &str, pair: Option<&CertPair>, timeout: Duration) -> ureq::Agent {
-    use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig};
-    let ca = Certificate::from_pem(ca_pem.as_bytes()).unwrap();
-    let client_cert = pair.map(|p| {
-        ClientCert::new_with_certs(
-            &[Certificate::from_pem(p.cert_pem.as_bytes()).unwrap()],
-            PrivateKey::from_pem(p.key_pem.as_bytes()).unwrap(),
-        )
-    });
-    let tls = TlsConfig::builder()
-        .root_certs(RootCerts::Specific(Arc::new(vec![ca])))
-        .client_cert(client_cert)
-        .build();
-    ureq::Agent::config_builder()
-        .tls_config(tls)
-        .proxy(None)
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .build()
-        .into()
+    Client(&'a CertFiles),
 }
 
 fn is_healthy(agent: &ureq::Agent, client_url: &str) -> bool {
@@ -341,18 +346,6 @@ fn is_healthy(agent: &ureq::Agent, client_url: &str) -> bool {
             .body_mut()
             .read_to_string()
             .is_ok_and(|body| body.contains("\"health\":\"true\""))
-}
-
-/// Waits (bounded) until `check` holds, panicking with `what` and the cluster logs otherwise.
-pub fn eventually(
-    cluster: &EtcdCluster,
-    limit: Duration,
-    what: &str,
-    mut check: impl FnMut() -> bool,
-) {
-    if wait_for(limit, || check().then_some(())).is_none() {
-        panic!("{what}: not within {limit:?}\n{}", cluster.logs());
-    }
 }
 
 impl Drop for EtcdCluster {

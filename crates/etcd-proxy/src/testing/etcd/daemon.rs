@@ -13,23 +13,22 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `argv` with `env` added to a copy of this environment from which every
-    /// `ETCD_*`/`ETCDCTL_*` variable is removed (etcd treats those as flags).
+    /// Starts `argv` with exactly the environment `env` (nothing inherited: etcd would take
+    /// a stray `ETCD_*` variable for a flag), output appended to `log_path`.
+    ///
+    /// # Panics
+    /// If `argv` is empty, the log cannot be created or the program cannot be started.
     pub fn spawn(name: &str, argv: &[String], env: &[(String, String)], log_path: &Path) -> Daemon {
-        let log = File::create(log_path).unwrap();
-        let mut command = Command::new(&argv[0]);
+        let log = File::create(log_path).expect("create the process log");
+        let (program, args) = argv.split_first().expect("a non-empty argv");
+        let mut command = Command::new(program);
         command
-            .args(&argv[1..])
+            .args(args)
+            .env_clear()
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
+            .stdout(log.try_clone().expect("clone the log handle"))
             .stderr(log);
-        for (key, _) in std::env::vars_os() {
-            let key = key.to_string_lossy();
-            if key.starts_with("ETCD_") || key.starts_with("ETCDCTL_") {
-                command.env_remove(key.as_ref());
-            }
-        }
-        command.envs(env.iter().map(|(k, v)| (k, v)));
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({argv:?}): {e}"));

@@ -1,6 +1,7 @@
-//! The Rust requirer against a real etcd: the charm finds the client URL through the peer's
-//! `/members`, and the gateway started from the rendered unit's `ExecStart` serves a put and
-//! a get made with the credential files the charm saved.
+//! The Rust requirer against the real 3-member TLS cluster of the end-to-end tests
+//! (`etcd_proxy::testing::etcd`): the charm finds the client URLs through a peer's
+//! `/members`, and the gateway started from the rendered unit's `ExecStart` serves puts and
+//! gets made with the credential files the charm saved — also after a member is stopped.
 //!
 //! Needs `etcd` and `etcdctl` (env `ETCD_BIN` / `ETCDCTL_BIN`, else PATH). Without them the
 //! test prints a loud `SKIPPED` line, unless `CI` or `ETCD_PROXY_REQUIRE_ETCD=1` is set: then
@@ -9,96 +10,34 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
-use etcd_proxy::testing::CertSpec;
+use etcd_proxy::testing::etcd::{wait_for, Daemon, EtcdBins, EtcdCluster};
 use juju_hooks::StatusKind;
 
 use crate::support::{closed_port, World};
 
-struct Bins {
-    etcd: PathBuf,
-    etcdctl: PathBuf,
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-}
-
-fn find_etcd() -> Option<Bins> {
-    let etcd = std::env::var_os("ETCD_BIN")
-        .map(PathBuf::from)
-        .or_else(|| on_path("etcd"));
-    let etcdctl = std::env::var_os("ETCDCTL_BIN")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let sibling = etcd.as_ref()?.with_file_name("etcdctl");
-            sibling.is_file().then_some(sibling)
-        })
-        .or_else(|| on_path("etcdctl"));
-    match (etcd, etcdctl) {
-        (Some(etcd), Some(etcdctl)) if etcd.is_file() && etcdctl.is_file() => {
-            Some(Bins { etcd, etcdctl })
-        }
-        (etcd, etcdctl) => {
-            let msg = format!(
-                "SKIPPED: etcd not found (rust-requirer real etcd): etcd={etcd:?} \
-                 etcdctl={etcdctl:?}; install etcd-server and etcd-client or set ETCD_BIN"
-            );
-            let required = std::env::var_os("CI").is_some()
-                || std::env::var("ETCD_PROXY_REQUIRE_ETCD").as_deref() == Ok("1");
-            assert!(!required, "{msg} (CI or ETCD_PROXY_REQUIRE_ETCD=1)");
-            // Past the harness's output capture, so a skip is never silent.
-            let _ = writeln!(std::io::stderr(), "\n========== {msg} ==========\n");
-            None
-        }
+fn etcd_bins() -> Option<EtcdBins> {
+    let var = |name: &str| std::env::var_os(name).map(PathBuf::from);
+    let path = std::env::var_os("PATH");
+    let found = EtcdBins::locate(var("ETCD_BIN"), var("ETCDCTL_BIN"), path.as_deref());
+    if found.is_none() {
+        let msg = "SKIPPED: etcd not found (rust-requirer against real etcd); install \
+                   etcd-server and etcd-client or set ETCD_BIN / ETCDCTL_BIN";
+        let required = std::env::var_os("CI").is_some()
+            || std::env::var("ETCD_PROXY_REQUIRE_ETCD").as_deref() == Ok("1");
+        assert!(!required, "{msg} (CI or ETCD_PROXY_REQUIRE_ETCD=1)");
+        // Past the harness's output capture, so a skip is never silent.
+        let _ = writeln!(std::io::stderr(), "\n========== {msg} ==========\n");
     }
+    found
 }
 
-/// A process killed when the test ends, also when it fails.
-struct Daemon {
-    child: Child,
-}
-
-impl Daemon {
-    fn spawn(program: &Path, args: &[String], log: &Path) -> Daemon {
-        let log = fs::File::create(log).unwrap();
-        let child = Command::new(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Daemon { child }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if ready() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
-}
-
-/// `etcdctl` against `endpoint` with the credential files in `creds`.
-fn etcdctl(bins: &Bins, endpoint: &str, creds: &Path, args: &[&str]) -> Output {
+/// `etcdctl` through `endpoint` with the three files the charm saved in `creds`.
+fn etcdctl(bins: &EtcdBins, endpoint: &str, creds: &Path, args: &[&str]) -> Output {
     Command::new(&bins.etcdctl)
+        .env_clear()
         .env("ETCDCTL_API", "3")
         .arg(format!("--endpoints={endpoint}"))
         .arg(format!(
@@ -110,127 +49,107 @@ fn etcdctl(bins: &Bins, endpoint: &str, creds: &Path, args: &[&str]) -> Output {
             creds.join("client-cert.pem").display()
         ))
         .arg(format!("--key={}", creds.join("client-key.pem").display()))
-        .arg("--dial-timeout=2s")
-        .arg("--command-timeout=3s")
+        .args(["--dial-timeout=2s", "--command-timeout=3s"])
         .args(args)
         .output()
         .unwrap()
 }
 
+/// Puts `value` and reads it back through `endpoint`, retrying for up to 20 s (a stopped
+/// member's leadership takes a moment to move).
+fn put_get(bins: &EtcdBins, endpoint: &str, creds: &Path, value: &str) -> Result<(), String> {
+    let mut last = String::new();
+    let done = wait_for(Duration::from_secs(20), || {
+        let put = etcdctl(bins, endpoint, creds, &["put", "example", value]);
+        if !put.status.success() {
+            last = String::from_utf8_lossy(&put.stderr).into_owned();
+            return None;
+        }
+        let get = etcdctl(
+            bins,
+            endpoint,
+            creds,
+            &["get", "example", "--print-value-only"],
+        );
+        let got = String::from_utf8_lossy(&get.stdout).trim().to_owned();
+        last = format!(
+            "get returned {got:?}: {}",
+            String::from_utf8_lossy(&get.stderr)
+        );
+        (got == value).then_some(())
+    });
+    done.ok_or(last)
+}
+
 #[test]
 fn the_rendered_gateway_serves_the_cluster_with_the_saved_credentials() {
-    let Some(bins) = find_etcd() else { return };
+    let Some(bins) = etcd_bins() else { return };
+    let mut cluster = EtcdCluster::start(&bins, 3);
     let mut world = World::new(1);
     let root = world.root().to_owned();
 
-    // One TLS member on loopback; peers and clients must show a certificate of the CA.
-    let (client_port, peer_port) = (closed_port(), closed_port());
-    let member = root.join("member");
-    fs::create_dir_all(&member).unwrap();
-    let server = world.pki.issue(&CertSpec::server("etcd0", &["127.0.0.1"]));
-    fs::write(member.join("ca.pem"), &world.pki.ca_pem).unwrap();
-    fs::write(member.join("server.pem"), &server.cert_pem).unwrap();
-    fs::write(member.join("server-key.pem"), &server.key_pem).unwrap();
-    let file = |name: &str| member.join(name).display().to_string();
-    let client_url = format!("https://127.0.0.1:{client_port}");
-    let peer_url = format!("https://127.0.0.1:{peer_port}");
-    let etcd_args: Vec<String> = vec![
-        "--name=etcd0".into(),
-        format!("--data-dir={}", member.join("data").display()),
-        format!("--listen-client-urls={client_url}"),
-        format!("--advertise-client-urls={client_url}"),
-        format!("--listen-peer-urls={peer_url}"),
-        format!("--initial-advertise-peer-urls={peer_url}"),
-        format!("--initial-cluster=etcd0={peer_url}"),
-        "--initial-cluster-state=new".into(),
-        format!("--cert-file={}", file("server.pem")),
-        format!("--key-file={}", file("server-key.pem")),
-        format!("--trusted-ca-file={}", file("ca.pem")),
-        "--client-cert-auth".into(),
-        format!("--peer-cert-file={}", file("server.pem")),
-        format!("--peer-key-file={}", file("server-key.pem")),
-        format!("--peer-trusted-ca-file={}", file("ca.pem")),
-        "--peer-client-cert-auth".into(),
-    ];
-    let _etcd = Daemon::spawn(&bins.etcd, &etcd_args, &root.join("etcd.log"));
-
-    // The charm: related, the provider publishes what the Python etcd charm would.
     let listen = format!("127.0.0.1:{}", closed_port());
     world.set_config("kube", &[("listen-address", &listen)]);
     world.emulator.relate("etcd", "kube").unwrap();
     world.settle();
-    let creds = world.machine("etc/ssl/etcd");
-    // etcd must be up before the charm asks it for its members (checked with the member's
-    // own certificate: the charm's files are not written yet).
-    let healthy = wait_until(Duration::from_secs(20), || {
-        let out = Command::new(&bins.etcdctl)
-            .env("ETCDCTL_API", "3")
-            .arg(format!("--endpoints={client_url}"))
-            .arg(format!("--cacert={}", file("ca.pem")))
-            .arg(format!("--cert={}", file("server.pem")))
-            .arg(format!("--key={}", file("server-key.pem")))
-            .args(["--dial-timeout=1s", "endpoint", "health"])
-            .output()
-            .unwrap();
-        out.status.success()
-    });
-    assert!(
-        healthy,
-        "etcd did not start: {}",
-        fs::read_to_string(root.join("etcd.log")).unwrap_or_default()
-    );
-    let bag = world
-        .pki
-        .python_provider_databag(&format!("etcd0={peer_url}"));
+    // What the etcd charm publishes for this cluster: its peer URLs and the client pair.
+    let bag = cluster
+        .pki()
+        .generated
+        .python_provider_databag(&cluster.initial_cluster());
     world.publish("live", &bag);
-    assert_eq!(world.kube_status().kind, StatusKind::Active);
+    let status = world.kube_status();
+    assert_eq!(status.kind, StatusKind::Active, "{}", status.message);
+    assert!(
+        status.message.contains("cluster of 3 member(s)"),
+        "{}",
+        status.message
+    );
     assert_eq!(world.restarts(), 1);
 
-    // The client URL came from the member list, not from a guess on 2379.
+    // The client URLs came from the member list, not from a guess on 2379.
     let unit_file =
         fs::read_to_string(world.machine("etc/systemd/system/etcd-proxy.service")).unwrap();
     let exec_start = unit_file
         .lines()
         .find_map(|l| l.strip_prefix("ExecStart="))
         .unwrap();
+    // Sorted as text, as the library sorts URLs.
+    let mut endpoints: Vec<String> = cluster
+        .members()
+        .iter()
+        .map(|m| format!("127.0.0.1:{}", m.client_port))
+        .collect();
+    endpoints.sort();
     assert_eq!(
         exec_start,
-        format!("/usr/bin/etcd gateway start --endpoints=127.0.0.1:{client_port} --listen-addr={listen}")
+        format!(
+            "/usr/bin/etcd gateway start --endpoints={} --listen-addr={listen}",
+            endpoints.join(",")
+        )
     );
 
-    // Run the unit's command (with this machine's etcd) and talk through it.
-    let argv: Vec<String> = exec_start.split(' ').skip(1).map(str::to_owned).collect();
-    let _gateway = Daemon::spawn(&bins.etcd, &argv, &root.join("gateway.log"));
+    // Run the unit's command with this machine's etcd, and talk through it.
+    let mut argv: Vec<String> = exec_start.split(' ').map(str::to_owned).collect();
+    argv[0] = bins.etcd.display().to_string();
+    let gateway = Daemon::spawn("gateway", &argv, &[], &root.join("gateway.log"));
+    let creds = world.machine("etc/ssl/etcd");
     let through = format!("https://{listen}");
-    let put = wait_until(Duration::from_secs(20), || {
-        etcdctl(
-            &bins,
-            &through,
-            &creds,
-            &["put", "example", "from-the-rust-charm"],
-        )
-        .status
-        .success()
-    });
-    assert!(
-        put,
-        "no put through the gateway: {}",
-        fs::read_to_string(root.join("gateway.log")).unwrap_or_default()
-    );
-    let got = etcdctl(
-        &bins,
-        &through,
-        &creds,
-        &["get", "example", "--print-value-only"],
-    );
-    assert!(
-        got.status.success(),
-        "{}",
-        String::from_utf8_lossy(&got.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&got.stdout).trim(),
-        "from-the-rust-charm"
-    );
+    if let Err(why) = put_get(&bins, &through, &creds, "from-the-rust-charm") {
+        panic!(
+            "no put/get through the gateway: {why}\n{}",
+            gateway.log_tail(20)
+        );
+    }
+
+    // A member goes away: the gateway still reaches the others.
+    cluster.stop_member(0);
+    if let Err(why) = put_get(&bins, &through, &creds, "after-a-member-loss") {
+        panic!(
+            "no put/get after a member loss: {why}\n{}\n{}",
+            gateway.log_tail(20),
+            cluster.logs()
+        );
+    }
     world.assert_machine_untouched();
 }

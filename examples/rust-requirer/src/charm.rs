@@ -184,41 +184,18 @@ pub fn handle(
         None => false,
     };
 
-    let mut outcome = ProxyOutcome::default();
-    if let (Some(cluster), Some(credentials)) = (report.cluster(), report.credentials()) {
-        outcome = match config.proxy() {
-            Err(reason) => ProxyOutcome::blocked(reason),
-            Ok(settings) => {
-                // The v2 proxy finds the members itself, from the peer URLs.
-                let urls = if settings.mode == ProxyMode::V2Proxy {
-                    Vec::new()
-                } else {
-                    client_endpoints(ctx, tools, &mut section, &report, cluster)?
-                };
-                let spec = proxy_spec(config, &settings, urls, cluster, credentials);
-                match proxy::render(&spec) {
-                    Err(e) => ProxyOutcome::blocked(format!(
-                        "cannot run the {} proxy: {e}",
-                        settings.mode
-                    )),
-                    Ok(rendered) => apply(
-                        &rendered,
-                        config,
-                        credentials,
-                        credentials_changed,
-                        &mut section,
-                        workload,
-                    )
-                    .map(|(unit_changed, restarted)| ProxyOutcome {
-                        running: Some(settings),
-                        problem: None,
-                        unit_changed,
-                        restarted,
-                    })?,
-                }
-            }
-        };
-    }
+    let outcome = match (report.cluster(), report.credentials()) {
+        (Some(cluster), Some(credentials)) => {
+            let inputs = ProxyInputs {
+                report: &report,
+                cluster,
+                credentials,
+                credentials_changed,
+            };
+            run_proxy(ctx, tools, config, &inputs, &mut section, workload)?
+        }
+        _ => ProxyResult::default(),
+    };
     // This charm acts on every change through `applied`; the flags are the library's way
     // of telling, cleared here once acted upon.
     state.flags.remove(&requirer.flag("cluster.changed"));
@@ -244,20 +221,72 @@ pub fn handle(
 }
 
 #[derive(Debug, Default)]
-struct ProxyOutcome {
+struct ProxyResult {
     running: Option<ProxySettings>,
     problem: Option<String>,
     unit_changed: bool,
     restarted: bool,
 }
 
-impl ProxyOutcome {
+impl ProxyResult {
     fn blocked(reason: String) -> Self {
         Self {
             problem: Some(reason),
             ..Self::default()
         }
     }
+}
+
+/// What the proxy is made from, out of this hook's relation data.
+struct ProxyInputs<'a> {
+    report: &'a RequirerReport,
+    cluster: &'a ClusterString,
+    credentials: &'a ClientCredentials,
+    credentials_changed: bool,
+}
+
+/// Renders, installs and (re)starts the proxy; a configuration the proxy cannot run with
+/// is a `blocked` result, not an error.
+fn run_proxy(
+    ctx: &JujuContext,
+    tools: &mut dyn HookTools,
+    config: &CharmConfig,
+    inputs: &ProxyInputs<'_>,
+    section: &mut CharmSection,
+    workload: &mut dyn Workload,
+) -> Result<ProxyResult, CharmError> {
+    let settings = match config.proxy() {
+        Ok(settings) => settings,
+        Err(reason) => return Ok(ProxyResult::blocked(reason)),
+    };
+    // The v2 proxy finds the members itself, from the peer URLs.
+    let urls = if settings.mode == ProxyMode::V2Proxy {
+        Vec::new()
+    } else {
+        client_endpoints(ctx, tools, section, inputs.report, inputs.cluster)?
+    };
+    let spec = proxy_spec(config, &settings, urls, inputs.cluster, inputs.credentials);
+    let rendered = match proxy::render(&spec) {
+        Ok(rendered) => rendered,
+        Err(e) => {
+            let reason = format!("cannot run the {} proxy: {e}", settings.mode);
+            return Ok(ProxyResult::blocked(reason));
+        }
+    };
+    let (unit_changed, restarted) = apply(
+        &rendered,
+        config,
+        inputs.credentials,
+        inputs.credentials_changed,
+        section,
+        workload,
+    )?;
+    Ok(ProxyResult {
+        running: Some(settings),
+        problem: None,
+        unit_changed,
+        restarted,
+    })
 }
 
 fn store_section(state: &mut UnitState, section: &CharmSection) {
@@ -417,7 +446,7 @@ fn apply(
 
 /// The status: the charm's own problem first, else the library's description of the
 /// relation, completed with the proxy when it runs.
-fn status_for(report: &RequirerReport, outcome: &ProxyOutcome) -> WorkloadStatus {
+fn status_for(report: &RequirerReport, outcome: &ProxyResult) -> WorkloadStatus {
     if let Some(problem) = &outcome.problem {
         return WorkloadStatus::new(StatusKind::Blocked, problem.clone());
     }

@@ -7,7 +7,7 @@
 //! although the files it follows are already written.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use etcd_proxy::endpoints::{resolve_endpoints, ResolveLimits};
 use etcd_proxy::proxy::{self, InstallError, ProxyMode, ProxySpec, RenderedProxy, ServiceError};
@@ -63,15 +63,6 @@ pub enum CharmError {
     /// An id that is not valid (the endpoint name is a constant, so this means a bug).
     #[error(transparent)]
     Id(#[from] IdError),
-    /// A directory could not be created.
-    #[error("cannot create {path}: {source}")]
-    Directory {
-        /// The directory.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// What the charm keeps between hooks, next to the library's flags and view.
@@ -326,7 +317,7 @@ fn save_credentials(
     credentials: &ClientCredentials,
     dir: &Path,
 ) -> Result<bool, CharmError> {
-    create_dir(dir)?;
+    // Missing directories are created 0755 whatever the umask, so a proxy can read the files.
     let changed = save_client_credentials(
         credentials,
         &CredentialPaths::in_dir(dir),
@@ -339,13 +330,6 @@ fn save_credentials(
         )?;
     }
     Ok(changed)
-}
-
-fn create_dir(dir: &Path) -> Result<(), CharmError> {
-    std::fs::create_dir_all(dir).map_err(|source| CharmError::Directory {
-        path: dir.to_owned(),
-        source,
-    })
 }
 
 /// The cluster's client URLs: resolved (see `etcd_proxy::endpoints`) when the relation data
@@ -421,13 +405,6 @@ fn apply(
     section: &mut CharmSection,
     workload: &mut dyn Workload,
 ) -> Result<(bool, bool), CharmError> {
-    for file in
-        std::iter::once(&config.unit_file).chain(rendered.env_file.as_ref().map(|(path, _)| path))
-    {
-        if let Some(parent) = file.parent() {
-            create_dir(parent)?;
-        }
-    }
     let unit_changed = proxy::install(rendered, &config.unit_file)?;
     let applied = Applied {
         dry_run: config.dry_run,

@@ -56,6 +56,11 @@ fn install_relate_publish_rotate_reconfigure_depart_break() {
     assert_eq!(proxy_flags(&world), PROXY_FLAGS);
 
     let creds = world.machine("etc/ssl/etcd");
+    assert_eq!(
+        mode(&creds),
+        0o755,
+        "a proxy running as another user reads through it"
+    );
     let key = creds.join("client-key.pem");
     assert_eq!(fs::read_to_string(&key).unwrap(), world.pki.client.key_pem);
     assert_eq!(mode(&key), 0o600);

@@ -31,12 +31,11 @@ fn repo_root() -> PathBuf {
 }
 
 fn pack(args: &[&str]) -> Output {
-    let output = Command::new("bash")
+    Command::new("bash")
         .arg(repo_root().join("scripts/pack-charm.sh"))
         .args(args)
         .output()
-        .expect("bash runs");
-    output
+        .expect("bash runs")
 }
 
 fn pack_ok(args: &[&str]) -> PathBuf {

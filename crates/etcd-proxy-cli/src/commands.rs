@@ -8,8 +8,8 @@ use etcd_proxy::membership::{fetch_members, DEFAULT_TIMEOUT};
 use etcd_proxy::proxy::{ProxyMode, ServiceManager, Systemctl};
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::{
-    ensure_proxy, save_client_credentials, ClientCredentials, ClusterString, CredentialPaths,
-    EtcdUrl, InterfaceError, Ownership, Provider, ProxyPlan, Publication, Requirer,
+    save_client_credentials, ClientCredentials, ClusterString, CredentialPaths, EtcdUrl,
+    InterfaceError, LocalProxy, Ownership, Provider, ProxyPlan, Publication, Requirer,
 };
 use juju_hooks::{
     CachedTools, Endpoint, FileFlagStore, FlagStore, HookTools, JujuContext, LogLevel,
@@ -186,7 +186,8 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     } else {
         None
     };
-    let outcome = match ensure_proxy(&report, &plan, services) {
+    let proxy = LocalProxy::new(hook.endpoint.clone());
+    let outcome = match proxy.ensure(&hook.ctx, &report, &plan, services, &mut hook.state) {
         Ok(outcome) => outcome,
         Err(e @ (InterfaceError::NotAvailable(_) | InterfaceError::Render(_))) => {
             hook.commit()?;

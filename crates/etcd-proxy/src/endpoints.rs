@@ -57,6 +57,9 @@ pub enum EndpointSource {
     },
     /// Peer hosts with port [`DEFAULT_CLIENT_PORT`]: nothing better was available.
     Guessed,
+    /// Kept from an earlier hook: the relation data they came from has not changed (or no
+    /// resolution is needed, as for the v2 proxy).
+    Cached,
 }
 
 /// The client endpoints a local proxy should use.

@@ -73,7 +73,7 @@ pub mod wire;
 
 pub use error::InterfaceError;
 pub use files::{ensure_file, FileError, Ownership};
-pub use local_proxy::{ensure_proxy, ProxyOutcome, ProxyPlan};
+pub use local_proxy::{LocalProxy, ProxyOutcome, ProxyPlan};
 pub use provider::{Provider, ProviderReport, Publication};
 pub use requirer::{choose, Chosen, Requirer, RequirerReport};
 pub use save::{save_client_credentials, CredentialPaths};

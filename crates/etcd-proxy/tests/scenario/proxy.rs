@@ -6,7 +6,7 @@ use etcd_proxy::endpoints::ResolveLimits;
 use etcd_proxy::proxy::{ProxyMode, RecordingServiceManager, ServiceCall};
 use etcd_proxy::testing::TestPki;
 use etcd_proxy::{
-    ensure_proxy, ClientCredentials, CredentialPaths, InterfaceError, ProxyOutcome, ProxyPlan,
+    ClientCredentials, CredentialPaths, InterfaceError, LocalProxy, ProxyOutcome, ProxyPlan,
     Publication, Requirer,
 };
 use juju_hooks::testing::HookInvocation;
@@ -55,7 +55,8 @@ fn ensure(
     let run = juju_hooks::testing::run(&world.model, &hook, &world.charm_dir, |ctx, tools| {
         let mut state = store.load()?;
         let report = Requirer::new("proxy".parse().unwrap()).sync(ctx, tools, &mut state)?;
-        outcome = Some(ensure_proxy(&report, plan, Some(services)));
+        let proxy = LocalProxy::new("proxy".parse().unwrap());
+        outcome = Some(proxy.ensure(ctx, &report, plan, Some(services), &mut state));
         store.save(&state)?;
         Ok::<(), InterfaceError>(())
     })
@@ -150,4 +151,65 @@ fn nothing_is_written_while_the_data_is_not_available() {
     let err = ensure(&mut world, &plan, &mut services).unwrap_err();
     assert!(matches!(err, InterfaceError::NotAvailable(_)), "{err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// A service manager whose restarts fail.
+struct BrokenSystemd;
+
+impl etcd_proxy::proxy::ServiceManager for BrokenSystemd {
+    fn daemon_reload(&mut self) -> Result<(), etcd_proxy::proxy::ServiceError> {
+        Ok(())
+    }
+    fn enable(&mut self, _unit: &str) -> Result<(), etcd_proxy::proxy::ServiceError> {
+        Ok(())
+    }
+    fn restart(&mut self, unit: &str) -> Result<(), etcd_proxy::proxy::ServiceError> {
+        Err(etcd_proxy::proxy::ServiceError::Failed {
+            command: format!("systemctl restart {unit}"),
+            status: "exit status: 1".into(),
+            stderr: "injected".into(),
+        })
+    }
+}
+
+#[test]
+fn a_failed_restart_is_retried_although_the_files_are_already_written() {
+    let pki = TestPki::generate();
+    let mut world = World::new(&[("etcd", 1)]);
+    publish(&mut world, creds(&pki));
+    world.relate("etcd");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), ProxyMode::Gateway);
+
+    // The hook writes the files, then the restart fails: the hook fails, its state is lost.
+    let hook = HookInvocation::new(unit("kube/0"), "update-status");
+    let mut store = world.stores.remove(&unit("kube/0")).unwrap();
+    let failed = juju_hooks::testing::run(&world.model, &hook, &world.charm_dir, |ctx, tools| {
+        let mut state = store.load()?;
+        let report = Requirer::new("proxy".parse().unwrap()).sync(ctx, tools, &mut state)?;
+        LocalProxy::new("proxy".parse().unwrap()).ensure(
+            ctx,
+            &report,
+            &plan,
+            Some(&mut BrokenSystemd),
+            &mut state,
+        )?;
+        store.save(&state)?;
+        Ok::<(), InterfaceError>(())
+    })
+    .unwrap();
+    assert!(failed.result.is_err());
+    world.stores.insert(unit("kube/0"), store);
+    assert!(
+        plan.unit_file.exists(),
+        "the files were written before the restart"
+    );
+
+    // The retried hook finds the files current and still restarts.
+    let mut services = RecordingServiceManager::default();
+    let retry = ensure(&mut world, &plan, &mut services).unwrap();
+    assert!(!retry.unit_changed && !retry.credentials_changed);
+    assert!(retry.restarted, "the failed restart is made again");
+    let again = ensure(&mut world, &plan, &mut services).unwrap();
+    assert!(!again.restarted);
 }

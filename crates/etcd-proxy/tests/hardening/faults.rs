@@ -157,6 +157,7 @@ fn process_fault_case(fault: Fault, tools: &[&str]) -> Vec<Duration> {
         let started = Instant::now();
         let err = process_hook(&fake, &unit_dir, &upgrade_hook(), 2).unwrap_err();
         took.push(started.elapsed());
+        eprintln!("faults: {fault:?} of {tool}: {err}");
         assert_names_tool(&err, tool);
         let InterfaceError::Tool(tool_err) = &err else {
             unreachable!()

@@ -366,7 +366,45 @@ fn check_case(prior: Option<&Databag>, bag: &Databag) -> Result<Expected, TestCa
         }
         _ => prop_assert_ne!(status.kind, StatusKind::Blocked),
     }
+
+    // Nothing of the private key reaches the status or the log.
+    let logs = model.unit(&unit("kube/0")).unwrap().logs.clone();
+    let texts = std::iter::once(&status.message).chain(logs.iter().map(|l| &l.message));
+    let secrets = key_fragments(bag);
+    for text in texts {
+        prop_assert!(
+            !secrets.iter().any(|s| text.contains(s.as_str())),
+            "key material in {:?}",
+            text.len()
+        );
+    }
     Ok(want)
+}
+
+/// Every 16-character piece of the base64 lines of `client_key` that no other value of the
+/// bag contains (a key pasted into another key may be quoted as that key's value).
+fn key_fragments(bag: &Databag) -> Vec<String> {
+    let Some(key) = present(bag, "client_key") else {
+        return Vec::new();
+    };
+    let others: Vec<&String> = bag
+        .iter()
+        .filter(|(k, _)| k.as_str() != "client_key")
+        .map(|(_, v)| v)
+        .collect();
+    let mut out = Vec::new();
+    for line in key
+        .lines()
+        .filter(|l| l.is_ascii() && !l.starts_with("-----"))
+    {
+        for start in 0..line.len().saturating_sub(15) {
+            let piece = &line[start..start + 16];
+            if !others.iter().any(|v| v.contains(piece)) {
+                out.push(piece.to_owned());
+            }
+        }
+    }
+    out
 }
 
 #[test]

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -361,8 +362,27 @@ impl Reference {
     }
 }
 
+/// A writer process, SIGKILLed on drop if the test did not (e.g. when it fails).
+struct Writer(std::process::Child);
+
+impl Writer {
+    fn sigkill(&mut self) -> std::process::ExitStatus {
+        self.0.kill().unwrap(); // std sends SIGKILL
+        self.0.wait().unwrap()
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Spawns the writer on `fixture` and `target`; returns once it is inside its loop.
-fn spawn_writer(fixture: &Path, target: &Path, log: &Path) -> std::process::Child {
+fn spawn_writer(fixture: &Path, target: &Path, log: &Path) -> Writer {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([WRITER_TEST, "--exact", "--nocapture", "--test-threads=1"])
         .env(
@@ -385,13 +405,13 @@ fn spawn_writer(fixture: &Path, target: &Path, log: &Path) -> std::process::Chil
             }
         }
     });
+    let mut writer = Writer(child);
     if rx.recv_timeout(Duration::from_secs(20)).is_err() {
-        let _ = child.kill();
-        let _ = child.wait();
+        writer.sigkill();
         let log = fs::read_to_string(log).unwrap_or_default();
         panic!("the writer never got ready; its stderr:\n{log}");
     }
-    child
+    writer
 }
 
 /// Average time of one pass (four files, each fsynced), measured in-process.
@@ -429,21 +449,19 @@ fn sigkill_mid_write_leaves_each_file_old_or_new() {
         let mut child = spawn_writer(&fixture, &target, &root.path().join("writer.log"));
         let delay = rng.below_or_eq(max_delay_us);
         std::thread::sleep(Duration::from_micros(delay));
-        child.kill().unwrap(); // SIGKILL
-        let status = child.wait().unwrap();
+        let status = child.sigkill();
         let seen = reference
             .inspect(&target)
             .unwrap_or_else(|e| panic!("kill {kill} after {delay} µs (seed {seed}): {e}"));
-        assert!(
-            status.code().is_none(),
-            "kill {kill}: the writer ended by itself ({status}); raise its bounds"
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "kill {kill}: the writer was not SIGKILLed ({status})"
         );
-        let grown = seen.leftovers.len() - leftovers_before.min(seen.leftovers.len());
-        assert!(
-            seen.leftovers.len() <= leftovers_before + 1,
-            "kill {kill}: one kill left {grown} temporary files"
-        );
-        with_new_leftover += usize::from(seen.leftovers.len() > leftovers_before);
+        // Writes are sequential, so one kill can leave at most one temporary file.
+        let new = seen.leftovers.len().saturating_sub(leftovers_before);
+        assert!(new <= 1, "kill {kill}: one kill left {new} temporary files");
+        with_new_leftover += usize::from(new == 1);
         leftovers_before = seen.leftovers.len();
         let distinct = seen
             .versions

@@ -1,5 +1,6 @@
 //! State-in/state-out scenario tests of both sides of the interface on the in-memory model.
 
+mod contract;
 mod provider;
 mod requirer;
 mod support;

@@ -23,7 +23,7 @@ use juju_hooks::{
 };
 
 use crate::fake_tools::{FakeTools, Fault, TOOLS};
-use crate::support::{bag, publication, related_model, set_remote_bag, unit};
+use crate::support::{bag, publication, related_model, set_remote_bag, unit, upgrade_hook};
 
 const CLUSTER_A: &str = "etcd0=https://10.0.0.1:2380";
 const CLUSTER_B: &str = "etcd0=https://10.0.0.1:2380,etcd1=https://10.0.0.2:2380";
@@ -129,10 +129,6 @@ fn process_hook(
 
 fn first_hook() -> HookInvocation {
     HookInvocation::changed(unit("kube/0"), "proxy:1".parse().unwrap(), unit("etcd/0"))
-}
-
-fn upgrade_hook() -> HookInvocation {
-    HookInvocation::new(unit("kube/0"), "upgrade-charm")
 }
 
 /// A unit that ran one successful hook with data A; the fake tools and its directory.

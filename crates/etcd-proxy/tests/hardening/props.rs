@@ -21,7 +21,8 @@ use proptest::sample::{select, Index};
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
 use crate::support::{
-    bag, changed_hook, publication, related_model, requirer_hook, set_remote_bag, unit,
+    bag, changed_hook, publication, related_model, related_model_with, requirer_hook,
+    set_remote_bag, set_unit_bag, unit, upgrade_hook,
 };
 
 const CASES: u32 = 192;
@@ -296,9 +297,14 @@ fn runner() -> TestRunner {
     })
 }
 
-/// One case: an optional valid first hook, then `-changed` with `bag`; checks the flags,
-/// the files and the status against [`expected`].
-fn check_case(prior: Option<&Databag>, bag: &Databag) -> Result<Expected, TestCaseError> {
+/// One case: an optional valid first hook, then `-changed` (or `upgrade-charm`, which
+/// re-reads everything) with `bag`; checks the flags, the files and the status against
+/// [`expected`].
+fn check_case(
+    prior: Option<&Databag>,
+    bag: &Databag,
+    upgrade: bool,
+) -> Result<Expected, TestCaseError> {
     let (mut model, number) = related_model();
     let creds = tempfile::tempdir().unwrap();
     let mut store = MemoryFlagStore::new();
@@ -311,7 +317,11 @@ fn check_case(prior: Option<&Databag>, bag: &Databag) -> Result<Expected, TestCa
     let files_before = creds_files(creds.path());
 
     set_remote_bag(&mut model, number, bag);
-    let hook = changed_hook(&model, number);
+    let hook = if upgrade {
+        upgrade_hook()
+    } else {
+        changed_hook(&model, number)
+    };
     let report = requirer_hook(&mut model, &hook, &mut store, creds.path());
     let report = report.map_err(|e| TestCaseError::fail(format!("the hook failed: {e}")))?;
     let flags = store.load().unwrap().flags;
@@ -415,8 +425,9 @@ fn arbitrary_data_sets_flags_and_writes_files_only_when_valid() {
     let counts = [Cell::new(0usize), Cell::new(0), Cell::new(0)];
     let bump = |i: usize, on: bool| counts[i].set(counts[i].get() + usize::from(on));
     let mut runner = runner();
-    let result = runner.run(&(any::<bool>(), databag(&pkis)), |(with_prior, bag)| {
-        let want = check_case(with_prior.then_some(&prior), &bag)?;
+    let input = (any::<bool>(), databag(&pkis), any::<bool>());
+    let result = runner.run(&input, |(with_prior, bag, upgrade)| {
+        let want = check_case(with_prior.then_some(&prior), &bag, upgrade)?;
         bump(0, !want.cluster_valid && !want.tls_valid);
         bump(1, want.cluster_valid);
         bump(2, want.tls_valid);
@@ -424,12 +435,10 @@ fn arbitrary_data_sets_flags_and_writes_files_only_when_valid() {
     });
     if let Err(e) = result {
         let shown = match &e {
-            proptest::test_runner::TestError::Fail(reason, (prior, bag)) => {
-                format!(
-                    "{reason}; prior publication: {prior}; bag: {:#?}",
-                    redacted(bag)
-                )
-            }
+            proptest::test_runner::TestError::Fail(reason, (prior, bag, upgrade)) => format!(
+                "{reason}; prior publication: {prior}; upgrade-charm: {upgrade}; bag: {:#?}",
+                redacted(bag)
+            ),
             other => format!("{other}"),
         };
         panic!("{shown}");
@@ -470,4 +479,86 @@ fn parsers_never_panic_on_mutated_pems_or_arbitrary_bags() {
             ),
             other => panic!("{other}"),
         });
+}
+
+/// Several remote units publish arbitrary data: `proxy.available` is set exactly when some
+/// unit's publication is valid with a cluster string, and what the requirer uses (cluster
+/// string and credential files) always comes from one valid publication, never mixed.
+fn check_units(bags: &[Databag]) -> Result<bool, TestCaseError> {
+    let (mut model, number) = related_model_with(bags.len() as u32);
+    for (i, bag) in bags.iter().enumerate() {
+        set_unit_bag(&mut model, number, &unit(&format!("etcd/{i}")), bag);
+    }
+    let creds = tempfile::tempdir().unwrap();
+    let mut store = MemoryFlagStore::new();
+    let hook = changed_hook(&model, number);
+    let report = requirer_hook(&mut model, &hook, &mut store, creds.path())
+        .map_err(|e| TestCaseError::fail(format!("the hook failed: {e}")))?;
+    let flags = store.load().unwrap().flags;
+    let wants: Vec<Expected> = bags.iter().map(expected).collect();
+
+    let any_cluster = wants.iter().any(|w| w.publishes && w.cluster_valid);
+    prop_assert_eq!(flags.contains("proxy.available"), any_cluster);
+    prop_assert_eq!(
+        flags.contains("proxy.tls.available"),
+        report.credentials().is_some()
+    );
+
+    let files = creds_files(creds.path());
+    let cluster_text = |bag: &Databag| {
+        present(bag, "cluster")
+            .or_else(|| present(bag, "cluster_string"))
+            .and_then(|t| t.parse::<ClusterString>().ok())
+            .map(|c| c.to_string())
+    };
+    let used_cluster = report.cluster().map(ToString::to_string);
+    // One publication explains everything used.
+    let source = bags.iter().zip(&wants).find(|(bag, want)| {
+        let creds_match = match &files {
+            Some(files) => {
+                want.tls_valid
+                    && *files == ["client_ca", "client_cert", "client_key"].map(|k| bag[k].clone())
+            }
+            None => !want.tls_valid || !want.publishes,
+        };
+        let cluster_match = match &used_cluster {
+            Some(used) => want.cluster_valid && cluster_text(bag).as_ref() == Some(used),
+            None => !want.cluster_valid,
+        };
+        want.publishes && want.first_invalid.is_none() && creds_match && cluster_match
+    });
+    let used = files.is_some() || used_cluster.is_some();
+    if used {
+        prop_assert!(
+            source.is_some(),
+            "the cluster and credentials used come from no single valid publication"
+        );
+    }
+    Ok(used)
+}
+
+#[test]
+fn with_several_units_only_one_whole_valid_publication_is_used() {
+    let pkis = [TestPki::generate(), TestPki::generate()];
+    let mut runner = runner();
+    let used = Cell::new(0usize);
+    let result = runner.run(&prop::collection::vec(databag(&pkis), 2..=3), |bags| {
+        used.set(used.get() + usize::from(check_units(&bags)?));
+        Ok(())
+    });
+    if let Err(e) = result {
+        let shown = match &e {
+            proptest::test_runner::TestError::Fail(reason, bags) => format!(
+                "{reason}; bags: {:#?}",
+                bags.iter().map(redacted).collect::<Vec<_>>()
+            ),
+            other => format!("{other}"),
+        };
+        panic!("{shown}");
+    }
+    eprintln!(
+        "props: {CASES} multi-unit cases, {} used some data",
+        used.get()
+    );
+    assert!(used.get() > 0, "no case had valid data to use");
 }

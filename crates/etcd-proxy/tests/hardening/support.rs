@@ -67,18 +67,32 @@ pub fn publication(pki: &TestPki, cluster: &str) -> Databag {
 
 /// `etcd` (one unit) related to `kube` (one unit) on `proxy`, settled; the relation number.
 pub fn related_model() -> (Model, u32) {
-    Model::with_relation(("etcd", 1), ("kube", 1), ENDPOINT, "etcd-proxy").unwrap()
+    related_model_with(1)
 }
 
-/// Replaces what `etcd/0` published (keeping the addresses Juju seeds), as if it had
-/// committed `bag`.
+/// `etcd` with `etcd_units` units related to one `kube` unit on `proxy`, settled.
+pub fn related_model_with(etcd_units: u32) -> (Model, u32) {
+    Model::with_relation(("etcd", etcd_units), ("kube", 1), ENDPOINT, "etcd-proxy").unwrap()
+}
+
+/// Replaces what `etcd/0` published, as if it had committed `bag`.
 pub fn set_remote_bag(model: &mut Model, number: u32, bag: &Databag) {
+    set_unit_bag(model, number, &unit("etcd/0"), bag);
+}
+
+/// Replaces what `of` published (keeping the addresses Juju seeds), as if it had committed
+/// `bag`.
+pub fn set_unit_bag(model: &mut Model, number: u32, of: &UnitName, bag: &Databag) {
     let rel = model.relations.get_mut(&number).unwrap();
-    let etcd0 = unit("etcd/0");
-    let mut new = rel.unit_bags.get(&etcd0).cloned().unwrap_or_default();
+    let mut new = rel.unit_bags.get(of).cloned().unwrap_or_default();
     new.retain(|k, _| k.ends_with("-address") || k == "egress-subnets");
     new.extend(bag.iter().map(|(k, v)| (k.clone(), v.clone())));
-    rel.unit_bags.insert(etcd0, new);
+    rel.unit_bags.insert(of.clone(), new);
+}
+
+/// `upgrade-charm` on `kube/0`: a hook that re-reads everything.
+pub fn upgrade_hook() -> HookInvocation {
+    HookInvocation::new(unit("kube/0"), "upgrade-charm")
 }
 
 /// `proxy-relation-changed` on `kube/0` for `etcd/0`.

@@ -55,14 +55,18 @@
 
 pub mod cluster;
 pub mod credentials;
+pub mod endpoints;
 mod error;
 pub mod files;
+pub mod membership;
 mod provider;
+pub mod proxy;
 mod requirer;
 mod save;
 mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 pub mod view;
 pub mod wire;
 

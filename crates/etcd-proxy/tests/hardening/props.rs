@@ -384,7 +384,7 @@ fn check_case(
     for text in texts {
         prop_assert!(
             !secrets.iter().any(|s| text.contains(s.as_str())),
-            "key material in {:?}",
+            "key material in a status or log message ({} bytes)",
             text.len()
         );
     }

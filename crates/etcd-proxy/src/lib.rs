@@ -58,6 +58,7 @@ pub mod credentials;
 pub mod endpoints;
 mod error;
 pub mod files;
+mod local_proxy;
 pub mod membership;
 mod provider;
 pub mod proxy;
@@ -72,6 +73,7 @@ pub mod wire;
 
 pub use error::InterfaceError;
 pub use files::{ensure_file, FileError, Ownership};
+pub use local_proxy::{ensure_proxy, ProxyOutcome, ProxyPlan};
 pub use provider::{Provider, ProviderReport, Publication};
 pub use requirer::{choose, Chosen, Requirer, RequirerReport};
 pub use save::{save_client_credentials, CredentialPaths};

@@ -20,6 +20,7 @@ mod http;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+#[cfg(feature = "testing")]
 pub(crate) use http::agent;
 pub use http::{FetchErrorKind, MembershipError, TlsFailure};
 

@@ -2,5 +2,6 @@
 
 mod contract;
 mod provider;
+mod proxy;
 mod requirer;
 mod support;

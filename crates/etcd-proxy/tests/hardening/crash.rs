@@ -5,11 +5,12 @@
 //! ordinary test; run with `HARDENING_CRASH_WRITER=<fixture dir>:<target dir>` (what the
 //! killing test does, through `current_exe()` and libtest's `--exact` filter) it becomes the
 //! writer loop and never returns until killed. So no extra binary is needed and the process
-//! killed runs exactly the library code a requirer hook runs, in a hook's order:
-//! `save_client_credentials` (key, certificate, CA), then the v2-proxy service rendered and
-//! `proxy::install`ed (environment file, then unit file), then, if that changed anything, a
-//! simulated restart (the started v2 proxy records its cluster in its sticky member file),
-//! then `FileFlagStore::save` (the state, committed last).
+//! killed runs exactly the library code a requirer hook runs (`requires render --restart`):
+//! `ensure_proxy` for a v2-proxy (credentials saved key, certificate, CA; the environment
+//! file and the unit installed; the service restarted through a recording service manager
+//! when anything changed, and then the started proxy records its cluster in its sticky
+//! member file, as etcd's v2 proxy does), then `FileFlagStore::save` (the state, committed
+//! last).
 //!
 //! A pass writes version A or B of everything. The writer starts with the version the
 //! committed state does not hold yet (as Juju retries a failed hook with the same data), so
@@ -35,16 +36,19 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use etcd_proxy::proxy::{install, render, v2_sticky_cluster_file, ProxyMode, ProxySpec};
+use etcd_proxy::endpoints::ResolveLimits;
+use etcd_proxy::proxy::{
+    render, v2_sticky_cluster_file, ProxyMode, ProxySpec, RecordingServiceManager, DEFAULT_LISTEN,
+};
 use etcd_proxy::testing::TestPki;
 use etcd_proxy::{
-    ensure_file, save_client_credentials, ClientCredentials, ClusterString, CredentialPaths,
-    Ownership,
+    ensure_file, ensure_proxy, save_client_credentials, ClientCredentials, ClusterString,
+    CredentialPaths, InterfaceError, Ownership, ProxyOutcome, ProxyPlan, Requirer, RequirerReport,
 };
-use juju_hooks::{FileFlagStore, FlagStore, MemoryFlagStore, UnitState};
+use juju_hooks::{Databag, FileFlagStore, FlagStore, UnitState};
 
 use crate::support::{
-    changed_hook, publication, related_model, requirer_hook, seed, set_remote_bag, XorShift,
+    bag, changed_hook, endpoint, publication, related_model, seed, set_remote_bag, XorShift,
 };
 
 const WRITER_ENV: &str = "HARDENING_CRASH_WRITER";
@@ -97,7 +101,8 @@ impl Version {
 
 /// Versions A and B as a writer needs them, loaded from a fixture directory.
 struct Versions {
-    creds: [ClientCredentials; 2],
+    /// What the requirer made of each publication (what `ensure_proxy` takes).
+    reports: [RequirerReport; 2],
     clusters: [ClusterString; 2],
     states: [UnitState; 2],
 }
@@ -107,22 +112,23 @@ impl Versions {
         let load = |v: Version| {
             let dir = fixture.join(v.dir());
             let read = |name: &str| fs::read_to_string(dir.join(name)).unwrap();
-            let creds = ClientCredentials::from_pem(
-                read("creds/client-ca.pem"),
-                read("creds/client-cert.pem"),
-                read("creds/client-key.pem"),
-            )
-            .unwrap();
-            let cluster = read("cluster.txt").parse().unwrap();
+            let cluster: ClusterString = read("cluster.txt").parse().unwrap();
+            let bag = bag(&[
+                ("cluster", &cluster.to_string()),
+                ("client_ca", &read("creds/client-ca.pem")),
+                ("client_cert", &read("creds/client-cert.pem")),
+                ("client_key", &read("creds/client-key.pem")),
+            ]);
+            let (report, _) = requirer_run(&bag);
             let state = FileFlagStore::new(dir.join("charm").join(STATE_FILE))
                 .load()
                 .unwrap();
-            (creds, cluster, state)
+            (report, cluster, state)
         };
-        let (ca, la, sa) = load(Version::A);
-        let (cb, lb, sb) = load(Version::B);
+        let (ra, la, sa) = load(Version::A);
+        let (rb, lb, sb) = load(Version::B);
         Self {
-            creds: [ca, cb],
+            reports: [ra, rb],
             clusters: [la, lb],
             states: [sa, sb],
         }
@@ -147,19 +153,31 @@ impl Versions {
         format!("{}\n", self.clusters[v.index()])
     }
 
-    /// One pass, in a hook's order: credentials, proxy files, restart if they changed, and
-    /// the state (the commit marker) last.
-    fn write(&self, v: Version, target: &Path) {
+    /// How the writer runs the proxy in `target`: v2-proxy, files under `target`.
+    fn plan(&self, target: &Path) -> ProxyPlan {
+        ProxyPlan {
+            mode: ProxyMode::V2Proxy,
+            listen: DEFAULT_LISTEN,
+            unit_file: target.join(UNIT_FILE),
+            env_file: Some(target.join(ENV_FILE)),
+            template: None,
+            credentials: CredentialPaths::in_dir(&target.join("creds")),
+            etcd_bin: None,
+            data_dir: Some(target.join(DATA_DIR)),
+            etcd_version: None,
+            limits: ResolveLimits::default(),
+        }
+    }
+
+    /// One pass, as a requirer hook runs it: `ensure_proxy` (credentials, proxy files,
+    /// restart if anything changed; the restarted proxy records its members), then the state
+    /// (the commit marker) last. Returns what `ensure_proxy` did.
+    fn write(&self, v: Version, target: &Path) -> ProxyOutcome {
         let i = v.index();
-        save_client_credentials(
-            &self.creds[i],
-            &CredentialPaths::in_dir(&target.join("creds")),
-            Ownership::default(),
-        )
-        .unwrap();
-        let rendered = render(&self.spec(v, target)).unwrap();
-        if install(&rendered, &target.join(UNIT_FILE)).unwrap() {
-            // The restarted proxy learns the members and records them.
+        let mut services = RecordingServiceManager::default();
+        let outcome =
+            ensure_proxy(&self.reports[i], &self.plan(target), Some(&mut services)).unwrap();
+        if outcome.restarted {
             let sticky = v2_sticky_cluster_file(&target.join(DATA_DIR));
             ensure_file(
                 &sticky,
@@ -172,6 +190,7 @@ impl Versions {
         FileFlagStore::new(target.join("charm").join(STATE_FILE))
             .save(&self.states[i])
             .unwrap();
+        outcome
     }
 
     /// The version to write first in `target`: the one its committed state does not hold.
@@ -187,14 +206,20 @@ impl Versions {
     }
 }
 
-/// The requirer state after syncing `bag` from scratch: a real state document.
-fn requirer_state(bag: &juju_hooks::Databag, scratch: &Path) -> UnitState {
+/// The requirer's report and state after syncing `bag` from scratch on the in-memory model.
+fn requirer_run(bag: &Databag) -> (RequirerReport, UnitState) {
     let (mut model, number) = related_model();
     set_remote_bag(&mut model, number, bag);
     let hook = changed_hook(&model, number);
-    let mut store = MemoryFlagStore::new();
-    requirer_hook(&mut model, &hook, &mut store, scratch).unwrap();
-    store.load().unwrap()
+    let mut state = UnitState::default();
+    let mut report = None;
+    let outcome = juju_hooks::testing::run(&model, &hook, Path::new("/charm"), |ctx, tools| {
+        report = Some(Requirer::new(endpoint()).sync(ctx, tools, &mut state)?);
+        Ok::<(), InterfaceError>(())
+    })
+    .unwrap();
+    outcome.result.unwrap();
+    (report.unwrap(), state)
 }
 
 /// Writes versions A and B (from two PKIs and two clusters) into `fixture/{a,b}` with the
@@ -211,7 +236,7 @@ fn make_fixture(fixture: &Path) {
         let pki = TestPki::generate();
         let bag = publication(&pki, cluster);
         let dir = fixture.join(v.dir());
-        let state = requirer_state(&bag, &dir.join("scratch"));
+        let (_, state) = requirer_run(&bag);
         let creds =
             ClientCredentials::from_pem(&bag["client_ca"], &bag["client_cert"], &bag["client_key"])
                 .unwrap();
@@ -268,7 +293,13 @@ fn writer_passes_alternate_versions() {
     let mut v = versions.resume_with(&target);
     assert_eq!(v, Version::A, "a fresh unit starts with A");
     for _ in 0..4 {
-        versions.write(v, &target);
+        let outcome = versions.write(v, &target);
+        assert!(outcome.restarted && outcome.unit_changed && outcome.credentials_changed);
+        // The reference renders the spec `ensure_proxy` builds.
+        assert_eq!(
+            outcome.rendered,
+            render(&versions.spec(v, &target)).unwrap()
+        );
         let seen = reference.inspect(&target).unwrap();
         assert_eq!(seen.complete_version(), Some(v), "{seen:?}");
         assert_eq!(seen.sticky, Held::Is(v));

@@ -26,8 +26,11 @@ pub enum InstallError {
 
 /// Writes the environment file (if any) and then the unit at `unit_path`, atomically and
 /// only where the contents differ, both mode `0644` (they hold paths and URLs, no secret).
-/// When the environment file changed, the files of [`RenderedProxy::clear_on_change`] are
-/// removed (v2-proxy's sticky member file would otherwise override the new cluster).
+/// When the environment file's contents change, the files of
+/// [`RenderedProxy::clear_on_change`] are removed first (v2-proxy's sticky member file would
+/// otherwise override the new cluster): removed before, not after, so that a crash in
+/// between never leaves a stale member file next to an environment file that a retried
+/// run finds unchanged.
 ///
 /// Returns whether anything changed: the caller restarts the service only then.
 ///
@@ -36,9 +39,8 @@ pub enum InstallError {
 pub fn install(rendered: &RenderedProxy, unit_path: &Path) -> Result<bool, InstallError> {
     let mut changed = false;
     if let Some((env_path, contents)) = &rendered.env_file {
-        // First, so the unit never names an environment file that is not there yet.
-        let env_changed = ensure_file(env_path, contents.as_bytes(), 0o644, Ownership::default())?;
-        if env_changed {
+        let new_contents = std::fs::read(env_path).ok().as_deref() != Some(contents.as_bytes());
+        if new_contents {
             for stale in &rendered.clear_on_change {
                 match std::fs::remove_file(stale) {
                     Ok(()) => {}
@@ -52,7 +54,8 @@ pub fn install(rendered: &RenderedProxy, unit_path: &Path) -> Result<bool, Insta
                 }
             }
         }
-        changed |= env_changed;
+        // Before the unit, so the unit never names an environment file that is not there yet.
+        changed |= ensure_file(env_path, contents.as_bytes(), 0o644, Ownership::default())?;
     }
     changed |= ensure_file(
         unit_path,

@@ -92,6 +92,7 @@ struct Resolved {
 /// changes together with the certificate it matches).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 struct Applied {
+    manager: String,
     unit_file: String,
     env_file: Option<String>,
     cert_pem: String,
@@ -177,14 +178,15 @@ impl LocalProxy {
             save_client_credentials(credentials, &plan.credentials, Ownership::default())?;
         // `install` also removes v2-proxy's sticky member file when the environment changed.
         let unit_changed = install(&rendered, &plan.unit_file)?;
-        let applied = Applied {
-            unit_file: rendered.unit_file.clone(),
-            env_file: rendered.env_file.as_ref().map(|(_, text)| text.clone()),
-            cert_pem: credentials.cert_pem().to_owned(),
-            ca_pem: credentials.ca_pem().to_owned(),
-        };
         let restarted = match services {
             Some(manager) => {
+                let applied = Applied {
+                    manager: manager.name().to_owned(),
+                    unit_file: rendered.unit_file.clone(),
+                    env_file: rendered.env_file.as_ref().map(|(_, text)| text.clone()),
+                    cert_pem: credentials.cert_pem().to_owned(),
+                    ca_pem: credentials.ca_pem().to_owned(),
+                };
                 let stale = section.applied.as_ref() != Some(&applied);
                 let changed = credentials_changed || unit_changed || stale;
                 let restarted = restart_if_changed(changed, &plan.unit_file, manager)?;

@@ -1,24 +1,20 @@
 //! One hook, start to end: install, relation, credentials, proxy unit, restart, status.
 //!
-//! `etcd_proxy::ensure_proxy` does the credential, endpoint, unit and restart steps in one
-//! call. This charm composes the same building blocks itself to show them, and for two
-//! things a long-lived unit needs: the client endpoints are resolved only when the relation
-//! data changed (not in every hook), and a restart that failed is owed until it succeeds,
-//! although the files it follows are already written.
+//! `etcd_proxy::LocalProxy::ensure` does the credential, endpoint, unit and restart steps in
+//! one call; it resolves the client endpoints only when the relation data changed, and owes
+//! a restart that failed until it succeeds. This charm adds the package install and its
+//! own status.
 
 use std::fmt;
-use std::path::Path;
 
-use etcd_proxy::endpoints::{resolve_endpoints, ResolveLimits};
-use etcd_proxy::proxy::{self, InstallError, ProxyMode, ProxySpec, RenderedProxy, ServiceError};
-use etcd_proxy::tls::{ClientTls, TlsError};
+use etcd_proxy::proxy::{InstallError, ProxyMode, ServiceError};
+use etcd_proxy::tls::TlsError;
 use etcd_proxy::{
-    save_client_credentials, ClientCredentials, ClusterString, CredentialPaths, EtcdUrl, FileError,
-    InterfaceError, Ownership, Requirer, RequirerReport,
+    CredentialPaths, FileError, InterfaceError, LocalProxy, ProxyPlan, Requirer, RequirerReport,
 };
 use juju_hooks::{
-    Endpoint, HookKind, HookTools, IdError, JujuContext, LogLevel, StateError, StatusKind,
-    ToolError, UnitState, WorkloadStatus,
+    Endpoint, HookTools, IdError, JujuContext, LogLevel, StateError, StatusKind, ToolError,
+    UnitState, WorkloadStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -65,38 +61,14 @@ pub enum CharmError {
     Id(#[from] IdError),
 }
 
-/// What the charm keeps between hooks, next to the library's flags and view.
+/// What the charm keeps between hooks, next to the library's flags, view and proxy record.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct CharmSection {
     /// The package installed, once installed (marked when only logged by a dry run, so that
     /// turning `dry-run` off installs it for real).
     installed: Option<String>,
-    /// The client endpoints, and the relation data they were resolved from.
-    endpoints: Option<ResolvedFor>,
-    /// What the proxy was last (re)started with.
-    applied: Option<Applied>,
     /// The status this charm set last, so it is set again only when it changes.
     status: Option<WorkloadStatus>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct ResolvedFor {
-    /// The cluster string and `client_urls` the endpoints were resolved from.
-    source: String,
-    urls: Vec<String>,
-}
-
-/// The inputs of the running proxy. Kept as text so that a restart that failed (hook failed,
-/// state not saved) is retried by the next hook even though the files are already current.
-/// Only public material: the key always changes with the certificate it matches.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Applied {
-    /// A dry run started nothing: turning it off must start the proxy for real.
-    dry_run: bool,
-    unit_file: String,
-    env_file: Option<String>,
-    cert_pem: String,
-    ca_pem: String,
 }
 
 /// What one hook did, for the hook's output and for tests.
@@ -170,25 +142,13 @@ pub fn handle(
     let requirer = Requirer::new(endpoint).without_status();
     let report = requirer.sync(ctx, tools, state)?;
 
-    let credentials_changed = match report.credentials() {
-        Some(credentials) => save_credentials(tools, credentials, &config.credentials_dir)?,
-        None => false,
+    let outcome = if report.cluster().is_some() && report.credentials().is_some() {
+        run_proxy(ctx, tools, config, &report, state, workload)?
+    } else {
+        ProxyResult::default()
     };
-
-    let outcome = match (report.cluster(), report.credentials()) {
-        (Some(cluster), Some(credentials)) => {
-            let inputs = ProxyInputs {
-                report: &report,
-                cluster,
-                credentials,
-                credentials_changed,
-            };
-            run_proxy(ctx, tools, config, &inputs, &mut section, workload)?
-        }
-        _ => ProxyResult::default(),
-    };
-    // This charm acts on every change through `applied`; the flags are the library's way
-    // of telling, cleared here once acted upon.
+    // LocalProxy acts on every change itself; the flags are the library's way of telling,
+    // cleared here once acted upon.
     state.flags.remove(&requirer.flag("cluster.changed"));
     state.flags.remove(&requirer.flag("tls.changed"));
 
@@ -205,7 +165,7 @@ pub fn handle(
             .filter(|f| f.starts_with(&prefix))
             .cloned()
             .collect(),
-        credentials_changed,
+        credentials_changed: outcome.credentials_changed,
         unit_changed: outcome.unit_changed,
         restarted: outcome.restarted,
     })
@@ -215,6 +175,7 @@ pub fn handle(
 struct ProxyResult {
     running: Option<ProxySettings>,
     problem: Option<String>,
+    credentials_changed: bool,
     unit_changed: bool,
     restarted: bool,
 }
@@ -228,55 +189,53 @@ impl ProxyResult {
     }
 }
 
-/// What the proxy is made from, out of this hook's relation data.
-struct ProxyInputs<'a> {
-    report: &'a RequirerReport,
-    cluster: &'a ClusterString,
-    credentials: &'a ClientCredentials,
-    credentials_changed: bool,
-}
-
-/// Renders, installs and (re)starts the proxy; a configuration the proxy cannot run with
-/// is a `blocked` result, not an error.
+/// Saves the credentials, renders, installs and (re)starts the proxy; a configuration the
+/// proxy cannot run with is a `blocked` result, not an error.
 fn run_proxy(
     ctx: &JujuContext,
     tools: &mut dyn HookTools,
     config: &CharmConfig,
-    inputs: &ProxyInputs<'_>,
-    section: &mut CharmSection,
+    report: &RequirerReport,
+    state: &mut UnitState,
     workload: &mut dyn Workload,
 ) -> Result<ProxyResult, CharmError> {
     let settings = match config.proxy() {
         Ok(settings) => settings,
         Err(reason) => return Ok(ProxyResult::blocked(reason)),
     };
-    // The v2 proxy finds the members itself, from the peer URLs.
-    let urls = if settings.mode == ProxyMode::V2Proxy {
-        Vec::new()
-    } else {
-        client_endpoints(ctx, tools, section, inputs.report, inputs.cluster)?
-    };
-    let spec = proxy_spec(config, &settings, urls, inputs.cluster, inputs.credentials);
-    let rendered = match proxy::render(&spec) {
-        Ok(rendered) => rendered,
-        Err(e) => {
+    let mut plan = ProxyPlan::new(
+        config.unit_file.clone(),
+        CredentialPaths::in_dir(&config.credentials_dir),
+    );
+    plan.mode = settings.mode;
+    plan.listen = settings.listen;
+    plan.data_dir = Some(config.data_dir.clone());
+    plan.env_file = (settings.mode == ProxyMode::V2Proxy).then(|| config.environment_file.clone());
+    let proxy = LocalProxy::new(ENDPOINT.parse()?);
+    let outcome = match proxy.ensure(ctx, report, &plan, Some(workload.services()), state) {
+        Ok(outcome) => outcome,
+        Err(InterfaceError::Render(e)) => {
             let reason = format!("cannot run the {} proxy: {e}", settings.mode);
             return Ok(ProxyResult::blocked(reason));
         }
+        Err(e) => return Err(e.into()),
     };
-    let (unit_changed, restarted) = apply(
-        &rendered,
-        config,
-        inputs.credentials,
-        inputs.credentials_changed,
-        section,
-        workload,
-    )?;
+    for warning in &outcome.endpoints.warnings {
+        tools.juju_log(LogLevel::Warning, warning)?;
+    }
+    if outcome.credentials_changed {
+        let dir = config.credentials_dir.display();
+        tools.juju_log(
+            LogLevel::Info,
+            &format!("saved the client credentials to {dir}"),
+        )?;
+    }
     Ok(ProxyResult {
         running: Some(settings),
         problem: None,
-        unit_changed,
-        restarted,
+        credentials_changed: outcome.credentials_changed,
+        unit_changed: outcome.unit_changed,
+        restarted: outcome.restarted,
     })
 }
 
@@ -310,115 +269,6 @@ fn install_package(
     tools.juju_log(LogLevel::Info, &format!("installed {package}"))?;
     section.installed = Some(marker);
     Ok(())
-}
-
-fn save_credentials(
-    tools: &mut dyn HookTools,
-    credentials: &ClientCredentials,
-    dir: &Path,
-) -> Result<bool, CharmError> {
-    // Missing directories are created 0755 whatever the umask, so a proxy can read the files.
-    let changed = save_client_credentials(
-        credentials,
-        &CredentialPaths::in_dir(dir),
-        Ownership::default(),
-    )?;
-    if changed {
-        tools.juju_log(
-            LogLevel::Info,
-            &format!("saved the client credentials to {}", dir.display()),
-        )?;
-    }
-    Ok(changed)
-}
-
-/// The cluster's client URLs: resolved (see `etcd_proxy::endpoints`) when the relation data
-/// they come from changed, or on `config-changed` / `upgrade-charm` (the operator's way to
-/// ask again); otherwise the ones found before, so that most hooks cost no request.
-fn client_endpoints(
-    ctx: &JujuContext,
-    tools: &mut dyn HookTools,
-    section: &mut CharmSection,
-    report: &RequirerReport,
-    cluster: &ClusterString,
-) -> Result<Vec<EtcdUrl>, CharmError> {
-    let client_urls = report.client_urls();
-    let source = match client_urls {
-        Some(urls) => format!(
-            "{cluster} client_urls={}",
-            urls.iter()
-                .map(EtcdUrl::as_str)
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        None => cluster.to_string(),
-    };
-    let ask_again = matches!(ctx.hook, HookKind::ConfigChanged | HookKind::UpgradeCharm);
-    if let Some(cached) = section.endpoints.as_ref().filter(|c| c.source == source) {
-        let urls: Option<Vec<EtcdUrl>> = cached.urls.iter().map(|u| u.parse().ok()).collect();
-        if let (false, Some(urls)) = (ask_again, urls) {
-            return Ok(urls);
-        }
-    }
-    let credentials = report
-        .credentials()
-        .ok_or_else(|| InterfaceError::NotAvailable("no client credentials".into()))?;
-    let tls = ClientTls::from_credentials(credentials)?;
-    let resolved = resolve_endpoints(cluster, client_urls, &tls, ResolveLimits::default());
-    for warning in &resolved.warnings {
-        tools.juju_log(LogLevel::Warning, warning)?;
-    }
-    section.endpoints = Some(ResolvedFor {
-        source,
-        urls: resolved.urls.iter().map(ToString::to_string).collect(),
-    });
-    Ok(resolved.urls)
-}
-
-fn proxy_spec(
-    config: &CharmConfig,
-    settings: &ProxySettings,
-    endpoints: Vec<EtcdUrl>,
-    cluster: &ClusterString,
-    credentials: &ClientCredentials,
-) -> ProxySpec {
-    let mut spec = ProxySpec::new(
-        settings.mode,
-        endpoints,
-        cluster.clone(),
-        CredentialPaths::in_dir(&config.credentials_dir),
-        credentials.has_common_name(),
-    );
-    spec.listen = settings.listen;
-    spec.data_dir = config.data_dir.clone();
-    spec.env_file = (settings.mode == ProxyMode::V2Proxy).then(|| config.environment_file.clone());
-    spec
-}
-
-/// Installs the rendered files and restarts the proxy when they, the credentials, or what
-/// the proxy was last started with differ. Returns (files changed, restarted).
-fn apply(
-    rendered: &RenderedProxy,
-    config: &CharmConfig,
-    credentials: &ClientCredentials,
-    credentials_changed: bool,
-    section: &mut CharmSection,
-    workload: &mut dyn Workload,
-) -> Result<(bool, bool), CharmError> {
-    let unit_changed = proxy::install(rendered, &config.unit_file)?;
-    let applied = Applied {
-        dry_run: config.dry_run,
-        unit_file: rendered.unit_file.clone(),
-        env_file: rendered.env_file.as_ref().map(|(_, text)| text.clone()),
-        cert_pem: credentials.cert_pem().to_owned(),
-        ca_pem: credentials.ca_pem().to_owned(),
-    };
-    let must_restart =
-        unit_changed || credentials_changed || section.applied.as_ref() != Some(&applied);
-    let restarted =
-        proxy::restart_if_changed(must_restart, &config.unit_file, workload.services())?;
-    section.applied = Some(applied);
-    Ok((unit_changed, restarted))
 }
 
 /// The status: the charm's own problem first, else the library's description of the

@@ -136,6 +136,11 @@ impl Workload for DryRun {
 }
 
 impl ServiceManager for DryRun {
+    fn name(&self) -> &str {
+        // Started only on paper: turning the dry run off restarts for real.
+        "dry-run"
+    }
+
     fn daemon_reload(&mut self) -> Result<(), ServiceError> {
         self.record_service("systemctl daemon-reload".into())
     }

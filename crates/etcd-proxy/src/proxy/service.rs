@@ -96,6 +96,11 @@ pub enum ServiceError {
 /// The service manager, as far as the proxy needs it. The real one runs `systemctl`;
 /// tests use [`RecordingServiceManager`].
 pub trait ServiceManager {
+    /// Which manager this is. A proxy last started by another manager (say, a dry run that
+    /// only logged) counts as not started, so switching managers restarts it.
+    fn name(&self) -> &str {
+        "systemd"
+    }
     /// Reloads unit files (`systemctl daemon-reload`).
     fn daemon_reload(&mut self) -> Result<(), ServiceError>;
     /// Starts `unit` at boot (`systemctl enable UNIT`).

@@ -6,7 +6,7 @@
 //! killing test does, through `current_exe()` and libtest's `--exact` filter) it becomes the
 //! writer loop and never returns until killed. So no extra binary is needed and the process
 //! killed runs exactly the library code a requirer hook runs (`requires render --restart`):
-//! `ensure_proxy` for a v2-proxy (credentials saved key, certificate, CA; the environment
+//! `LocalProxy::ensure` for a v2-proxy (credentials saved key, certificate, CA; the environment
 //! file and the unit installed; the service restarted through a recording service manager
 //! when anything changed, and then the started proxy records its cluster in its sticky
 //! member file, as etcd's v2 proxy does), then `FileFlagStore::save` (the state, committed
@@ -42,8 +42,8 @@ use etcd_proxy::proxy::{
 };
 use etcd_proxy::testing::TestPki;
 use etcd_proxy::{
-    ensure_file, ensure_proxy, save_client_credentials, ClientCredentials, ClusterString,
-    CredentialPaths, InterfaceError, Ownership, ProxyOutcome, ProxyPlan, Requirer, RequirerReport,
+    ensure_file, save_client_credentials, ClientCredentials, ClusterString, CredentialPaths,
+    InterfaceError, LocalProxy, Ownership, ProxyOutcome, ProxyPlan, Requirer, RequirerReport,
 };
 use juju_hooks::{Databag, FileFlagStore, FlagStore, UnitState};
 
@@ -101,7 +101,7 @@ impl Version {
 
 /// Versions A and B as a writer needs them, loaded from a fixture directory.
 struct Versions {
-    /// What the requirer made of each publication (what `ensure_proxy` takes).
+    /// What the requirer made of each publication (what `LocalProxy::ensure` takes).
     reports: [RequirerReport; 2],
     clusters: [ClusterString; 2],
     states: [UnitState; 2],
@@ -169,14 +169,33 @@ impl Versions {
         }
     }
 
-    /// One pass, as a requirer hook runs it: `ensure_proxy` (credentials, proxy files,
+    /// One pass, as a requirer hook runs it: `LocalProxy::ensure` (credentials, proxy files,
     /// restart if anything changed; the restarted proxy records its members), then the state
-    /// (the commit marker) last. Returns what `ensure_proxy` did.
+    /// (the commit marker) last. Returns what `LocalProxy::ensure` did.
     fn write(&self, v: Version, target: &Path) -> ProxyOutcome {
         let i = v.index();
         let mut services = RecordingServiceManager::default();
-        let outcome =
-            ensure_proxy(&self.reports[i], &self.plan(target), Some(&mut services)).unwrap();
+        let env = [
+            ("JUJU_UNIT_NAME", "kube/0".to_owned()),
+            ("JUJU_HOOK_NAME", "update-status".to_owned()),
+            ("JUJU_CHARM_DIR", target.join("charm").display().to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let ctx = juju_hooks::JujuContext::from_map(&env, None).unwrap();
+        // What LocalProxy keeps about the running proxy is not saved below (the state file is
+        // the version's byte-exact reference), so every pass restarts: versions alternate.
+        let mut scratch = self.states[i].clone();
+        let outcome = LocalProxy::new(endpoint())
+            .ensure(
+                &ctx,
+                &self.reports[i],
+                &self.plan(target),
+                Some(&mut services),
+                &mut scratch,
+            )
+            .unwrap();
         if outcome.restarted {
             let sticky = v2_sticky_cluster_file(&target.join(DATA_DIR));
             ensure_file(
@@ -295,7 +314,7 @@ fn writer_passes_alternate_versions() {
     for _ in 0..4 {
         let outcome = versions.write(v, &target);
         assert!(outcome.restarted && outcome.unit_changed && outcome.credentials_changed);
-        // The reference renders the spec `ensure_proxy` builds.
+        // The reference renders the spec `LocalProxy::ensure` builds.
         assert_eq!(
             outcome.rendered,
             render(&versions.spec(v, &target)).unwrap()

@@ -1,4 +1,4 @@
-//! `ensure_proxy` on top of a requirer hook: files, unit, restart only on change.
+//! `LocalProxy::ensure` on top of a requirer hook: files, unit, restart only on change.
 
 use std::path::Path;
 

@@ -23,6 +23,8 @@ struct Flaky {
     recorded: RecordingWorkload,
     failing_installs: usize,
     failing_restarts: usize,
+    /// Stands for the manager main.rs picks from `dry-run` (`DryRun` or systemd).
+    dry_run: bool,
 }
 
 impl Workload for Flaky {
@@ -43,6 +45,14 @@ impl Workload for Flaky {
 }
 
 impl ServiceManager for Flaky {
+    fn name(&self) -> &str {
+        if self.dry_run {
+            "dry-run"
+        } else {
+            "systemd"
+        }
+    }
+
     fn daemon_reload(&mut self) -> Result<(), ServiceError> {
         self.recorded.services.daemon_reload()
     }
@@ -259,10 +269,14 @@ fn the_hook_saves_the_charm_state_next_to_the_library_state() {
     let state = memory.store.load().unwrap();
     let ours = &state.data[rust_proxy_requirer::STATE_NAMESPACE];
     assert_eq!(ours["installed"], "etcd-server");
-    assert_eq!(ours["endpoints"]["urls"][0], "https://127.0.0.1:2379");
-    // The state holds the public certificates of the running proxy, not the key.
-    let text = serde_json::to_string(ours).unwrap();
-    assert!(!text.contains("PRIVATE KEY"));
+    // The library keeps the resolved endpoints and what the proxy runs with: the public
+    // certificates, not the key.
+    let proxy = &state.data["etcd-proxy/proxy/proxy"];
+    assert_eq!(proxy["resolved"]["urls"][0], "https://127.0.0.1:2379");
+    for section in [ours, proxy] {
+        let text = serde_json::to_string(section).unwrap();
+        assert!(!text.contains("PRIVATE KEY"));
+    }
     let key = fs::read_to_string(memory.dir.path().join("creds/client-key.pem")).unwrap();
     assert_eq!(key, pki.client.key_pem);
 }
@@ -272,6 +286,7 @@ fn turning_dry_run_off_installs_and_starts_for_real() {
     let pki = TestPki::generate();
     let mut memory = Memory::new();
     memory.set_config("dry-run", "true");
+    memory.workload.dry_run = true;
     memory.publish(pki.python_provider_databag(&cluster()));
     memory.changed().unwrap();
     assert_eq!(memory.workload.recorded.installed.len(), 1);
@@ -285,6 +300,7 @@ fn turning_dry_run_off_installs_and_starts_for_real() {
         .unwrap()
         .config
         .insert("dry-run".into(), false.into());
+    memory.workload.dry_run = false;
     let summary = memory.named("config-changed").unwrap();
     assert!(!summary.unit_changed && summary.restarted);
     assert_eq!(memory.workload.recorded.installed.len(), 2);

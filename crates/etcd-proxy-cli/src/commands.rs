@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use etcd_proxy::endpoints::ResolveLimits;
 use etcd_proxy::membership::{fetch_members, DEFAULT_TIMEOUT};
-use etcd_proxy::proxy::{ProxyMode, ServiceManager, Systemctl};
+use etcd_proxy::proxy::{EtcdVersion, ProxyMode, ServiceManager, Systemctl};
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::{
     save_client_credentials, ClientCredentials, ClusterString, CredentialPaths, EtcdUrl,
@@ -177,7 +177,10 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         credentials: paths,
         etcd_bin: Some(args.etcd_bin.clone()),
         data_dir: args.data_dir.clone(),
-        etcd_version: None,
+        // Only the v2 proxy depends on the version (etcd 3.6 removed it).
+        etcd_version: (mode == ProxyMode::V2Proxy)
+            .then(|| EtcdVersion::detect(&args.etcd_bin))
+            .flatten(),
         limits: ResolveLimits::default(),
     };
     let mut systemctl = Systemctl::default();

@@ -182,6 +182,18 @@ impl EtcdVersion {
         Some(EtcdVersion { major, minor })
     }
 
+    /// Runs `etcd_bin --version` (nothing inherited from the environment: etcd reads
+    /// `ETCD_*` variables) and reads its version; `None` if it cannot be run or says none.
+    pub fn detect(etcd_bin: &Path) -> Option<EtcdVersion> {
+        let output = std::process::Command::new(etcd_bin)
+            .arg("--version")
+            .env_clear()
+            .stdin(std::process::Stdio::null())
+            .output()
+            .ok()?;
+        Self::parse(&String::from_utf8_lossy(&output.stdout))
+    }
+
     /// Whether this etcd still has the v2 proxy (removed in 3.6).
     pub fn has_v2_proxy(self) -> bool {
         (self.major, self.minor) < (3, 6)

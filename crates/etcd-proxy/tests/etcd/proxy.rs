@@ -348,3 +348,19 @@ fn rotated_credentials_restart_the_proxy_once_and_it_serves_with_the_new_ones() 
         .count();
     assert_eq!(restarts, 2, "{:?}", manager.calls);
 }
+
+/// The version the render path reads is the one the binary reports.
+#[test]
+fn etcd_version_is_detected_from_the_binary() {
+    let Some(bins) = crate::support::etcd_bins("etcd_version_is_detected_from_the_binary") else {
+        return;
+    };
+    let version = etcd_proxy::proxy::EtcdVersion::detect(&bins.etcd).expect("a version");
+    assert_eq!(version.major, 3);
+    assert!(version.minor >= 4, "{version}");
+    assert_eq!(
+        version.has_v2_proxy(),
+        version.minor < 6,
+        "the v2 proxy is gone from 3.6"
+    );
+}

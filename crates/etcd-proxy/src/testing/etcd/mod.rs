@@ -60,13 +60,8 @@ impl EtcdBins {
     /// # Panics
     /// If etcd cannot be run or prints no version.
     pub fn version(&self) -> EtcdVersion {
-        let output = std::process::Command::new(&self.etcd)
-            .arg("--version")
-            .env_clear()
-            .output()
-            .expect("etcd --version runs");
-        let text = String::from_utf8_lossy(&output.stdout);
-        EtcdVersion::parse(&text).unwrap_or_else(|| panic!("no version in {text:?}"))
+        EtcdVersion::detect(&self.etcd)
+            .unwrap_or_else(|| panic!("{} --version names no version", self.etcd.display()))
     }
 }
 

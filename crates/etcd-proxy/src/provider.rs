@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 
 use juju_hooks::{
-    BagOwner, Databag, Endpoint, HookTools, JujuContext, RelationId, UnitState, WriteScope,
+    BagOwner, Databag, Endpoint, HookKind, HookTools, JujuContext, RelationId, UnitState,
+    WriteScope,
 };
 use serde::{Deserialize, Serialize};
 
@@ -196,25 +197,35 @@ impl Provider {
     ) -> Result<Published, InterfaceError> {
         let from_this_hook =
             |r: &Published| r.context_id.is_some() && r.context_id == ctx.context_id;
-        let held = match record {
-            Some(r) if r.confirmed || from_this_hook(&r) => r.bag,
-            // Unconfirmed write of an earlier hook, or no record: ask Juju what is there.
-            _ => tools.relation_get(rid, &BagOwner::Unit(ctx.unit.clone()))?,
+        // In its `-created` hook a relation is new: this unit has written nothing there yet.
+        let new_relation = matches!(&ctx.hook, HookKind::RelationCreated(_))
+            && ctx.relation_id.as_ref() == Some(rid);
+        let (held, verified) = match record {
+            Some(r) if r.confirmed || from_this_hook(&r) => {
+                if diff(&r.bag, desired).is_empty() {
+                    return Ok(r); // as before: no call, and the state stays byte for byte
+                }
+                (r.bag, false)
+            }
+            None if new_relation => (Databag::new(), false),
+            // Juju discards the writes of a failed hook, and a hook can fail after this
+            // command succeeded: a write of an earlier hook is checked once (one relation-get
+            // in the first hook after a publish) before it is trusted.
+            _ => (
+                tools.relation_get(rid, &BagOwner::Unit(ctx.unit.clone()))?,
+                true,
+            ),
         };
         let changes = diff(&held, desired);
-        if changes.is_empty() {
-            return Ok(Published {
-                bag: desired.clone(),
-                context_id: ctx.context_id.clone(),
-                confirmed: true,
-            });
+        let confirmed = verified && changes.is_empty();
+        if !changes.is_empty() {
+            tools.relation_set(rid, WriteScope::Unit, &changes)?;
+            report.written.push(rid.clone());
         }
-        tools.relation_set(rid, WriteScope::Unit, &changes)?;
-        report.written.push(rid.clone());
         Ok(Published {
             bag: desired.clone(),
             context_id: ctx.context_id.clone(),
-            confirmed: false,
+            confirmed,
         })
     }
 }

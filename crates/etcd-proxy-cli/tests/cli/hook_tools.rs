@@ -340,7 +340,10 @@ fn a_publish_in_a_hook_that_then_fails_is_made_again_in_the_next_hook() {
         "etcd",
         "name: etcd\nprovides:\n  proxy:\n    interface: etcd-proxy\n",
         &format!(
+            // Published twice: the second command must not take the first one's write (not
+            // yet committed by Juju) for confirmed.
             "#!/bin/sh\n\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" provides publish --cluster '{CLUSTER}' || exit 1\n\
+             \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" provides publish --cluster '{CLUSTER}' || exit 1\n\
              if [ -f \"$JUJU_CHARM_DIR/fail\" ]; then rm \"$JUJU_CHARM_DIR/fail\"; exit 1; fi\n"
         ),
     );

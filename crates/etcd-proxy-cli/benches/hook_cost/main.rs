@@ -146,7 +146,7 @@ fn run() -> Fallible<()> {
         )
     };
     let text = format!(
-        "## Hook cost\n\nCommand: `{command}` (took {:.0} s)\n\n{}\n{}",
+        "### Results\n\nCommand: `{command}` (took {:.0} s)\n\n{}\n{}",
         started.elapsed().as_secs_f64(),
         report::machine(),
         report::tables(&all)

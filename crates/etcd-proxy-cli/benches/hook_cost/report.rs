@@ -99,7 +99,7 @@ pub fn machine() -> String {
 /// The call-count table, the time table and the one-off set-up hooks.
 pub fn tables(results: &Results) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### Hook-tool calls per hook\n");
+    let _ = writeln!(out, "#### Hook-tool calls per hook\n");
     let _ = writeln!(
         out,
         "| scenario | remote units | relation ids | calls (measured) | floor (DESIGN.md §9) | verdict | state file written |"
@@ -119,7 +119,7 @@ pub fn tables(results: &Results) -> String {
         );
     }
 
-    let _ = writeln!(out, "\n### Time per hook (ms)\n");
+    let _ = writeln!(out, "\n#### Time per hook (ms)\n");
     let _ = writeln!(
         out,
         "wall = hook process, spawn to exit; tools = sum of the durations the tools logged for \
@@ -163,7 +163,7 @@ pub fn tables(results: &Results) -> String {
         );
     }
 
-    let _ = writeln!(out, "\n### Set-up hooks (one run each, not repeated)\n");
+    let _ = writeln!(out, "\n#### Set-up hooks (one run each, not repeated)\n");
     let _ = writeln!(
         out,
         "| hook | remote units | relation ids | calls | wall | tools | own | state file written |"

@@ -68,6 +68,46 @@ pub enum RequiresCommand {
     /// Save client-ca.pem, client-cert.pem and client-key.pem (key 0600, certificates
     /// 0644), atomically and only on change; print `changed` or `unchanged`.
     SaveCredentials(CredentialTargetArgs),
+    /// Save the credentials, resolve the cluster's client endpoints, render and install the
+    /// proxy's systemd unit (and, for v2-proxy, its environment file); with --restart,
+    /// daemon-reload, enable and restart it only when a file changed. Exit 1 with a reason
+    /// when the data is not available or the mode cannot work (e.g. grpc-proxy with a
+    /// certificate that has a CN: etcd would refuse to start).
+    Render(RenderArgs),
+}
+
+/// Options of `requires render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The proxy: gateway (L4, TLS passes through; etcd 3.1+), grpc-proxy (needs a client
+    /// certificate without CN), v2-proxy (the original charm's set-up; etcd 3.4/3.5 only).
+    #[arg(long, default_value = "gateway", value_name = "MODE")]
+    pub mode: String,
+    /// The systemd unit to write, e.g. /etc/systemd/system/etcd-proxy.service.
+    #[arg(long, value_name = "PATH")]
+    pub unit_file: PathBuf,
+    /// The environment file (v2-proxy), e.g. /etc/default/etcd-proxy.
+    #[arg(long, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Where local clients connect.
+    #[arg(long, default_value = "127.0.0.1:23790", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// A Jinja2 template for the unit instead of the built-in one (variables: see the
+    /// README's "Proxy modes").
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+    /// daemon-reload, enable and restart the unit when a file changed.
+    #[arg(long)]
+    pub restart: bool,
+    /// The etcd binary the unit runs.
+    #[arg(long, default_value = "/usr/bin/etcd", value_name = "PATH")]
+    pub etcd_bin: PathBuf,
+    /// The v2-proxy data directory.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Where the credentials are saved and read by the proxy.
+    #[command(flatten)]
+    pub credentials: CredentialTargetArgs,
 }
 
 /// `provides ...`
@@ -118,7 +158,7 @@ pub struct PublishArgs {
     #[arg(long, value_name = "STRING")]
     pub cluster: Option<String>,
     /// File with the CA certificate (PEM).
-    #[arg(long, value_name = "FILE", requires_all = ["cert", "key"])]
+    #[arg(long, alias = "cacert", value_name = "FILE", requires_all = ["cert", "key"])]
     pub ca: Option<PathBuf>,
     /// File with the client certificate (PEM).
     #[arg(long, value_name = "FILE", requires_all = ["ca", "key"])]
@@ -130,6 +170,11 @@ pub struct PublishArgs {
     /// certificate_authority), as the etcd charm shares them.
     #[arg(long, conflicts_with_all = ["ca", "cert", "key"])]
     pub from_leader: bool,
+    /// Read the cluster string and client URLs from this live etcd member (its peer URL,
+    /// e.g. https://10.0.0.1:2380, or its client URL), authenticating with --cacert/--cert/
+    /// --key, which are also published.
+    #[arg(long, value_name = "URL", conflicts_with = "cluster", requires_all = ["ca", "cert", "key"])]
+    pub from_etcd: Option<String>,
 }
 
 /// Options of `flags`.

@@ -3,18 +3,22 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
+use etcd_proxy::endpoints::ResolveLimits;
+use etcd_proxy::membership::{fetch_members, DEFAULT_TIMEOUT};
+use etcd_proxy::proxy::{ProxyMode, ServiceManager, Systemctl};
+use etcd_proxy::tls::ClientTls;
 use etcd_proxy::{
-    save_client_credentials, ClientCredentials, ClusterString, CredentialPaths, Ownership,
-    Provider, Publication, Requirer,
+    ensure_proxy, save_client_credentials, ClientCredentials, ClusterString, CredentialPaths,
+    EtcdUrl, InterfaceError, Ownership, Provider, ProxyPlan, Publication, Requirer,
 };
 use juju_hooks::{
-    CachedTools, Endpoint, FileFlagStore, FlagStore, HookTools, JujuContext, ProcessHookTools,
-    UnitState,
+    CachedTools, Endpoint, FileFlagStore, FlagStore, HookTools, JujuContext, LogLevel,
+    ProcessHookTools, UnitState,
 };
 
 use crate::cli::{
-    Cli, Command, CredentialTargetArgs, FlagsArgs, ProvidesCommand, PublishArgs, RequiresCommand,
-    SyncArgs,
+    Cli, Command, CredentialTargetArgs, FlagsArgs, ProvidesCommand, PublishArgs, RenderArgs,
+    RequiresCommand, SyncArgs,
 };
 
 /// Exit code of `--strict` when the relation data is incomplete or invalid.
@@ -82,6 +86,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Requires(RequiresCommand::SaveCredentials(args)) => {
             requires_save_credentials(&cli, args)
         }
+        Command::Requires(RequiresCommand::Render(args)) => requires_render(&cli, args),
         Command::Provides(ProvidesCommand::Sync) => provides_sync(&cli),
         Command::Provides(ProvidesCommand::Publish(args)) => provides_publish(&cli, args),
         Command::Flags(args) => flags(&cli, args),
@@ -108,7 +113,7 @@ fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
     hook.commit()?;
     println!("{}: {}", report.status.kind, report.status.message);
     println!("flags: {}", flags.join(" "));
-    let ready = report.cluster().is_some() && report.problem().is_none();
+    let ready = report.status.kind == juju_hooks::StatusKind::Active;
     Ok(if args.strict && !ready {
         EXIT_STRICT
     } else {
@@ -147,6 +152,61 @@ fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u
     let changed = save_client_credentials(credentials, &paths, Ownership::default())?;
     hook.commit()?;
     println!("{}", if changed { "changed" } else { "unchanged" });
+    Ok(0)
+}
+
+fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
+    let paths = credential_paths(&args.credentials)?;
+    let mode: ProxyMode = args.mode.parse()?;
+    let template = args
+        .template
+        .as_deref()
+        .map(|path| {
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read template {}", path.display()))
+        })
+        .transpose()?;
+    let mut hook = Hook::open(cli)?;
+    let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    let plan = ProxyPlan {
+        mode,
+        listen: args.listen,
+        unit_file: args.unit_file.clone(),
+        env_file: args.env_file.clone(),
+        template,
+        credentials: paths,
+        etcd_bin: Some(args.etcd_bin.clone()),
+        data_dir: args.data_dir.clone(),
+        etcd_version: None,
+        limits: ResolveLimits::default(),
+    };
+    let mut systemctl = Systemctl::default();
+    let services: Option<&mut dyn ServiceManager> = if args.restart {
+        Some(&mut systemctl)
+    } else {
+        None
+    };
+    let outcome = match ensure_proxy(&report, &plan, services) {
+        Ok(outcome) => outcome,
+        Err(e @ (InterfaceError::NotAvailable(_) | InterfaceError::Render(_))) => {
+            hook.commit()?;
+            eprintln!("error: {e}");
+            return Ok(EXIT_FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for warning in &outcome.endpoints.warnings {
+        eprintln!("warning: {warning}");
+        hook.tools.juju_log(LogLevel::Warning, warning)?;
+    }
+    hook.commit()?;
+    let word = |changed: bool| if changed { "changed" } else { "unchanged" };
+    println!("credentials: {}", word(outcome.credentials_changed));
+    println!("unit: {}", word(outcome.unit_changed));
+    println!(
+        "restarted: {}",
+        if outcome.restarted { "yes" } else { "no" }
+    );
     Ok(0)
 }
 
@@ -237,13 +297,26 @@ fn publish_input(args: &PublishArgs, tools: &mut dyn HookTools) -> Result<Public
         }
         _ => None,
     };
+    let (cluster, client_urls) = match (&args.from_etcd, &credentials) {
+        (Some(url), Some(credentials)) => {
+            let url: EtcdUrl = url.parse().context("--from-etcd")?;
+            let tls = ClientTls::from_credentials(credentials)?;
+            let membership = fetch_members(&url, &tls, DEFAULT_TIMEOUT)?;
+            (
+                Some(membership.cluster_string()?),
+                Some(membership.client_urls()),
+            )
+        }
+        (Some(_), None) => bail!("--from-etcd needs --cacert, --cert and --key"),
+        (None, _) => (cluster, None),
+    };
     if cluster.is_none() && credentials.is_none() {
         bail!("give --cluster and/or the credentials (--ca/--cert/--key or --from-leader)");
     }
     Ok(Publication {
         cluster,
         credentials,
-        client_urls: None,
+        client_urls,
     })
 }
 

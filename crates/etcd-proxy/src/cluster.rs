@@ -31,15 +31,16 @@ pub const MAX_MEMBER_NAME_LEN: usize = 255;
 const EXCERPT_CHARS: usize = 40;
 
 /// A short, escaped excerpt of untrusted input, safe to put in a one-line message: at most
-/// [`EXCERPT_CHARS`] characters, control characters and quotes escaped, `…` when cut.
+/// [`EXCERPT_CHARS`] characters, quotes, backslashes and everything outside printable ASCII
+/// escaped (`\n`, `\u{ff1a}`, so a look-alike shows as what it is), `...` when cut.
 pub(crate) fn excerpt(input: &str) -> String {
     let mut out = String::new();
     let mut chars = input.chars();
     for c in chars.by_ref().take(EXCERPT_CHARS) {
-        out.extend(c.escape_debug());
+        out.extend(c.escape_default());
     }
     if chars.next().is_some() {
-        out.push('…');
+        out.push_str("...");
     }
     out
 }
@@ -285,7 +286,7 @@ impl FromStr for EtcdUrl {
         }
         if let Some((at, c)) = text.char_indices().find(|&(_, c)| !is_url_char(c)) {
             return Err(UrlError::InvalidCharacter {
-                found: c.escape_debug().collect(),
+                found: c.escape_default().collect(),
                 at,
             });
         }
@@ -491,7 +492,7 @@ impl FromStr for MemberName {
         };
         if let Some((at, c)) = name.char_indices().find(|ic| !allowed(ic)) {
             return Err(MemberNameError::InvalidCharacter {
-                found: c.escape_debug().collect(),
+                found: c.escape_default().collect(),
                 at,
             });
         }
@@ -916,6 +917,19 @@ mod tests {
     }
 
     #[test]
+    fn new_validates_a_dns_host_and_the_port() {
+        let ok = EtcdUrl::new(UrlScheme::Https, UrlHost::Dns("Etcd.Example".into()), 2379);
+        assert_eq!(ok.unwrap().as_str(), "https://etcd.example:2379");
+        let bad = EtcdUrl::new(UrlScheme::Https, UrlHost::Dns("a b\n".into()), 2379);
+        assert!(matches!(bad, Err(UrlError::Host { .. })));
+        let v6 = UrlHost::Ipv6(Ipv6Addr::LOCALHOST);
+        assert!(matches!(
+            EtcdUrl::new(UrlScheme::Http, v6, 0),
+            Err(UrlError::Port { .. })
+        ));
+    }
+
+    #[test]
     fn too_long_urls_are_refused_before_any_work() {
         let long = format!("https://{}.example:2380", "a".repeat(600));
         assert!(matches!(url(&long), Err(UrlError::TooLong { .. })));
@@ -1043,7 +1057,8 @@ mod tests {
     fn excerpt_is_short_and_escaped() {
         assert_eq!(excerpt("a\nb\"c"), "a\\nb\\\"c");
         let long = excerpt(&"x".repeat(1000));
-        assert_eq!(long.chars().count(), EXCERPT_CHARS + 1);
-        assert!(long.ends_with('…'));
+        assert_eq!(long.len(), EXCERPT_CHARS + 3);
+        assert_eq!(excerpt("a\u{ff1a}"), "a\\u{ff1a}");
+        assert!(long.ends_with("..."));
     }
 }

@@ -29,7 +29,6 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use x509_parser::certificate::X509Certificate;
@@ -260,7 +259,7 @@ impl ClientCredentials {
             .collect::<Result<Vec<_>, _>>()?;
         let cert = parse_certificate(ClientCert, &cert_der)?;
 
-        check_key_matches(&cert_der, key_der)?;
+        check_key_matches(&cert, key_der)?;
         let signer = find_signer(&cert, &cas)?;
 
         let now = unix_seconds(now);
@@ -479,7 +478,13 @@ fn read_private_key(text: &str) -> Result<PrivateKeyDer<'static>, CredentialsErr
         return Err(fail(CredentialsProblem::UnsupportedKeyFormat));
     }
     if !sections.certificates.is_empty() {
-        return Err(fail(CredentialsProblem::CertificateInsteadOfKey));
+        return Err(fail(if keys == 0 {
+            CredentialsProblem::CertificateInsteadOfKey
+        } else {
+            CredentialsProblem::UnexpectedSection {
+                label: "CERTIFICATE",
+            }
+        }));
     }
     if let Some(label) = sections.other.first() {
         return Err(fail(CredentialsProblem::UnexpectedSection { label }));
@@ -507,15 +512,23 @@ fn parse_certificate<'a>(
 }
 
 fn check_key_matches(
-    cert_der: &CertificateDer<'static>,
+    cert: &X509Certificate<'_>,
     key_der: PrivateKeyDer<'static>,
 ) -> Result<(), CredentialsError> {
     let fail = |problem| CredentialsError::new(CredentialKey::ClientKey, problem);
     let signing_key = rustls::crypto::ring::sign::any_supported_type(&key_der)
         .map_err(|_| fail(CredentialsProblem::BadKey))?;
-    CertifiedKey::new(vec![cert_der.clone()], signing_key)
-        .keys_match()
-        .map_err(|_| fail(CredentialsProblem::KeyMismatch))
+    // Compare the key's SubjectPublicKeyInfo with the certificate's ourselves: rustls'
+    // `keys_match` parses the certificate with webpki, which refuses X.509 v1 certificates
+    // (what `openssl x509 -req` makes without extensions) and would call that a mismatch.
+    let spki = signing_key
+        .public_key()
+        .ok_or(fail(CredentialsProblem::BadKey))?;
+    if spki.as_ref() == cert.public_key().raw {
+        Ok(())
+    } else {
+        Err(fail(CredentialsProblem::KeyMismatch))
+    }
 }
 
 /// The CA certificate that issued and signed `cert`.

@@ -23,4 +23,19 @@ pub enum InterfaceError {
     /// The requested relation data is not (validly) available.
     #[error("{0}")]
     NotAvailable(String),
+    /// The proxy cannot be rendered as asked (e.g. grpc-proxy with a CN certificate).
+    #[error(transparent)]
+    Render(#[from] crate::proxy::RenderError),
+    /// The rendered proxy could not be installed.
+    #[error(transparent)]
+    Install(#[from] crate::proxy::InstallError),
+    /// The service manager failed.
+    #[error(transparent)]
+    Service(#[from] crate::proxy::ServiceError),
+    /// The credentials cannot make a TLS client.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// The live cluster's membership could not be read.
+    #[error(transparent)]
+    Membership(#[from] crate::membership::MembershipError),
 }

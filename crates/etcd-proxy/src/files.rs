@@ -95,10 +95,22 @@ fn create_dirs(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }
+    // DirBuilder's mode goes through the umask; set 0755 on the directories we created so a
+    // non-root proxy can still reach the certificates.
+    let mut missing = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur.filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        missing.push(d);
+        cur = d.parent();
+    }
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o755)
-        .create(dir)
+        .create(dir)?;
+    for d in missing {
+        fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+    }
+    Ok(())
 }
 
 use std::os::unix::fs::DirBuilderExt;

@@ -1,23 +1,79 @@
 //! The Juju `etcd-proxy` relation interface: the provider publishes an etcd cluster's
 //! membership and TLS client credentials; the requirer validates them, saves the credentials
 //! and renders a local etcd proxy service.
+//!
+//! The wire contract (keys, flags, what changed from the 2016 Python layer) is in
+//! `docs/wire-contract.md` at the repository root.
+//!
+//! - [`Requirer::sync`] reads what changed on the relation (the fewest hook-tool calls, see
+//!   [`view`]), derives the flags and sets the workload status; [`RequirerReport`] hands out
+//!   the [`ClusterString`] and [`ClientCredentials`]; [`save_client_credentials`] writes them.
+//! - [`Provider::publish`] validates and publishes a [`Publication`] on every relation id;
+//!   [`Provider::sync`] keeps new relations up to date and derives `{endpoint}.connected`.
+//! - Both change a [`juju_hooks::UnitState`] in memory; save it with a
+//!   [`juju_hooks::FlagStore`] only when the hook's work succeeded.
+//!
+//! # A requirer hook on the in-memory model
+//!
+//! ```
+//! use etcd_proxy::Requirer;
+//! use juju_hooks::testing::{run, HookInvocation, Model};
+//! use juju_hooks::{FlagStore, MemoryFlagStore, UnitName};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // etcd/0 and kube/0 related on `proxy`, all hooks run.
+//! let (mut model, number) = Model::with_relation(("etcd", 1), ("kube", 1), "proxy", "etcd-proxy")?;
+//! let etcd: UnitName = "etcd/0".parse()?;
+//! let kube: UnitName = "kube/0".parse()?;
+//! // etcd/0 publishes a plain-http cluster string, as the deployed Python provider would.
+//! let bag = model.relations.get_mut(&number).unwrap().unit_bags.get_mut(&etcd).unwrap();
+//! bag.insert("cluster".into(), "etcd0=http://10.0.0.1:2380".into());
+//!
+//! // kube/0's proxy-relation-changed hook: sync, then save the flags because it succeeded.
+//! let mut store = MemoryFlagStore::new();
+//! let rid = model.relation_id(number, &kube).unwrap();
+//! let hook = HookInvocation::changed(kube.clone(), rid, etcd);
+//! let outcome = run(&model, &hook, "/var/lib/juju/charm".as_ref(), |ctx, tools| {
+//!     let mut state = store.load()?;
+//!     let report = Requirer::new("proxy".parse()?).sync(ctx, tools, &mut state)?;
+//!     assert_eq!(report.cluster().unwrap().to_string(), "etcd0=http://10.0.0.1:2380");
+//!     store.save(&state)?;
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! assert!(outcome.result.is_ok());
+//! let flags = store.load()?.flags;
+//! assert!(flags.contains("proxy.connected") && flags.contains("proxy.available"));
+//! assert!(!flags.contains("proxy.tls.available"));
+//! // A first run reads everything once: relation-ids, relation-list, one relation-get per
+//! // unit. Later `-changed` hooks read only the unit that changed.
+//! let reads: Vec<&str> = outcome.calls.iter().map(|c| c.tool).collect();
+//! assert_eq!(reads, ["relation-ids", "relation-list", "relation-get", "status-set"]);
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 pub mod cluster;
 pub mod credentials;
+pub mod endpoints;
 mod error;
 pub mod files;
+mod local_proxy;
+pub mod membership;
 mod provider;
+pub mod proxy;
 mod requirer;
 mod save;
 mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 pub mod view;
 pub mod wire;
 
 pub use error::InterfaceError;
 pub use files::{ensure_file, FileError, Ownership};
+pub use local_proxy::{ensure_proxy, ProxyOutcome, ProxyPlan};
 pub use provider::{Provider, ProviderReport, Publication};
 pub use requirer::{choose, Chosen, Requirer, RequirerReport};
 pub use save::{save_client_credentials, CredentialPaths};

@@ -177,6 +177,10 @@ pub fn copy_charm(source: &Path, target: &Path) -> Result<(), EmulatorError> {
     for entry in fs::read_dir(source).map_err(io(source))? {
         let entry = entry.map_err(io(source))?;
         let from = entry.path();
+        // A model directory inside the charm must not be copied into itself.
+        if target.starts_with(&from) {
+            continue;
+        }
         let to: PathBuf = target.join(entry.file_name());
         let kind = entry.file_type().map_err(io(&from))?;
         if kind.is_symlink() {
@@ -222,6 +226,29 @@ mod tests {
         assert_eq!(info.config_value("on", "true").unwrap(), Value::Bool(true));
         assert!(info.config_value("port", "x").is_err());
         assert!(info.config_value("nope", "x").is_err());
+    }
+
+    #[test]
+    fn copies_keep_modes_and_links_and_skip_the_target_itself() {
+        use std::os::unix::fs::PermissionsExt;
+        let charm = tempfile::tempdir().unwrap();
+        let dispatch = charm.path().join("dispatch");
+        fs::write(&dispatch, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&dispatch, fs::Permissions::from_mode(0o750)).unwrap();
+        fs::create_dir(charm.path().join("bin")).unwrap();
+        std::os::unix::fs::symlink("/bin/true", charm.path().join("bin/tool")).unwrap();
+        let target = charm.path().join("model/units/a-0/charm");
+        copy_charm(charm.path(), &target).unwrap();
+        let mode = fs::metadata(target.join("dispatch"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o750);
+        assert_eq!(
+            fs::read_link(target.join("bin/tool")).unwrap(),
+            Path::new("/bin/true")
+        );
+        assert!(!target.join("model").exists());
     }
 
     #[test]

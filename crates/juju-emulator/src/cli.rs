@@ -211,7 +211,13 @@ pub fn run_cli(
                 Some(a) => parse_app(a)?,
                 None => {
                     let info = crate::charm::CharmInfo::read(charm)?;
-                    parse_app(info.name.as_deref().unwrap_or_default())?
+                    let name = info.name.ok_or_else(|| {
+                        EmulatorError::Usage(
+                            "the charm's metadata.yaml has no name: give the application name"
+                                .to_owned(),
+                        )
+                    })?;
+                    parse_app(&name)?
                 }
             };
             let names = emulator.deploy(&app, charm, *units)?;
@@ -330,8 +336,7 @@ pub fn run_cli(
         }
         EmulatorCommand::Logs { unit } => {
             let only = unit.as_deref().map(parse_unit).transpose()?;
-            for (name, app) in &emulator.model().applications {
-                let _ = name;
+            for app in emulator.model().applications.values() {
                 for (u, record) in &app.units {
                     if only.as_ref().is_some_and(|o| o != u) {
                         continue;
@@ -460,12 +465,23 @@ fn print_status(emulator: &Emulator, p: &mut Printer<'_>) -> Result<(), Emulator
             .map(|d| d.display().to_string())
             .unwrap_or_default();
         p.line(format!(
-            "{name:<20} {:<8} {status:<30} {charm}",
+            "{:<20} {:<8} {status:<30} {charm}",
+            name.to_string(),
             app.units.len()
         ))?;
     }
     p.line("")?;
-    p.line(format!("{:<20} {:<12} {}", "Unit", "Workload", "Message"))?;
+    // The last hook each unit ran, so a failure is visible at a glance.
+    let mut last_hook: BTreeMap<UnitName, HookReport> = BTreeMap::new();
+    for report in emulator.hook_log()? {
+        if !matches!(report.outcome, HookOutcome::Dropped { .. }) {
+            last_hook.insert(report.invocation.unit.clone(), report);
+        }
+    }
+    p.line(format!(
+        "{:<20} {:<12} {:<30} {}",
+        "Unit", "Workload", "Message", "Last hook"
+    ))?;
     for app in model.applications.values() {
         for (unit, record) in &app.units {
             let leader = if app.leader.as_ref() == Some(unit) {
@@ -478,8 +494,15 @@ fn print_status(emulator: &Emulator, p: &mut Printer<'_>) -> Result<(), Emulator
             } else {
                 ""
             };
+            let last = last_hook
+                .get(unit)
+                .map(|r| {
+                    let verdict = if r.succeeded() { "ok" } else { "FAILED" };
+                    format!("{} {verdict}", r.invocation.hook)
+                })
+                .unwrap_or_default();
             p.line(format!(
-                "{:<20} {:<12} {}{dying}",
+                "{:<20} {:<12} {:<30} {last}{dying}",
                 format!("{unit}{leader}"),
                 record.status.kind.as_str(),
                 record.status.message

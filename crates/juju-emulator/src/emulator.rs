@@ -344,7 +344,7 @@ impl Emulator {
     }
 
     /// Sets config options of `app` (values typed by the charm's `config.yaml`; an empty
-    /// value resets to the default); queues `config-changed` on every unit.
+    /// value resets to the default); queues `config-changed` on every unit if a value changed.
     ///
     /// # Errors
     /// Unknown application or option, or a value of the wrong type.
@@ -361,9 +361,14 @@ impl Emulator {
                 EmulatorError::Usage(format!("application {app} has no charm directory"))
             })?;
             let info = CharmInfo::read(&charm_dir)?;
+            let before = application.config.clone();
             for (name, value) in values {
                 let value = info.config_value(name, value)?;
                 application.config.insert(name.clone(), value);
+            }
+            // Like Juju, setting the values it already has fires nothing.
+            if application.config == before {
+                return Ok(((), Vec::new()));
             }
             let hooks = application
                 .units
@@ -375,7 +380,7 @@ impl Emulator {
     }
 
     /// Writes leader data of `app` as its leader would (`leader-set`; an empty value deletes);
-    /// queues `leader-settings-changed` on the other units.
+    /// queues `leader-settings-changed` on the other units if the data changed.
     ///
     /// # Errors
     /// Unknown application, or it has no leader.
@@ -398,9 +403,13 @@ impl Emulator {
                 .filter(|u| **u != leader)
                 .map(|u| HookInvocation::new(u.clone(), "leader-settings-changed"))
                 .collect();
+            let before = model.leader_get(&leader);
             model
                 .leader_set(&leader, changes)
                 .map_err(|r| EmulatorError::Usage(r.message))?;
+            if model.leader_get(&leader) == before {
+                return Ok(((), Vec::new()));
+            }
             Ok(((), others))
         })
     }

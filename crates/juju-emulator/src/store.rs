@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::{self, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use juju_hooks::testing::{HookInvocation, Model, Pending};
@@ -234,6 +235,7 @@ impl Store {
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(path)
             .map_err(io)?;
         // One write per line: O_APPEND keeps concurrent lines whole.

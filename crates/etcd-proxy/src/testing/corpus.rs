@@ -48,12 +48,18 @@ pub struct BadInput {
 }
 
 impl std::fmt::Debug for BadInput {
-    /// Shows a short escaped excerpt of the value: values can be megabytes long.
+    /// Shows a short escaped excerpt of the value (values can be megabytes long), and nothing
+    /// of a value that holds a private key, so test output stays free of key material.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = if self.value.contains("PRIVATE KEY") {
+            "<redacted: holds a private key>".to_owned()
+        } else {
+            crate::cluster::excerpt(&self.value)
+        };
         f.debug_struct("BadInput")
             .field("index", &self.index)
             .field("key", &self.key)
-            .field("value", &crate::cluster::excerpt(&self.value))
+            .field("value", &value)
             .field("value_len", &self.value.len())
             .field("expected_key", &self.expected_key)
             .field("reason", &self.reason)

@@ -4,6 +4,7 @@
 //! Not for production: these helpers panic when certificate generation fails.
 
 mod corpus;
+pub mod etcd;
 mod pki;
 
 pub use corpus::{corpus_path, load_corpus, BadInput, CorpusError};

@@ -1,5 +1,7 @@
 //! State-in/state-out scenario tests of both sides of the interface on the in-memory model.
 
+mod contract;
 mod provider;
+mod proxy;
 mod requirer;
 mod support;

@@ -248,7 +248,11 @@ impl Session {
     /// The relation numbered `number` from this unit's side, if the unit's application is in
     /// it.
     fn relation_by_number(&self, number: u32) -> Option<RelationId> {
-        let relation = self.model.relations.get(&number)?;
+        let relation = self
+            .model
+            .relations
+            .get(&number)
+            .filter(|r| r.in_scope(self.unit()))?;
         let end = relation
             .ends
             .iter()

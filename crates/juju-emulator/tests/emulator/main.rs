@@ -1,1 +1,7 @@
-//! Integration tests of the emulator.
+//! Integration tests of the emulator: tool conformance (in-process and as processes), the
+//! command line, and whole relation life cycles of bash charms.
+
+mod conformance;
+mod lifecycle;
+mod process;
+mod support;

@@ -1,0 +1,153 @@
+//! `ensure_proxy` on top of a requirer hook: files, unit, restart only on change.
+
+use std::path::Path;
+
+use etcd_proxy::endpoints::ResolveLimits;
+use etcd_proxy::proxy::{ProxyMode, RecordingServiceManager, ServiceCall};
+use etcd_proxy::testing::TestPki;
+use etcd_proxy::{
+    ensure_proxy, ClientCredentials, CredentialPaths, InterfaceError, ProxyOutcome, ProxyPlan,
+    Publication, Requirer,
+};
+use juju_hooks::testing::HookInvocation;
+use juju_hooks::FlagStore;
+
+use crate::support::{creds, unit, World};
+
+const CLUSTER: &str = "etcd0=https://127.0.0.1:2380";
+const CLIENT_URLS: &str = "https://127.0.0.1:2379";
+
+fn plan(dir: &Path, mode: ProxyMode) -> ProxyPlan {
+    ProxyPlan {
+        mode,
+        listen: "127.0.0.1:23790".parse().unwrap(),
+        unit_file: dir.join("etcd-proxy.service"),
+        env_file: Some(dir.join("etcd-proxy.env")),
+        template: None,
+        credentials: CredentialPaths::in_dir(&dir.join("ssl")),
+        etcd_bin: None,
+        data_dir: Some(dir.join("data")),
+        etcd_version: None,
+        limits: ResolveLimits::default(),
+    }
+}
+
+fn publish(world: &mut World, credentials: ClientCredentials) {
+    world.publish.insert(
+        unit("etcd/0"),
+        Publication {
+            cluster: Some(CLUSTER.parse().unwrap()),
+            credentials: Some(credentials),
+            client_urls: Some(etcd_proxy::wire::parse_client_urls(CLIENT_URLS).unwrap()),
+        },
+    );
+}
+
+/// Runs an update-status hook on kube/0 that syncs and ensures the proxy.
+fn ensure(
+    world: &mut World,
+    plan: &ProxyPlan,
+    services: &mut RecordingServiceManager,
+) -> Result<ProxyOutcome, InterfaceError> {
+    let hook = HookInvocation::new(unit("kube/0"), "update-status");
+    let mut store = world.stores.remove(&unit("kube/0")).unwrap_or_default();
+    let mut outcome = None;
+    let run = juju_hooks::testing::run(&world.model, &hook, &world.charm_dir, |ctx, tools| {
+        let mut state = store.load()?;
+        let report = Requirer::new("proxy".parse().unwrap()).sync(ctx, tools, &mut state)?;
+        outcome = Some(ensure_proxy(&report, plan, Some(services)));
+        store.save(&state)?;
+        Ok::<(), InterfaceError>(())
+    })
+    .unwrap();
+    world.stores.insert(unit("kube/0"), store);
+    world.model = run.model;
+    outcome.unwrap()
+}
+
+#[test]
+fn gateway_is_installed_once_and_restarted_only_on_change() {
+    let pki = TestPki::generate();
+    let mut world = World::new(&[("etcd", 1)]);
+    publish(&mut world, creds(&pki));
+    world.relate("etcd");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), ProxyMode::Gateway);
+    let mut services = RecordingServiceManager::default();
+
+    let first = ensure(&mut world, &plan, &mut services).unwrap();
+    assert!(first.credentials_changed && first.unit_changed && first.restarted);
+    let unit_text = std::fs::read_to_string(&plan.unit_file).unwrap();
+    assert!(
+        unit_text.contains("--endpoints=127.0.0.1:2379"),
+        "endpoints from client_urls, no network: {unit_text}"
+    );
+    let restarts = |s: &RecordingServiceManager| {
+        s.calls
+            .iter()
+            .filter(|c| matches!(c, ServiceCall::Restart(_)))
+            .count()
+    };
+    assert_eq!(restarts(&services), 1);
+
+    let again = ensure(&mut world, &plan, &mut services).unwrap();
+    assert!(!again.credentials_changed && !again.unit_changed && !again.restarted);
+    assert_eq!(restarts(&services), 1, "nothing changed, no restart");
+
+    // Rotation: files change once, one restart.
+    let rotated = TestPki::generate();
+    publish(&mut world, creds(&rotated));
+    let next = world.run(HookInvocation::new(unit("etcd/0"), "config-changed"));
+    world.settle(next);
+    let rotation = ensure(&mut world, &plan, &mut services).unwrap();
+    assert!(rotation.credentials_changed && rotation.restarted);
+    assert_eq!(restarts(&services), 2);
+    let key = std::fs::read_to_string(&plan.credentials.key).unwrap();
+    assert_eq!(key, rotated.client.key_pem);
+}
+
+#[test]
+fn grpc_proxy_with_a_cn_certificate_is_refused_and_writes_nothing() {
+    let pki = TestPki::generate();
+    let mut world = World::new(&[("etcd", 1)]);
+    publish(&mut world, creds(&pki));
+    world.relate("etcd");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), ProxyMode::GrpcProxy);
+    let mut services = RecordingServiceManager::default();
+    let err = ensure(&mut world, &plan, &mut services).unwrap_err();
+    assert!(err.to_string().contains("common name"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert!(services.calls.is_empty());
+}
+
+#[test]
+fn grpc_proxy_with_a_cnless_certificate_renders() {
+    let pki = TestPki::generate();
+    let cnless = ClientCredentials::from_pem(
+        pki.ca_pem.clone(),
+        pki.cnless_client.cert_pem.clone(),
+        pki.cnless_client.key_pem.clone(),
+    )
+    .unwrap();
+    let mut world = World::new(&[("etcd", 1)]);
+    publish(&mut world, cnless);
+    world.relate("etcd");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), ProxyMode::GrpcProxy);
+    let mut services = RecordingServiceManager::default();
+    let outcome = ensure(&mut world, &plan, &mut services).unwrap();
+    assert_eq!(outcome.rendered.exec_start[1], "grpc-proxy");
+}
+
+#[test]
+fn nothing_is_written_while_the_data_is_not_available() {
+    let mut world = World::new(&[("etcd", 1)]);
+    world.relate("etcd");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), ProxyMode::Gateway);
+    let mut services = RecordingServiceManager::default();
+    let err = ensure(&mut world, &plan, &mut services).unwrap_err();
+    assert!(matches!(err, InterfaceError::NotAvailable(_)), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -10,11 +10,14 @@
 //!   --sides requirer,provider
 //!   --out FILE             also write the Markdown results to FILE
 //!   --keep DIR             copy each primed state file to DIR (to profile the binary alone)
+//!   --parts hooks,membership   what to measure
+//!   --membership-reps 30   runs per membership fetch method
 //! ```
 //!
 //! See docs/benchmarks.md for what is measured and how to read it.
 
 mod measure;
+mod membership;
 mod report;
 mod scenarios;
 mod world;
@@ -41,6 +44,9 @@ struct Options {
     sides: Vec<Side>,
     out: Option<PathBuf>,
     keep: Option<PathBuf>,
+    hooks: bool,
+    membership: bool,
+    membership_reps: usize,
 }
 
 fn list<T>(value: &str, parse: impl Fn(&str) -> Fallible<T>) -> Fallible<Vec<T>> {
@@ -56,6 +62,9 @@ fn parse_options() -> Fallible<Options> {
         sides: vec![Side::Requirer, Side::Provider],
         out: None,
         keep: None,
+        hooks: true,
+        membership: true,
+        membership_reps: 30,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -84,6 +93,19 @@ fn parse_options() -> Fallible<Options> {
             }
             "--out" => options.out = Some(PathBuf::from(value()?)),
             "--keep" => options.keep = Some(PathBuf::from(value()?)),
+            "--membership-reps" => options.membership_reps = value()?.parse()?,
+            "--parts" => {
+                let parts = value()?;
+                options.hooks = false;
+                options.membership = false;
+                for part in parts.split(',') {
+                    match part.trim() {
+                        "hooks" => options.hooks = true,
+                        "membership" => options.membership = true,
+                        other => return Err(format!("unknown part {other:?}").into()),
+                    }
+                }
+            }
             other => return Err(format!("unknown argument {other:?} (see the file header)").into()),
         }
     }
@@ -106,7 +128,12 @@ fn run() -> Fallible<()> {
     let pki = TestPki::generate();
     let mut all = Results::default();
     let started = Instant::now();
-    for &n in &options.sizes {
+    let sizes = if options.hooks {
+        options.sizes.clone()
+    } else {
+        Vec::new()
+    };
+    for &n in &sizes {
         let reps = if n > 100 {
             options.reps_large
         } else {
@@ -133,6 +160,12 @@ fn run() -> Fallible<()> {
             }
         }
     }
+    let hooks_took = started.elapsed();
+    let membership_text = if options.membership {
+        membership_section(options.membership_reps)?
+    } else {
+        String::new()
+    };
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
@@ -145,11 +178,19 @@ fn run() -> Fallible<()> {
             args.join(" ")
         )
     };
+    let hooks = if options.hooks {
+        format!(
+            "## Hook cost\n\n### Results\n\n{}\n{}\n",
+            report::machine(),
+            report::tables(&all)
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
-        "### Results\n\nCommand: `{command}` (took {:.0} s)\n\n{}\n{}",
+        "Command: `{command}` (took {:.0} s, of which hooks {:.0} s)\n\n{hooks}{membership_text}",
         started.elapsed().as_secs_f64(),
-        report::machine(),
-        report::tables(&all)
+        hooks_took.as_secs_f64(),
     );
     println!("{text}");
     if let Some(out) = &options.out {
@@ -157,6 +198,22 @@ fn run() -> Fallible<()> {
         eprintln!("hook_cost: wrote {}", out.display());
     }
     Ok(())
+}
+
+/// The membership comparison, or a loud skip when etcd is missing (an error under CI or
+/// `ETCD_PROXY_REQUIRE_ETCD=1`).
+fn membership_section(reps: usize) -> Fallible<String> {
+    let title = "## Membership fetch\n\n";
+    let Some(bins) = membership::locate() else {
+        let line = "SKIPPED: etcd not found (set ETCD_BIN or put etcd and etcdctl on PATH)";
+        if membership::etcd_required() {
+            return Err(format!("{line}, but CI or ETCD_PROXY_REQUIRE_ETCD=1 requires it").into());
+        }
+        eprintln!("hook_cost: {line}");
+        return Ok(format!("{title}{line}\n"));
+    };
+    eprintln!("hook_cost: membership fetch against a 3-member TLS cluster, {reps} runs ...");
+    Ok(format!("{title}{}", membership::measure(&bins, reps)?))
 }
 
 fn main() -> std::process::ExitCode {

@@ -126,24 +126,26 @@ pub fn tables(results: &Results) -> String {
          this hook's calls; own = wall − tools; `true` / `1 list` = the same hook with a \
          dispatch that runs `exec true` / `exec relation-list -r RID`, interleaved with the \
          binary's runs; added = own − wall(`true`) (what the binary adds to an empty hook, \
-         tool start-up included); start-up = estimated start-up of one tool process \
+         tool start-up included; `added min` compares the minimums, which noise from other \
+         work on the machine disturbs least); start-up = estimated start-up of one tool process \
          (own(`1 list`) − wall(`true`)). Medians unless marked min.\n"
     );
     let _ = writeln!(
         out,
-        "| scenario | units | rel ids | runs | wall min | wall | tools | own min | own | `true` | `1 list` | added | start-up | wall ÷ `true` | wall ÷ `1 list` | state KiB |"
+        "| scenario | units | rel ids | runs | wall min | wall | tools | own min | own | `true` min | `true` | `1 list` | added min | added | start-up | wall ÷ `true` | wall ÷ `1 list` | state KiB |"
     );
     let _ = writeln!(
         out,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for row in &results.rows {
         let (wall, own, tool) = (walls(&row.binary), owns(&row.binary), tools(&row.binary));
-        let nothing = walls(&row.baseline_true).median;
+        let nothing_spread = walls(&row.baseline_true);
+        let nothing = nothing_spread.median;
         let list = walls(&row.baseline_list).median;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.label,
             row.units,
             row.relation_ids,
@@ -153,8 +155,10 @@ pub fn tables(results: &Results) -> String {
             ms(tool.median),
             ms(own.min),
             ms(own.median),
+            ms(nothing_spread.min),
             ms(nothing),
             ms(list),
+            signed_ms(own.min as i64 - nothing_spread.min as i64),
             signed_ms(own.median as i64 - nothing as i64),
             signed_ms(per_call_startup_us(row)),
             ratio(wall.median, nothing),

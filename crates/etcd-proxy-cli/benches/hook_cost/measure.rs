@@ -1,0 +1,185 @@
+//! Running one hook and reading back what it cost: wall time from the emulator's hook report,
+//! tool calls (and their own durations) from the emulator's call log, matched by context id.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Seek, SeekFrom};
+use std::path::PathBuf;
+
+use juju_emulator::store::CallRecord;
+use juju_hooks::testing::HookInvocation;
+
+use crate::world::{Dispatch, World};
+use crate::Fallible;
+
+/// What one hook run cost.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// Wall time of the hook process (spawn to exit), µs.
+    pub wall_us: u64,
+    /// Sum of the durations the tools logged for this hook's calls, µs.
+    pub tools_us: u64,
+    /// Calls per tool name.
+    pub calls: BTreeMap<String, usize>,
+    /// Whether the hook replaced the unit's state file (a no-op hook should not).
+    pub state_written: bool,
+    /// Size of the state file after the hook, bytes.
+    pub state_bytes: u64,
+}
+
+impl Sample {
+    /// Wall time minus the tools' own time: the binary (and the dispatch script, and the
+    /// process start-up of every tool call, which the tools cannot time themselves).
+    pub fn own_us(&self) -> u64 {
+        self.wall_us.saturating_sub(self.tools_us)
+    }
+}
+
+/// Reads `calls.jsonl` incrementally, so each hook's lines are read once.
+pub struct CallLog {
+    path: PathBuf,
+    offset: u64,
+}
+
+impl CallLog {
+    /// The log of `world`'s model, from its current end.
+    pub fn new(world: &World) -> Self {
+        let path = world.emulator.dir().join("calls.jsonl");
+        let offset = std::fs::metadata(&path).map_or(0, |m| m.len());
+        Self { path, offset }
+    }
+
+    /// The calls logged since the last read that belong to `context_id`.
+    fn take(&mut self, context_id: &str) -> Fallible<Vec<CallRecord>> {
+        let Ok(mut file) = std::fs::File::open(&self.path) else {
+            return Ok(Vec::new());
+        };
+        file.seek(SeekFrom::Start(self.offset))?;
+        let mut records = Vec::new();
+        let mut reader = BufReader::new(file);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = reader.read_line(&mut line)?;
+            if read == 0 {
+                break;
+            }
+            self.offset += read as u64;
+            let record: CallRecord = serde_json::from_str(line.trim_end())?;
+            // Only this hook's calls: the log is shared by every hook of the model.
+            if record.context_id.as_deref() == Some(context_id) {
+                records.push(record);
+            }
+        }
+        Ok(records)
+    }
+}
+
+/// Runs `invocation` on the world's unit with `dispatch`, and measures it. A hook or tool
+/// call that fails is an error: a failing run would measure the wrong thing.
+pub fn run_hook(
+    world: &mut World,
+    log: &mut CallLog,
+    invocation: &HookInvocation,
+    dispatch: &Dispatch,
+) -> Fallible<Sample> {
+    world.set_dispatch(dispatch)?;
+    let state_before = file_identity(&world.state_file());
+    let report = world.emulator.run_hook(invocation.clone())?;
+    if !report.succeeded() {
+        return Err(format!(
+            "{} on {} with {dispatch:?}: {:?}\nstdout: {}\nstderr: {}",
+            invocation.hook, invocation.unit, report.outcome, report.stdout, report.stderr
+        )
+        .into());
+    }
+    let records = log.take(&report.context_id)?;
+    if records.len() != report.tool_calls {
+        return Err(format!(
+            "{}: the emulator counted {} calls, the log has {}",
+            invocation.hook,
+            report.tool_calls,
+            records.len()
+        )
+        .into());
+    }
+    let mut calls = BTreeMap::new();
+    let mut tools_us = 0;
+    for record in &records {
+        if record.exit_code != 0 {
+            return Err(format!(
+                "{}: {} {:?} exited {}",
+                invocation.hook, record.tool, record.argv, record.exit_code
+            )
+            .into());
+        }
+        *calls.entry(record.tool.clone()).or_insert(0) += 1;
+        tools_us += record.duration_us;
+    }
+    Ok(Sample {
+        wall_us: report.duration_us,
+        tools_us,
+        calls,
+        state_written: file_identity(&world.state_file()) != state_before,
+        state_bytes: std::fs::metadata(world.state_file()).map_or(0, |m| m.len()),
+    })
+}
+
+/// Inode and modification time: the binary replaces its state file by renaming a new one
+/// over it, so either changes when it writes.
+fn file_identity(path: &std::path::Path) -> Option<(u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.ino(), m.mtime(), m.mtime_nsec()))
+}
+
+/// Minimum and median of a set of microsecond figures.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Spread {
+    /// The smallest value.
+    pub min: u64,
+    /// The median (upper middle for an even count).
+    pub median: u64,
+}
+
+impl Spread {
+    /// Of `values` (zero when empty).
+    pub fn of(values: impl IntoIterator<Item = u64>) -> Self {
+        let mut v: Vec<u64> = values.into_iter().collect();
+        v.sort_unstable();
+        match v.as_slice() {
+            [] => Self::default(),
+            s => Self {
+                min: s[0],
+                median: s[s.len() / 2],
+            },
+        }
+    }
+}
+
+/// The calls of a set of samples when they agree, as `tool n, tool n`; otherwise every
+/// distinct pattern, so a scenario that does not repeat itself shows.
+pub fn calls_text(samples: &[Sample]) -> String {
+    let mut patterns: Vec<&BTreeMap<String, usize>> = Vec::new();
+    for s in samples {
+        if !patterns.contains(&&s.calls) {
+            patterns.push(&s.calls);
+        }
+    }
+    patterns
+        .iter()
+        .map(|calls| format_calls(calls))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+/// `relation-list 1, relation-get 1`, or `none`.
+pub fn format_calls(calls: &BTreeMap<String, usize>) -> String {
+    if calls.is_empty() {
+        return "none".to_owned();
+    }
+    calls
+        .iter()
+        .map(|(tool, n)| format!("{tool} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

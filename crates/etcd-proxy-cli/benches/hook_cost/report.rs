@@ -1,0 +1,192 @@
+//! The results as Markdown: the machine, the command, call counts next to the floor, times.
+
+use std::fmt::Write as _;
+
+use crate::measure::{calls_text, Sample, Spread};
+use crate::scenarios::{Results, Row};
+
+fn ms(us: u64) -> String {
+    format!("{:.1}", us as f64 / 1000.0)
+}
+
+fn signed_ms(us: i64) -> String {
+    format!("{:+.1}", us as f64 / 1000.0)
+}
+
+fn ratio(a: u64, b: u64) -> String {
+    if b == 0 {
+        "-".to_owned()
+    } else {
+        format!("{:.2}", a as f64 / b as f64)
+    }
+}
+
+fn walls(samples: &[Sample]) -> Spread {
+    Spread::of(samples.iter().map(|s| s.wall_us))
+}
+
+fn owns(samples: &[Sample]) -> Spread {
+    Spread::of(samples.iter().map(Sample::own_us))
+}
+
+fn tools(samples: &[Sample]) -> Spread {
+    Spread::of(samples.iter().map(|s| s.tools_us))
+}
+
+/// The largest state file size after the hook, KiB.
+fn kib(samples: &[Sample]) -> String {
+    let bytes = samples.iter().map(|s| s.state_bytes).max().unwrap_or(0);
+    format!("{:.0}", bytes as f64 / 1024.0)
+}
+
+/// `yes`, `no`, or `k of n runs`.
+fn written_text(samples: &[Sample]) -> String {
+    let written = samples.iter().filter(|s| s.state_written).count();
+    match written {
+        0 => "no".to_owned(),
+        w if w == samples.len() => "yes".to_owned(),
+        w => format!("{w} of {} runs", samples.len()),
+    }
+}
+
+/// Start-up cost of one hook-tool process that the tool's own timer cannot see: the
+/// one-`relation-list` hook's wall time minus that call's logged duration minus the `true`
+/// hook's wall time.
+fn per_call_startup_us(row: &Row) -> i64 {
+    let list = owns(&row.baseline_list).median as i64;
+    let nothing = walls(&row.baseline_true).median as i64;
+    list - nothing
+}
+
+/// The machine, so figures can be compared across runs.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let first_line = |program: &str, arg: &str| {
+        std::process::Command::new(program)
+            .arg(arg)
+            .output()
+            .ok()
+            .and_then(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .lines()
+                    .next()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "not found".to_owned())
+    };
+    let etcd = crate::etcd_binary()
+        .map(|p| first_line(&p.to_string_lossy(), "--version"))
+        .unwrap_or_else(|| "not found".to_owned());
+    format!(
+        "- CPU: {cpu}, {cores} cores (nproc), shared with other work while measuring\n\
+         - kernel {kernel}; {}; {etcd}\n",
+        first_line("rustc", "-V")
+    )
+}
+
+/// The call-count table, the time table and the one-off set-up hooks.
+pub fn tables(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "#### Hook-tool calls per hook\n");
+    let _ = writeln!(
+        out,
+        "| scenario | remote units | relation ids | calls (measured) | floor (DESIGN.md §9) | verdict | state file written |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---|---|---|---|");
+    for row in &results.rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            row.units,
+            row.relation_ids,
+            calls_text(&row.binary),
+            row.floor.text(),
+            row.floor.verdict(&row.binary),
+            written_text(&row.binary)
+        );
+    }
+
+    let _ = writeln!(out, "\n#### Time per hook (ms)\n");
+    let _ = writeln!(
+        out,
+        "wall = hook process, spawn to exit; tools = sum of the durations the tools logged for \
+         this hook's calls; own = wall − tools; `true` / `1 list` = the same hook with a \
+         dispatch that runs `exec true` / `exec relation-list -r RID`, interleaved with the \
+         binary's runs; added = own − wall(`true`) (what the binary adds to an empty hook, \
+         tool start-up included; `added min` compares the minimums, which noise from other \
+         work on the machine disturbs least); start-up = estimated start-up of one tool process \
+         (own(`1 list`) − wall(`true`)). Medians unless marked min.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | units | rel ids | runs | wall min | wall | tools | own min | own | `true` min | `true` | `1 list` | added min | added | start-up | wall ÷ `true` | wall ÷ `1 list` | state KiB |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for row in &results.rows {
+        let (wall, own, tool) = (walls(&row.binary), owns(&row.binary), tools(&row.binary));
+        let nothing_spread = walls(&row.baseline_true);
+        let nothing = nothing_spread.median;
+        let list = walls(&row.baseline_list).median;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            row.units,
+            row.relation_ids,
+            row.binary.len(),
+            ms(wall.min),
+            ms(wall.median),
+            ms(tool.median),
+            ms(own.min),
+            ms(own.median),
+            ms(nothing_spread.min),
+            ms(nothing),
+            ms(list),
+            signed_ms(own.min as i64 - nothing_spread.min as i64),
+            signed_ms(own.median as i64 - nothing as i64),
+            signed_ms(per_call_startup_us(row)),
+            ratio(wall.median, nothing),
+            ratio(wall.median, list),
+            kib(&row.binary),
+        );
+    }
+
+    let _ = writeln!(out, "\n#### Set-up hooks (one run each, not repeated)\n");
+    let _ = writeln!(
+        out,
+        "| hook | remote units | relation ids | calls | wall | tools | own | state file written |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---|---:|---:|---:|---|");
+    for row in &results.setup {
+        let s = &row.sample;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            row.units,
+            row.relation_ids,
+            calls_text(std::slice::from_ref(s)),
+            ms(s.wall_us),
+            ms(s.tools_us),
+            ms(s.own_us()),
+            written_text(std::slice::from_ref(s))
+        );
+    }
+    out
+}

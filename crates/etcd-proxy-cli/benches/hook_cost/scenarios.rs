@@ -1,0 +1,329 @@
+//! The scenarios of DESIGN.md §9, each measured against two baseline hooks in the same run.
+
+use std::collections::BTreeMap;
+
+use etcd_proxy::testing::TestPki;
+use juju_hooks::testing::HookInvocation;
+use juju_hooks::UnitName;
+
+use crate::measure::{run_hook, CallLog, Sample};
+use crate::world::{Dispatch, Shape, Side, Snapshot, World};
+use crate::Fallible;
+
+/// The cluster string every provider publishes.
+pub const CLUSTER: &str =
+    "etcd0=https://10.0.0.1:2380,etcd1=https://10.0.0.2:2380,etcd2=https://10.0.0.3:2380";
+
+/// The most calls per tool DESIGN.md §9 allows for a scenario; a tool not listed: none.
+#[derive(Clone, Debug, Default)]
+pub struct Floor(pub BTreeMap<&'static str, usize>);
+
+impl Floor {
+    fn of(calls: &[(&'static str, usize)]) -> Self {
+        Self(calls.iter().copied().collect())
+    }
+
+    /// `relation-list 1, relation-get 1`, or `none`.
+    pub fn text(&self) -> String {
+        crate::measure::format_calls(&self.0.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect())
+    }
+
+    /// `at floor`, or what is above it (`+1 relation-get`).
+    pub fn verdict(&self, samples: &[Sample]) -> String {
+        let mut excess: BTreeMap<String, usize> = BTreeMap::new();
+        for sample in samples {
+            for (tool, n) in &sample.calls {
+                let allowed = self.0.get(tool.as_str()).copied().unwrap_or(0);
+                if *n > allowed {
+                    let e = excess.entry(tool.clone()).or_insert(0);
+                    *e = (*e).max(n - allowed);
+                }
+            }
+        }
+        if excess.is_empty() {
+            "at floor".to_owned()
+        } else {
+            let parts: Vec<String> = excess.iter().map(|(t, n)| format!("+{n} {t}")).collect();
+            format!("**above: {}**", parts.join(", "))
+        }
+    }
+}
+
+/// Something done to the model before each run of a scenario.
+#[derive(Clone, Debug)]
+enum Prepare {
+    Nothing,
+    /// Change a remote unit's bag, as happens before Juju fires `-changed` for it.
+    TouchRemote {
+        relation: u32,
+        unit: UnitName,
+    },
+}
+
+/// One hook measured repeatedly.
+struct Scenario {
+    label: String,
+    invocation: HookInvocation,
+    binary_args: String,
+    floor: Floor,
+    snapshot: Snapshot,
+    prepare: Prepare,
+}
+
+/// The measurements of one scenario.
+pub struct Row {
+    /// What was measured.
+    pub label: String,
+    /// Remote units related.
+    pub units: u32,
+    /// Relation ids of the endpoint.
+    pub relation_ids: u32,
+    /// The floor of DESIGN.md §9.
+    pub floor: Floor,
+    /// The hook running the binary.
+    pub binary: Vec<Sample>,
+    /// The same hook with `dispatch` = `exec true`.
+    pub baseline_true: Vec<Sample>,
+    /// The same hook with `dispatch` = `exec relation-list -r RID`.
+    pub baseline_list: Vec<Sample>,
+}
+
+/// A hook run once, to bring the unit to its steady state (reported, not repeated).
+pub struct SetupRow {
+    /// What ran.
+    pub label: String,
+    /// Remote units related.
+    pub units: u32,
+    /// Relation ids of the endpoint.
+    pub relation_ids: u32,
+    /// Its cost.
+    pub sample: Sample,
+}
+
+/// Everything measured for one world.
+#[derive(Default)]
+pub struct Results {
+    /// Repeated scenarios.
+    pub rows: Vec<Row>,
+    /// One-off set-up hooks.
+    pub setup: Vec<SetupRow>,
+}
+
+/// Runs every scenario of `side` for `n` remote units related as `shape`.
+pub fn measure_world(
+    binary: &std::path::Path,
+    pki: &TestPki,
+    (side, shape, n): (Side, Shape, u32),
+    reps: usize,
+    keep: Option<&std::path::Path>,
+) -> Fallible<Results> {
+    let (units, relation_ids) = shape.counts(n);
+    let remote_bag = match side {
+        Side::Requirer => pki.python_provider_databag(CLUSTER),
+        Side::Provider => Default::default(),
+    };
+    let mut world = World::build(binary, side, shape, n, &remote_bag)?;
+    let mut log = CallLog::new(&world);
+    let mut results = Results::default();
+    let mut setup = |label: &str, sample: Sample| {
+        results.setup.push(SetupRow {
+            label: label.to_owned(),
+            units,
+            relation_ids,
+            sample,
+        });
+    };
+    let unit = world.unit.clone();
+    let (mid_rid, mid_units) = world.relations[world.relations.len() / 2].clone();
+    let mid_unit = mid_units[mid_units.len() / 2].clone();
+    let changed = HookInvocation::changed(unit.clone(), mid_rid.clone(), mid_unit.clone());
+    let update_status = HookInvocation::new(unit.clone(), "update-status");
+    let touch = Prepare::TouchRemote {
+        relation: mid_rid.number(),
+        unit: mid_unit,
+    };
+    let mut scenarios = Vec::new();
+
+    match side {
+        Side::Requirer => {
+            let sync = "requires sync".to_owned();
+            let prime = HookInvocation::new(unit.clone(), "upgrade-charm");
+            let sample = run_hook(
+                &mut world,
+                &mut log,
+                &prime,
+                &Dispatch::Binary(sync.clone()),
+            )?;
+            setup("requirer upgrade-charm: full read (fallback)", sample);
+            keep_state(&world, keep, &format!("requirer-{shape:?}-{n}"))?;
+            let snapshot = world.snapshot()?;
+            scenarios.push(Scenario {
+                label: "requirer relation-changed".into(),
+                invocation: changed,
+                binary_args: sync.clone(),
+                floor: Floor::of(&[("relation-list", 1), ("relation-get", 1)]),
+                snapshot: snapshot.clone(),
+                prepare: touch,
+            });
+            scenarios.push(Scenario {
+                label: "requirer update-status (nothing changed)".into(),
+                invocation: update_status,
+                binary_args: sync,
+                floor: Floor::default(),
+                snapshot,
+                prepare: Prepare::Nothing,
+            });
+        }
+        Side::Provider => {
+            let publish = publish_args(&world, pki)?;
+            let sync = "provides sync".to_owned();
+            let prime = HookInvocation::new(unit.clone(), "upgrade-charm");
+            let sample = run_hook(
+                &mut world,
+                &mut log,
+                &prime,
+                &Dispatch::Binary(publish.clone()),
+            )?;
+            setup(
+                "provider publish, first run (upgrade-charm): full read + publish",
+                sample,
+            );
+            let sample = run_hook(
+                &mut world,
+                &mut log,
+                &update_status,
+                &Dispatch::Binary(sync.clone()),
+            )?;
+            setup(
+                "provider next hook: confirms the writes of the previous one",
+                sample,
+            );
+            keep_state(&world, keep, &format!("provider-{shape:?}-{n}"))?;
+            let steady = world.snapshot()?;
+            scenarios.push(Scenario {
+                label: "provider update-status, `provides sync` (nothing changed)".into(),
+                invocation: update_status.clone(),
+                binary_args: sync.clone(),
+                floor: Floor::default(),
+                snapshot: steady.clone(),
+                prepare: Prepare::Nothing,
+            });
+            scenarios.push(Scenario {
+                label: "provider update-status, `provides publish` of the same data".into(),
+                invocation: update_status,
+                binary_args: publish,
+                floor: Floor::default(),
+                snapshot: steady.clone(),
+                prepare: Prepare::Nothing,
+            });
+            scenarios.push(Scenario {
+                label: "provider relation-changed (nothing to publish)".into(),
+                invocation: changed,
+                binary_args: sync.clone(),
+                floor: Floor::of(&[("relation-list", 1)]),
+                snapshot: steady.clone(),
+                prepare: touch,
+            });
+            // A new relation next to the n existing ones.
+            let (created, joined) = world.add_relation()?;
+            let with_new = world.snapshot()?;
+            scenarios.push(Scenario {
+                label: "provider relation-created of a new relation (publishes)".into(),
+                invocation: created.clone(),
+                binary_args: sync.clone(),
+                floor: Floor::of(&[("relation-set", 1)]),
+                snapshot: with_new.clone(),
+                prepare: Prepare::Nothing,
+            });
+            world.restore(&with_new)?;
+            run_hook(
+                &mut world,
+                &mut log,
+                &created,
+                &Dispatch::Binary(sync.clone()),
+            )?;
+            let after_created = world.snapshot()?;
+            scenarios.push(Scenario {
+                label: "provider relation-joined of that new relation".into(),
+                invocation: joined,
+                binary_args: sync,
+                floor: Floor::of(&[("relation-list", 1)]),
+                snapshot: after_created,
+                prepare: Prepare::Nothing,
+            });
+        }
+    }
+
+    let fallback_rid = world.relations[0].0.clone();
+    for scenario in scenarios {
+        let variants = [
+            Dispatch::Binary(scenario.binary_args.clone()),
+            Dispatch::True,
+            Dispatch::OneRelationList(fallback_rid.clone()),
+        ];
+        let mut samples: [Vec<Sample>; 3] = Default::default();
+        for rep in 0..reps {
+            // Rotate the order so no variant always runs first (cold) or last.
+            for k in 0..variants.len() {
+                let which = (rep + k) % variants.len();
+                world.restore(&scenario.snapshot)?;
+                prepare(&world, &scenario.prepare, rep)?;
+                let sample =
+                    run_hook(&mut world, &mut log, &scenario.invocation, &variants[which])?;
+                samples[which].push(sample);
+            }
+        }
+        let [binary, baseline_true, baseline_list] = samples;
+        results.rows.push(Row {
+            label: scenario.label,
+            units,
+            relation_ids,
+            floor: scenario.floor,
+            binary,
+            baseline_true,
+            baseline_list,
+        });
+    }
+    Ok(results)
+}
+
+/// Copies the unit's state file to `dir/NAME.state.json`, if asked to.
+fn keep_state(world: &World, dir: Option<&std::path::Path>, name: &str) -> Fallible<()> {
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)?;
+        std::fs::copy(world.state_file(), dir.join(format!("{name}.state.json")))?;
+    }
+    Ok(())
+}
+
+fn prepare(world: &World, prepare: &Prepare, rep: usize) -> Fallible<()> {
+    match prepare {
+        Prepare::Nothing => Ok(()),
+        Prepare::TouchRemote { relation, unit } => {
+            let mut model = world.load_model()?;
+            let bag = model
+                .relations
+                .get_mut(relation)
+                .and_then(|r| r.unit_bags.get_mut(unit))
+                .ok_or("remote bag missing")?;
+            bag.insert("bench-touch".to_owned(), rep.to_string());
+            world.save_model(&model)
+        }
+    }
+}
+
+/// `provides publish` with the cluster string and the PKI's client credentials, written to
+/// files in the world's scratch directory.
+fn publish_args(world: &World, pki: &TestPki) -> Fallible<String> {
+    let file = |name: &str, text: &str| -> Fallible<String> {
+        let path = world.scratch.join(name);
+        std::fs::write(&path, text)?;
+        Ok(format!("'{}'", path.display()))
+    };
+    Ok(format!(
+        "provides publish --cluster '{CLUSTER}' --ca {} --cert {} --key {}",
+        file("ca.pem", &pki.ca_pem)?,
+        file("client.pem", &pki.client.cert_pem)?,
+        file("client-key.pem", &pki.client.key_pem)?,
+    ))
+}

@@ -69,7 +69,8 @@ impl Publication {
 /// What the provider last wrote on one relation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Published {
-    bag: Databag,
+    /// A digest of the databag written (the bag itself is the `desired` one, kept once).
+    digest: String,
     /// The hook run that wrote it. Juju discards the writes of a failed hook, so a record
     /// from an earlier run is checked once against the real databag before it is trusted.
     context_id: Option<String>,
@@ -200,34 +201,56 @@ impl Provider {
         // In its `-created` hook a relation is new: this unit has written nothing there yet.
         let new_relation = matches!(&ctx.hook, HookKind::RelationCreated(_))
             && ctx.relation_id.as_ref() == Some(rid);
-        let (held, verified) = match record {
+        let wanted = digest(desired);
+        let (changes, verified) = match record {
             Some(r) if r.confirmed || from_this_hook(&r) => {
-                if diff(&r.bag, desired).is_empty() {
+                if r.digest == wanted {
                     return Ok(r); // as before: no call, and the state stays byte for byte
                 }
-                (r.bag, false)
+                // Another publication is there: write the whole new one over it.
+                (replace_all(desired), false)
             }
-            None if new_relation => (Databag::new(), false),
+            None if new_relation => (desired.clone(), false),
             // Juju discards the writes of a failed hook, and a hook can fail after this
             // command succeeded: a write of an earlier hook is checked once (one relation-get
             // in the first hook after a publish) before it is trusted.
-            _ => (
-                tools.relation_get(rid, &BagOwner::Unit(ctx.unit.clone()))?,
-                true,
-            ),
+            _ => {
+                let held = tools.relation_get(rid, &BagOwner::Unit(ctx.unit.clone()))?;
+                (diff(&held, desired), true)
+            }
         };
-        let changes = diff(&held, desired);
         let confirmed = verified && changes.is_empty();
         if !changes.is_empty() {
             tools.relation_set(rid, WriteScope::Unit, &changes)?;
             report.written.push(rid.clone());
         }
         Ok(Published {
-            bag: desired.clone(),
+            digest: wanted,
             context_id: ctx.context_id.clone(),
             confirmed,
         })
     }
+}
+
+/// Every desired key, and a deletion of every other provider key: replaces whatever
+/// publication a relation holds.
+fn replace_all(desired: &Databag) -> Databag {
+    let mut changes = desired.clone();
+    for key in &wire::PROVIDER_KEYS {
+        changes.entry((*key).to_owned()).or_default();
+    }
+    changes
+}
+
+/// A short, stable fingerprint of a databag (FNV-1a over its canonical JSON): enough to
+/// tell whether a relation holds the current publication, without keeping a copy per
+/// relation. Not a security measure; the data is not secret from this unit.
+fn digest(bag: &Databag) -> String {
+    let text = serde_json::to_string(bag).unwrap_or_default();
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// The `relation-set` that turns the wire keys of `held` into `desired` (empty value =

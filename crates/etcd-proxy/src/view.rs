@@ -29,12 +29,75 @@ pub enum Reads {
 }
 
 /// The remote units' databags on every relation of one endpoint, as last read.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored with each distinct databag once (every etcd unit usually publishes the same), so
+/// the state of a unit related to 1000 etcd units stays small and quick to load.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "StoredView")]
 pub struct RemoteView {
     /// Per relation, per remote unit currently in it, that unit's databag.
     pub relations: BTreeMap<RelationId, BTreeMap<UnitName, Databag>>,
     /// The hook run (`JUJU_CONTEXT_ID`) that last brought the view up to date.
     pub context_id: Option<String>,
+}
+
+/// [`RemoteView`] as stored: distinct databags once, each unit pointing at one by index.
+#[derive(Deserialize)]
+struct StoredView {
+    bags: Vec<Databag>,
+    relations: BTreeMap<RelationId, BTreeMap<UnitName, usize>>,
+    context_id: Option<String>,
+}
+
+#[derive(Serialize)]
+struct StoredViewRef<'a> {
+    bags: Vec<&'a Databag>,
+    relations: BTreeMap<&'a RelationId, BTreeMap<&'a UnitName, usize>>,
+    context_id: &'a Option<String>,
+}
+
+impl Serialize for RemoteView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut index: BTreeMap<&Databag, usize> = BTreeMap::new();
+        let mut bags = Vec::new();
+        let mut relations = BTreeMap::new();
+        for (rid, units) in &self.relations {
+            let mut stored = BTreeMap::new();
+            for (unit, bag) in units {
+                let i = *index.entry(bag).or_insert_with(|| {
+                    bags.push(bag);
+                    bags.len() - 1
+                });
+                stored.insert(unit, i);
+            }
+            relations.insert(rid, stored);
+        }
+        StoredViewRef {
+            bags,
+            relations,
+            context_id: &self.context_id,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl TryFrom<StoredView> for RemoteView {
+    type Error = String;
+    fn try_from(stored: StoredView) -> Result<Self, String> {
+        let mut relations = BTreeMap::new();
+        for (rid, units) in stored.relations {
+            let mut bags = BTreeMap::new();
+            for (unit, i) in units {
+                let bag = stored.bags.get(i).ok_or("databag index out of range")?;
+                bags.insert(unit, bag.clone());
+            }
+            relations.insert(rid, bags);
+        }
+        Ok(RemoteView {
+            relations,
+            context_id: stored.context_id,
+        })
+    }
 }
 
 impl RemoteView {
@@ -78,6 +141,16 @@ impl RemoteView {
             (HookKind::RelationBroken(_), Some(rid)) if ours => {
                 view.relations.remove(rid);
             }
+            // Membership changes only in -joined and -departed: a -changed from a known unit
+            // tells the provider nothing.
+            (HookKind::RelationChanged(_), Some(rid))
+                if ours
+                    && reads == Reads::MembersOnly
+                    && ctx.remote_unit.as_ref().is_some_and(|unit| {
+                        view.relations
+                            .get(rid)
+                            .is_some_and(|units| units.contains_key(unit))
+                    }) => {}
             (
                 HookKind::RelationJoined(_)
                 | HookKind::RelationChanged(_)
@@ -138,5 +211,40 @@ impl RemoteView {
             view.sync_relation(&rid, None, reads, tools)?;
         }
         Ok(view)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_databags_are_stored_once_and_read_back_whole() {
+        let bag: Databag = [(
+            "cluster".to_owned(),
+            "etcd0=http://127.0.0.1:2380".to_owned(),
+        )]
+        .into_iter()
+        .collect();
+        let mut view = RemoteView::default();
+        for r in 0..3 {
+            let rid: RelationId = format!("proxy:{r}").parse().unwrap();
+            let units = (0..4)
+                .map(|u| {
+                    (
+                        format!("etcd-{}/{u}", ["a", "b", "c"][r]).parse().unwrap(),
+                        bag.clone(),
+                    )
+                })
+                .collect();
+            view.relations.insert(rid, units);
+        }
+        view.context_id = Some("ctx".into());
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["bags"].as_array().unwrap().len(), 1);
+        let back: RemoteView = serde_json::from_value(json).unwrap();
+        assert_eq!(back, view);
+        let broken = serde_json::json!({"bags": [], "relations": {"proxy:0": {"etcd/0": 3}}, "context_id": null});
+        assert!(serde_json::from_value::<RemoteView>(broken).is_err());
     }
 }

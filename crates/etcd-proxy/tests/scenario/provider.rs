@@ -150,3 +150,42 @@ fn provider_failed_relation_set_is_retried_next_hook() {
         .flags("kube/0")
         .contains(&"proxy.available".to_owned()));
 }
+
+#[test]
+fn provider_replacing_a_publication_removes_keys_it_no_longer_sends() {
+    let pki = TestPki::generate();
+    let mut world = World::new(&[("etcd", 1)]);
+    let urls = etcd_proxy::wire::parse_client_urls("https://127.0.0.1:2379").unwrap();
+    world.publish.insert(
+        unit("etcd/0"),
+        Publication {
+            cluster: Some(CLUSTER.parse().unwrap()),
+            credentials: Some(creds(&pki)),
+            client_urls: Some(urls),
+        },
+    );
+    let n = world.relate("etcd");
+    assert_eq!(
+        world.bag(n, "etcd/0")["client_urls"],
+        "https://127.0.0.1:2379"
+    );
+    // Confirm the first publication, then replace it.
+    world.run(HookInvocation::new(unit("etcd/0"), "update-status"));
+    world.publish.insert(
+        unit("etcd/0"),
+        Publication {
+            cluster: Some("etcd0=https://10.0.0.9:2380".parse().unwrap()),
+            credentials: None,
+            client_urls: Some(Vec::new()),
+        },
+    );
+    let next = world.run(HookInvocation::new(unit("etcd/0"), "config-changed"));
+    world.settle(next);
+    let bag = world.bag(n, "etcd/0");
+    assert_eq!(bag["cluster"], "etcd0=https://10.0.0.9:2380");
+    assert!(!bag.contains_key("client_urls"), "{bag:?}");
+    assert_eq!(
+        bag["client_key"], pki.client.key_pem,
+        "credentials left as published"
+    );
+}

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use wait_timeout::ChildExt;
 
+use crate::argv;
 use crate::error::{ToolError, ToolErrorKind};
 use crate::ids::{Endpoint, RelationId, UnitName};
 use crate::tools::{BagOwner, Config, Databag, HookTools, LogLevel, WorkloadStatus, WriteScope};
@@ -82,7 +83,12 @@ impl ProcessHookTools {
     }
 
     /// Runs `tool args...`, feeding `stdin` if given; returns stdout on exit 0.
-    fn run(&self, tool: &str, args: &[&str], stdin: Option<Vec<u8>>) -> Result<Vec<u8>, ToolError> {
+    fn run(
+        &self,
+        tool: &str,
+        args: &[String],
+        stdin: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, ToolError> {
         self.run_shown(tool, args, &command_line(tool, args), stdin)
     }
 
@@ -91,7 +97,7 @@ impl ProcessHookTools {
     fn run_shown(
         &self,
         tool: &str,
-        args: &[&str],
+        args: &[String],
         shown: &str,
         stdin: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, ToolError> {
@@ -156,7 +162,7 @@ impl ProcessHookTools {
     fn read<T>(
         &self,
         tool: &str,
-        args: &[&str],
+        args: &[String],
         decode: impl FnOnce(serde_json::Value) -> Result<T, String>,
     ) -> Result<T, ToolError> {
         let out = self.run(tool, args, None)?;
@@ -166,9 +172,9 @@ impl ProcessHookTools {
     }
 }
 
-fn command_line(tool: &str, args: &[&str]) -> String {
+fn command_line(tool: &str, args: &[String]) -> String {
     std::iter::once(tool)
-        .chain(args.iter().copied())
+        .chain(args.iter().map(String::as_str))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -330,12 +336,6 @@ fn decode_status(value: serde_json::Value) -> Result<WorkloadStatus, String> {
     Ok(WorkloadStatus { kind, message })
 }
 
-/// A positional argument that starts with `-` would be taken for an option; `--` ends the
-/// options (Juju's option parser honours it), so only such values get it.
-fn positional_guard(value: &str) -> Option<&'static str> {
-    value.starts_with('-').then_some("--")
-}
-
 fn invalid_argument(shown: String, reason: String) -> ToolError {
     // Juju would reject (or silently mangle) such an argument; refuse before running the tool.
     ToolError::new(shown, ToolErrorKind::Usage { stderr: reason })
@@ -343,14 +343,13 @@ fn invalid_argument(shown: String, reason: String) -> ToolError {
 
 impl HookTools for ProcessHookTools {
     fn relation_ids(&mut self, endpoint: &Endpoint) -> Result<Vec<RelationId>, ToolError> {
-        self.read("relation-ids", &["--format=json", endpoint.as_str()], |v| {
+        self.read("relation-ids", &argv::relation_ids(endpoint), |v| {
             decode_list(v, "relation id")
         })
     }
 
     fn relation_list(&mut self, relation: &RelationId) -> Result<Vec<UnitName>, ToolError> {
-        let rid = relation.to_string();
-        self.read("relation-list", &["--format=json", "-r", &rid], |v| {
+        self.read("relation-list", &argv::relation_list(relation), |v| {
             decode_list(v, "unit name")
         })
     }
@@ -360,13 +359,7 @@ impl HookTools for ProcessHookTools {
         relation: &RelationId,
         owner: &BagOwner,
     ) -> Result<Databag, ToolError> {
-        let rid = relation.to_string();
-        let owner_name = owner.to_string();
-        let mut args = vec!["--format=json", "-r", &rid];
-        if matches!(owner, BagOwner::App(_)) {
-            args.push("--app");
-        }
-        args.extend(["-", &owner_name]);
+        let args = argv::relation_get(relation, owner);
         self.read("relation-get", &args, decode_string_map)
     }
 
@@ -376,12 +369,7 @@ impl HookTools for ProcessHookTools {
         scope: WriteScope,
         changes: &Databag,
     ) -> Result<(), ToolError> {
-        let rid = relation.to_string();
-        let mut args = vec!["-r", rid.as_str()];
-        if scope == WriteScope::App {
-            args.push("--app");
-        }
-        args.extend(["--file", "-"]);
+        let args = argv::relation_set(relation, scope);
         let body = serde_json::to_vec(changes).map_err(|e| {
             invalid_argument(
                 command_line("relation-set", &args),
@@ -392,14 +380,14 @@ impl HookTools for ProcessHookTools {
     }
 
     fn is_leader(&mut self) -> Result<bool, ToolError> {
-        self.read("is-leader", &["--format=json"], |v| match v {
+        self.read("is-leader", &argv::is_leader(), |v| match v {
             serde_json::Value::Bool(b) => Ok(b),
             other => Err(format!("expected a boolean, got {}", kind_of(&other))),
         })
     }
 
     fn leader_get(&mut self) -> Result<Databag, ToolError> {
-        self.read("leader-get", &["--format=json", "-"], decode_string_map)
+        self.read("leader-get", &argv::leader_get(), decode_string_map)
     }
 
     fn leader_set(&mut self, changes: &Databag) -> Result<(), ToolError> {
@@ -422,34 +410,25 @@ impl HookTools for ProcessHookTools {
                 format!("key {key:?} cannot be passed to leader-set"),
             ));
         }
-        let args: Vec<&str> = pairs.iter().map(String::as_str).collect();
-        self.run_shown("leader-set", &args, &shown, None).map(drop)
+        self.run_shown("leader-set", &pairs, &shown, None).map(drop)
     }
 
     fn status_set(&mut self, status: &WorkloadStatus) -> Result<(), ToolError> {
-        let mut args = vec![status.kind.as_str()];
-        args.extend(positional_guard(&status.message));
-        args.push(&status.message);
-        self.run("status-set", &args, None).map(drop)
+        self.run("status-set", &argv::status_set(status), None)
+            .map(drop)
     }
 
     fn status_get(&mut self) -> Result<WorkloadStatus, ToolError> {
-        self.read(
-            "status-get",
-            &["--format=json", "--include-data"],
-            decode_status,
-        )
+        self.read("status-get", &argv::status_get(), decode_status)
     }
 
     fn juju_log(&mut self, level: LogLevel, message: &str) -> Result<(), ToolError> {
-        let mut args = vec!["-l", level.as_str()];
-        args.extend(positional_guard(message));
-        args.push(message);
-        self.run("juju-log", &args, None).map(drop)
+        self.run("juju-log", &argv::juju_log(level, message), None)
+            .map(drop)
     }
 
     fn config_get(&mut self) -> Result<Config, ToolError> {
-        self.read("config-get", &["--format=json", "--all"], |v| match v {
+        self.read("config-get", &argv::config_get(), |v| match v {
             serde_json::Value::Null => Ok(Config::new()),
             serde_json::Value::Object(map) => Ok(map.into_iter().collect()),
             other => Err(format!("expected a map, got {}", kind_of(&other))),

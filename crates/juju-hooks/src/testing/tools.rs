@@ -1,5 +1,7 @@
 //! [`crate::HookTools`] over an in-memory [`Model`], recording every call.
 
+use crate::argv;
+
 use super::model::{HookInvocation, Model, Pending, Refusal};
 use crate::error::{ToolError, ToolErrorKind};
 use crate::ids::{Endpoint, RelationId, UnitName};
@@ -80,8 +82,11 @@ impl<'m> InMemoryTools<'m> {
     }
 
     /// Records the call and returns the command line, or the injected failure.
-    fn call(&mut self, tool: &'static str, args: String) -> Result<String, ToolError> {
-        let call = ToolCall { tool, args };
+    fn call(&mut self, tool: &'static str, args: Vec<String>) -> Result<String, ToolError> {
+        let call = ToolCall {
+            tool,
+            args: args.join(" "),
+        };
         let command = call.command_line();
         self.calls.push(call);
         match self.failing.iter().rev().find(|(name, _, _)| *name == tool) {
@@ -116,22 +121,18 @@ fn refused(command: String) -> impl FnOnce(Refusal) -> ToolError {
 }
 
 /// `key=value` pairs as `leader-set` takes them on its command line.
-fn pairs(changes: &Databag) -> String {
-    changes
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
+fn pairs(changes: &Databag) -> Vec<String> {
+    changes.iter().map(|(k, v)| format!("{k}={v}")).collect()
 }
 
 impl HookTools for InMemoryTools<'_> {
     fn relation_ids(&mut self, endpoint: &Endpoint) -> Result<Vec<RelationId>, ToolError> {
-        self.call("relation-ids", format!("--format=json {endpoint}"))?;
+        self.call("relation-ids", argv::relation_ids(endpoint))?;
         Ok(self.model.relation_ids(self.unit(), endpoint))
     }
 
     fn relation_list(&mut self, relation: &RelationId) -> Result<Vec<UnitName>, ToolError> {
-        let command = self.call("relation-list", format!("--format=json -r {relation}"))?;
+        let command = self.call("relation-list", argv::relation_list(relation))?;
         self.model
             .relation_list(self.unit(), relation)
             .map_err(refused(command))
@@ -142,11 +143,7 @@ impl HookTools for InMemoryTools<'_> {
         relation: &RelationId,
         owner: &BagOwner,
     ) -> Result<Databag, ToolError> {
-        let args = match owner {
-            BagOwner::Unit(unit) => format!("--format=json -r {relation} - {unit}"),
-            BagOwner::App(app) => format!("--format=json -r {relation} --app - {app}"),
-        };
-        let command = self.call("relation-get", args)?;
+        let command = self.call("relation-get", argv::relation_get(relation, owner))?;
         self.model
             .relation_get(self.unit(), &self.pending, relation, owner)
             .map_err(refused(command))
@@ -158,11 +155,7 @@ impl HookTools for InMemoryTools<'_> {
         scope: WriteScope,
         changes: &Databag,
     ) -> Result<(), ToolError> {
-        let args = match scope {
-            WriteScope::Unit => format!("-r {relation} --file -"),
-            WriteScope::App => format!("-r {relation} --app --file -"),
-        };
-        let command = self.call("relation-set", args)?;
+        let command = self.call("relation-set", argv::relation_set(relation, scope))?;
         self.model
             .relation_set(
                 &self.invocation.unit,
@@ -175,12 +168,12 @@ impl HookTools for InMemoryTools<'_> {
     }
 
     fn is_leader(&mut self) -> Result<bool, ToolError> {
-        self.call("is-leader", "--format=json".to_owned())?;
+        self.call("is-leader", argv::is_leader())?;
         Ok(self.model.is_leader(self.unit()))
     }
 
     fn leader_get(&mut self) -> Result<Databag, ToolError> {
-        self.call("leader-get", "--format=json -".to_owned())?;
+        self.call("leader-get", argv::leader_get())?;
         Ok(self.model.leader_get(self.unit()))
     }
 
@@ -192,25 +185,25 @@ impl HookTools for InMemoryTools<'_> {
     }
 
     fn status_set(&mut self, status: &WorkloadStatus) -> Result<(), ToolError> {
-        let command = self.call("status-set", format!("{} {}", status.kind, status.message))?;
+        let command = self.call("status-set", argv::status_set(status))?;
         self.model
             .status_set(&self.invocation.unit, status)
             .map_err(refused(command))
     }
 
     fn status_get(&mut self) -> Result<WorkloadStatus, ToolError> {
-        self.call("status-get", "--format=json --include-data".to_owned())?;
+        self.call("status-get", argv::status_get())?;
         Ok(self.model.status_get(self.unit()))
     }
 
     fn juju_log(&mut self, level: LogLevel, message: &str) -> Result<(), ToolError> {
-        self.call("juju-log", format!("-l {} {message}", level.as_str()))?;
+        self.call("juju-log", argv::juju_log(level, message))?;
         self.model.log(&self.invocation.unit, level, message);
         Ok(())
     }
 
     fn config_get(&mut self) -> Result<Config, ToolError> {
-        self.call("config-get", "--format=json --all".to_owned())?;
+        self.call("config-get", argv::config_get())?;
         Ok(self.model.config_get(self.unit()))
     }
 }

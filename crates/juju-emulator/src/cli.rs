@@ -21,16 +21,16 @@ leadership, config, statuses) in a directory and runs your charm's hooks on this
 with the real hook-tool names on PATH (relation-get, relation-set, is-leader, ...). Relation
 writes are committed only when a hook exits 0, and the hooks Juju would fire next are queued.
 
-Quick start:
+Quick start (EMU is `juju-emulator`, or `etcd-proxy-relation emulator`):
   export JUJU_EMULATOR_DIR=$(mktemp -d)
-  juju-emulator create --name demo
-  juju-emulator deploy ./my-provider-charm etcd -n 2
-  juju-emulator deploy ./my-requirer-charm kube
-  juju-emulator relate etcd:proxy kube:proxy      # runs created/joined/changed hooks
-  juju-emulator status                            # units, relations, queue
-  juju-emulator databags                          # what each unit and app published
-  juju-emulator remove-unit etcd/1                # departed, broken, stop, remove
-  juju-emulator unrelate 0
+  EMU create --name demo
+  EMU deploy ./my-provider-charm etcd -n 2
+  EMU deploy ./my-requirer-charm kube
+  EMU relate etcd:proxy kube:proxy      # runs created/joined/changed hooks
+  EMU status                            # units, relations, queue
+  EMU databags                          # what each unit and app published
+  EMU remove-unit etcd/1                # departed, broken, stop, remove
+  EMU unrelate 0
 
 A charm is a directory with metadata.yaml (provides/requires/peers), optionally config.yaml,
 and an executable `dispatch` or `hooks/<hook-name>` files. Each unit runs in its own copy of

@@ -186,6 +186,62 @@ impl Provider {
         self.sync(ctx, tools, state)
     }
 
+    /// Publishes the cluster string (the Python layer's `set_cluster_string`); the
+    /// credentials and client URLs published before stay.
+    ///
+    /// # Errors
+    /// As [`Provider::publish`].
+    pub fn set_cluster_string(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        state: &mut UnitState,
+        cluster: &ClusterString,
+    ) -> Result<ProviderReport, InterfaceError> {
+        let data = Publication {
+            cluster: Some(cluster.clone()),
+            ..Publication::default()
+        };
+        self.publish(ctx, tools, state, &data)
+    }
+
+    /// The Python layer's older name of [`Provider::set_cluster_string`].
+    ///
+    /// # Errors
+    /// As [`Provider::publish`].
+    pub fn provide_cluster_string(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        state: &mut UnitState,
+        cluster: &ClusterString,
+    ) -> Result<ProviderReport, InterfaceError> {
+        self.set_cluster_string(ctx, tools, state, cluster)
+    }
+
+    /// Validates and publishes client credentials given as PEM texts, in the Python layer's
+    /// argument order `(key, cert, ca)`; invalid ones are refused before anything is sent.
+    ///
+    /// # Errors
+    /// [`InterfaceError::InvalidInput`] naming the key at fault, or as [`Provider::publish`].
+    pub fn set_client_credentials(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        state: &mut UnitState,
+        key: &str,
+        cert: &str,
+        ca: &str,
+    ) -> Result<ProviderReport, InterfaceError> {
+        let credentials = ClientCredentials::from_pem(ca, cert, key)
+            .map_err(|e| InterfaceError::InvalidInput(e.to_string()))?;
+        let data = Publication {
+            credentials: Some(credentials),
+            ..Publication::default()
+        };
+        self.publish(ctx, tools, state, &data)
+    }
+
     /// Writes what `rid` lacks of `desired`, trusting `record` only once confirmed.
     fn push(
         &self,

@@ -98,6 +98,11 @@ impl RequirerReport {
         }
     }
 
+    /// The canonical cluster string as text (the Python layer's `cluster_string()`).
+    pub fn cluster_string(&self) -> Option<String> {
+        self.cluster().map(ToString::to_string)
+    }
+
     /// The valid client credentials, if published (and nothing published with them is
     /// invalid).
     pub fn credentials(&self) -> Option<&ClientCredentials> {

@@ -189,3 +189,56 @@ fn provider_replacing_a_publication_removes_keys_it_no_longer_sends() {
         "credentials left as published"
     );
 }
+
+#[test]
+fn python_named_setters_publish_in_pieces_and_refuse_a_mismatched_key() {
+    use etcd_proxy::{InterfaceError, Provider};
+    use juju_hooks::{FlagStore, MemoryFlagStore};
+
+    let pki = TestPki::generate();
+    let mut world = World::new(&[("etcd", 1)]);
+    let n = world.relate("etcd");
+    let mut store = MemoryFlagStore::new();
+    let hook = HookInvocation::new(unit("etcd/0"), "config-changed");
+    let provider = Provider::new(endpoint());
+
+    // A key that belongs to another certificate: refused, nothing sent.
+    let refused = juju_hooks::testing::run(&world.model, &hook, &world.charm_dir, |ctx, tools| {
+        let mut state = store.load()?;
+        provider.set_client_credentials(
+            ctx,
+            tools,
+            &mut state,
+            &pki.unrelated_key_pem,
+            &pki.client.cert_pem,
+            &pki.ca_pem,
+        )?;
+        Ok::<(), InterfaceError>(())
+    })
+    .unwrap();
+    let err = refused.result.unwrap_err();
+    assert!(err.to_string().contains("client_key"), "{err}");
+    assert!(refused.calls.iter().all(|c| c.tool != "relation-set"));
+
+    // The cluster first (old name), then the credentials: both end up on the relation.
+    let outcome = juju_hooks::testing::run(&world.model, &hook, &world.charm_dir, |ctx, tools| {
+        let mut state = store.load()?;
+        provider.provide_cluster_string(ctx, tools, &mut state, &CLUSTER.parse().unwrap())?;
+        provider.set_client_credentials(
+            ctx,
+            tools,
+            &mut state,
+            &pki.client.key_pem,
+            &pki.client.cert_pem,
+            &pki.ca_pem,
+        )?;
+        store.save(&state)?;
+        Ok::<(), InterfaceError>(())
+    })
+    .unwrap();
+    assert!(outcome.result.is_ok());
+    world.model = outcome.model;
+    let bag = world.bag(n, "etcd/0");
+    assert_eq!(bag["cluster"], CLUSTER);
+    assert_eq!(bag["client_key"], pki.client.key_pem);
+}

@@ -11,6 +11,43 @@
 //!
 //! Juju's rules themselves (membership, staging, who may write what) live in
 //! [`juju_hooks::testing::Model`]; this crate is the process-level layer around it.
+//!
+//! # Running two charms
+//!
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::os::unix::fs::PermissionsExt;
+//! use juju_emulator::Emulator;
+//!
+//! let root = tempfile::tempdir()?;
+//! let charm = |name: &str, role: &str| -> std::io::Result<std::path::PathBuf> {
+//!     let dir = root.path().join(name);
+//!     std::fs::create_dir_all(&dir)?;
+//!     let metadata = format!("name: {name}\n{role}:\n  db:\n    interface: kv\n");
+//!     std::fs::write(dir.join("metadata.yaml"), metadata)?;
+//!     // Each unit runs in its own copy of the charm: the log is per unit.
+//!     std::fs::write(dir.join("dispatch"), "#!/bin/sh\necho \"$JUJU_HOOK_NAME\" >> hooks.log\n")?;
+//!     std::fs::set_permissions(dir.join("dispatch"), std::fs::Permissions::from_mode(0o755))?;
+//!     Ok(dir)
+//! };
+//! let (server, client) = (charm("server", "provides")?, charm("client", "requires")?);
+//!
+//! // Hooks reach the model through tools linked to this binary (a multi-call binary that
+//! // calls `tool_main`); these charms call no tool, so any path does here.
+//! let mut emulator = Emulator::create(&root.path().join("model"), "demo", "/bin/false".as_ref())?;
+//! emulator.deploy(&"server".parse()?, &server, 1)?;
+//! emulator.deploy(&"client".parse()?, &client, 1)?;
+//! emulator.settle(100)?;
+//! emulator.relate("server:db", "client:db")?;
+//! let reports = emulator.settle(100)?;
+//! assert!(reports.iter().all(|r| r.succeeded()));
+//!
+//! let log = std::fs::read_to_string(emulator.unit_charm_dir(&"client/0".parse()?).join("hooks.log"))?;
+//! let relation_hooks: Vec<&str> = log.lines().filter(|h| h.starts_with("db-")).collect();
+//! assert_eq!(relation_hooks, ["db-relation-created", "db-relation-joined", "db-relation-changed"]);
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 mod args;

@@ -23,8 +23,8 @@ $JUJU_CHARM_DIR/.etcd-proxy-relation.state.json (mode 0600).";
 #[derive(Debug, Parser)]
 #[command(name = "etcd-proxy-relation", version, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// The relation endpoint (metadata.yaml relation name). Default: the current hook's
-    /// relation, else `proxy`.
+    /// The relation endpoint (metadata.yaml relation name). Default: the charm's endpoint
+    /// of interface etcd-proxy on that side (the current hook's if it is one), else `proxy`.
     #[arg(long, global = true, value_name = "NAME")]
     pub endpoint: Option<String>,
 
@@ -72,7 +72,8 @@ pub enum RequiresCommand {
     /// proxy's systemd unit (and, for v2-proxy, its environment file); with --restart,
     /// daemon-reload, enable and restart it only when a file changed. Exit 1 with a reason
     /// when the data is not available or the mode cannot work (e.g. grpc-proxy with a
-    /// certificate that has a CN: etcd would refuse to start).
+    /// certificate that has a CN: etcd would refuse to start); the latter also sets the
+    /// workload status to blocked with the reason.
     Render(RenderArgs),
 }
 
@@ -81,7 +82,12 @@ pub enum RequiresCommand {
 pub struct RenderArgs {
     /// The proxy: gateway (L4, TLS passes through; etcd 3.1+), grpc-proxy (needs a client
     /// certificate without CN), v2-proxy (the original charm's set-up; etcd 3.4/3.5 only).
-    #[arg(long, default_value = "gateway", value_name = "MODE")]
+    #[arg(
+        long,
+        default_value = "gateway",
+        value_name = "MODE",
+        value_parser = clap::builder::PossibleValuesParser::new(["gateway", "grpc-proxy", "v2-proxy"])
+    )]
     pub mode: String,
     /// The systemd unit to write, e.g. /etc/systemd/system/etcd-proxy.service.
     #[arg(long, value_name = "PATH")]

@@ -8,12 +8,14 @@ use etcd_proxy::membership::{fetch_members, DEFAULT_TIMEOUT};
 use etcd_proxy::proxy::{EtcdVersion, ProxyMode, ServiceManager, Systemctl};
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::{
-    save_client_credentials, ClientCredentials, ClusterString, CredentialPaths, EtcdUrl,
-    InterfaceError, LocalProxy, Ownership, Provider, ProxyPlan, Publication, Requirer,
+    save_client_credentials, set_status_if_changed, ClientCredentials, ClusterString,
+    CredentialPaths, EtcdUrl, InterfaceError, LocalProxy, Ownership, Provider, ProxyPlan,
+    Publication, Requirer,
 };
+use juju_hooks::testing::EndpointRole;
 use juju_hooks::{
     CachedTools, Endpoint, FileFlagStore, FlagStore, HookTools, JujuContext, LogLevel,
-    ProcessHookTools, UnitState,
+    ProcessHookTools, StatusKind, UnitState, WorkloadStatus,
 };
 
 use crate::cli::{
@@ -25,6 +27,9 @@ use crate::cli::{
 pub const EXIT_STRICT: u8 = 3;
 /// Exit code of a runtime error.
 pub const EXIT_FAILURE: u8 = 1;
+
+/// The interface this binary speaks, as charms name it in metadata.yaml.
+const INTERFACE: &str = "etcd-proxy";
 
 /// The state file's name in the charm directory.
 pub const STATE_FILE: &str = ".etcd-proxy-relation.state.json";
@@ -39,9 +44,9 @@ struct Hook {
 }
 
 impl Hook {
-    fn open(cli: &Cli) -> Result<Self> {
+    fn open(cli: &Cli, role: EndpointRole) -> Result<Self> {
         let ctx = JujuContext::from_env().context("reading the hook context")?;
-        let endpoint = endpoint_for(cli, Some(&ctx))?;
+        let endpoint = endpoint_for(cli, &ctx, role)?;
         let store = FileFlagStore::new(state_path(cli, Some(&ctx))?);
         let state = store.load()?;
         Ok(Self {
@@ -60,14 +65,32 @@ impl Hook {
     }
 }
 
-fn endpoint_for(cli: &Cli, ctx: Option<&JujuContext>) -> Result<Endpoint> {
-    let name = match (&cli.endpoint, ctx.and_then(JujuContext::endpoint)) {
-        (Some(name), _) => name.clone(),
-        (None, Some(endpoint)) => return Ok(endpoint.clone()),
-        (None, None) => "proxy".to_owned(),
-    };
-    name.parse()
-        .with_context(|| format!("--endpoint {name:?} is not an endpoint name"))
+/// `--endpoint`; else the charm's endpoint of interface `etcd-proxy` on this side (the
+/// current hook's if it is one), from metadata.yaml; else `proxy`. A hook of another
+/// relation (a peer relation, say) never counts as the etcd-proxy endpoint.
+fn endpoint_for(cli: &Cli, ctx: &JujuContext, role: EndpointRole) -> Result<Endpoint> {
+    if let Some(name) = &cli.endpoint {
+        return name
+            .parse()
+            .with_context(|| format!("--endpoint {name:?} is not an endpoint name"));
+    }
+    let ours: Vec<Endpoint> = juju_emulator::CharmInfo::read(&ctx.charm_dir)
+        .map(|charm| {
+            charm
+                .endpoints
+                .into_iter()
+                .filter(|(_, (r, interface))| *r == role && interface == INTERFACE)
+                .map(|(endpoint, _)| endpoint)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(current) = ctx.endpoint().filter(|e| ours.contains(e)) {
+        return Ok(current.clone());
+    }
+    match ours.into_iter().next() {
+        Some(endpoint) => Ok(endpoint),
+        None => Ok("proxy".parse()?),
+    }
 }
 
 fn state_path(cli: &Cli, ctx: Option<&JujuContext>) -> Result<PathBuf> {
@@ -106,7 +129,7 @@ fn requirer(cli: &Cli, hook: &Hook, with_status: bool) -> Requirer {
 }
 
 fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
-    let mut hook = Hook::open(cli)?;
+    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
     let report =
         requirer(cli, &hook, !args.no_status).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     let flags = endpoint_flags(&hook.state, &hook.endpoint);
@@ -122,7 +145,7 @@ fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
 }
 
 fn requires_cluster_string(cli: &Cli) -> Result<u8> {
-    let mut hook = Hook::open(cli)?;
+    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
     let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     hook.commit()?;
     match report.cluster() {
@@ -139,7 +162,7 @@ fn requires_cluster_string(cli: &Cli) -> Result<u8> {
 
 fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u8> {
     let paths = credential_paths(args)?;
-    let mut hook = Hook::open(cli)?;
+    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
     let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     let Some(credentials) = report.credentials() else {
         hook.commit()?;
@@ -166,7 +189,7 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
                 .with_context(|| format!("cannot read template {}", path.display()))
         })
         .transpose()?;
-    let mut hook = Hook::open(cli)?;
+    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
     let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     let plan = ProxyPlan {
         mode,
@@ -193,6 +216,13 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let outcome = match proxy.ensure(&hook.ctx, &report, &plan, services, &mut hook.state) {
         Ok(outcome) => outcome,
         Err(e @ (InterfaceError::NotAvailable(_) | InterfaceError::Render(_))) => {
+            if matches!(e, InterfaceError::Render(_)) {
+                // The operator must change something (mode, certificate): say so where
+                // `juju status` shows it.
+                let message = format!("{}: cannot run the {mode} proxy: {e}", hook.endpoint);
+                let blocked = WorkloadStatus::new(StatusKind::Blocked, message);
+                set_status_if_changed(&mut hook.tools, &mut hook.state, &blocked)?;
+            }
             hook.commit()?;
             eprintln!("error: {e}");
             return Ok(EXIT_FAILURE);
@@ -227,7 +257,7 @@ fn credential_paths(args: &CredentialTargetArgs) -> Result<CredentialPaths> {
 }
 
 fn provides_sync(cli: &Cli) -> Result<u8> {
-    let mut hook = Hook::open(cli)?;
+    let mut hook = Hook::open(cli, EndpointRole::Provides)?;
     let provider = Provider::new(hook.endpoint.clone());
     let report = provider.sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     let flags = endpoint_flags(&hook.state, &hook.endpoint);
@@ -242,7 +272,7 @@ fn provides_sync(cli: &Cli) -> Result<u8> {
 }
 
 fn provides_publish(cli: &Cli, args: &PublishArgs) -> Result<u8> {
-    let mut hook = Hook::open(cli)?;
+    let mut hook = Hook::open(cli, EndpointRole::Provides)?;
     let data = match publish_input(args, &mut hook.tools) {
         Ok(data) => data,
         Err(e) => {

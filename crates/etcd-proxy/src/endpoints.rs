@@ -82,12 +82,8 @@ pub fn resolve_endpoints(
     tls: &ClientTls,
     limits: ResolveLimits,
 ) -> ResolvedEndpoints {
-    if let Some(urls) = client_urls.filter(|urls| !urls.is_empty()) {
-        return ResolvedEndpoints {
-            urls: sorted_unique(urls.iter().cloned()),
-            source: EndpointSource::ClientUrls,
-            warnings: Vec::new(),
-        };
+    if let Some(given) = given_endpoints(client_urls) {
+        return given;
     }
     let started = Instant::now();
     let mut warnings = Vec::new();
@@ -125,6 +121,31 @@ pub fn resolve_endpoints(
         urls,
         source: EndpointSource::Guessed,
         warnings,
+    }
+}
+
+/// The provider's `client_urls`, when it sent any: no request needed.
+pub fn given_endpoints(client_urls: Option<&[EtcdUrl]>) -> Option<ResolvedEndpoints> {
+    let urls = client_urls.filter(|urls| !urls.is_empty())?;
+    Some(ResolvedEndpoints {
+        urls: sorted_unique(urls.iter().cloned()),
+        source: EndpointSource::ClientUrls,
+        warnings: Vec::new(),
+    })
+}
+
+/// The last resort when the peers cannot be asked at all (e.g. the credentials make no TLS
+/// client): each peer host on port [`DEFAULT_CLIENT_PORT`], with `why` as a warning.
+pub fn guessed_endpoints(cluster: &ClusterString, why: &str) -> ResolvedEndpoints {
+    let urls = guess(cluster);
+    let warning = format!(
+        "{why}; guessing port {DEFAULT_CLIENT_PORT} on the peer hosts: {}",
+        join(&urls)
+    );
+    ResolvedEndpoints {
+        urls,
+        source: EndpointSource::Guessed,
+        warnings: vec![warning],
     }
 }
 

@@ -65,6 +65,7 @@ pub mod proxy;
 mod requirer;
 mod save;
 mod state;
+mod status;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tls;
@@ -77,6 +78,7 @@ pub use local_proxy::{LocalProxy, ProxyOutcome, ProxyPlan};
 pub use provider::{Provider, ProviderReport, Publication};
 pub use requirer::{choose, Chosen, Requirer, RequirerReport};
 pub use save::{save_client_credentials, CredentialPaths};
+pub use status::{set_status_if_changed, status_is_current};
 
 pub use cluster::{
     ClusterEntry, ClusterString, ClusterStringError, EtcdUrl, MemberName, MemberNameError,

@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::{ClusterString, EtcdUrl};
 use crate::credentials::ClientCredentials;
-use crate::endpoints::{resolve_endpoints, EndpointSource, ResolveLimits, ResolvedEndpoints};
+use crate::endpoints::{
+    given_endpoints, guessed_endpoints, resolve_endpoints, EndpointSource, ResolveLimits,
+    ResolvedEndpoints,
+};
 use crate::error::InterfaceError;
 use crate::files::Ownership;
 use crate::proxy::{
@@ -230,9 +233,17 @@ fn client_endpoints(
             });
         }
     }
-    let tls = ClientTls::from_credentials(credentials)?;
-    let resolved = resolve_endpoints(cluster, client_urls, &tls, limits);
-    section.resolved = Some(Resolved {
+    let resolved = match given_endpoints(client_urls) {
+        Some(given) => given,
+        None => match ClientTls::from_credentials(credentials) {
+            Ok(tls) => resolve_endpoints(cluster, None, &tls, limits),
+            // Our TLS stack is stricter than etcd's (it refuses X.509 v1 certificates, which
+            // etcd and the pass-through gateway accept): guess rather than fail the hook.
+            Err(e) => guessed_endpoints(cluster, &format!("cannot ask etcd for its members ({e})")),
+        },
+    };
+    // A guess is not kept: the next hook asks the peers again.
+    section.resolved = (resolved.source != EndpointSource::Guessed).then(|| Resolved {
         from,
         urls: resolved.urls.clone(),
     });

@@ -23,7 +23,8 @@ use crate::state::{load_section, section_key, set_flag, store_section};
 use crate::view::{Reads, RemoteView};
 use crate::wire::{self, RemoteData};
 
-/// Data to publish; parts left `None` keep their previously published value.
+/// Data to publish; parts left `None` keep their previously published value — except that a
+/// new cluster string without client URLs also withdraws the old client URLs.
 #[derive(Clone, Debug, Default)]
 pub struct Publication {
     /// The cluster string (`cluster`).
@@ -77,7 +78,8 @@ struct Published {
     confirmed: bool,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+// No `Debug`: `desired` holds the private key.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ProviderSection {
     view: Option<RemoteView>,
     /// The databag to publish on every relation (`None`: nothing published yet).
@@ -177,6 +179,11 @@ impl Provider {
         let mut section: ProviderSection = load_section(state, &key).unwrap_or_default();
         let mut desired = section.desired.take().unwrap_or_default();
         desired.extend(data.to_databag());
+        if data.cluster.is_some() && data.client_urls.is_none() {
+            // Client URLs describe one cluster string: a new one without them would leave
+            // requirers talking to the old members.
+            desired.remove(wire::KEY_CLIENT_URLS);
+        }
         desired.retain(|_, v| !v.is_empty());
         if let Some(invalid) = RemoteData::from_databag(&desired).invalid().first() {
             return Err(InterfaceError::InvalidInput(invalid.to_string()));

@@ -47,13 +47,12 @@ fn invalid_reason(data: &RemoteData) -> Option<String> {
     data.invalid().first().map(ToString::to_string)
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+// No `Debug`: the view and `chosen` hold the private key.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct RequirerSection {
     view: Option<RemoteView>,
     /// The wire keys of the publication chosen last time (to raise the `changed` flags).
     chosen: Option<Databag>,
-    /// The status this side set last, so it is set again only when it changes.
-    status: Option<WorkloadStatus>,
 }
 
 /// The publication chosen among the remote units, parsed.
@@ -186,12 +185,12 @@ impl Requirer {
             chosen,
         };
         self.derive_flags(state, &mut section, &view, &report);
-        if self.set_status && section.status.as_ref() != Some(&report.status) {
+        if self.set_status && !crate::status::status_is_current(state, &report.status) {
+            // The reason first: if the log fails, the status is still the old one.
             if let Some(problem) = report.problem() {
                 tools.juju_log(LogLevel::Warning, &problem)?;
             }
-            tools.status_set(&report.status)?;
-            section.status = Some(report.status.clone());
+            crate::status::set_status_if_changed(tools, state, &report.status)?;
         }
         section.view = Some(view);
         store_section(state, &key, &section);

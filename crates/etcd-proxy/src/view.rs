@@ -32,13 +32,35 @@ pub enum Reads {
 ///
 /// Stored with each distinct databag once (every etcd unit usually publishes the same), so
 /// the state of a unit related to 1000 etcd units stays small and quick to load.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+///
+/// Its `Debug` shows relations, units and keys, never the values (they include private keys).
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "StoredView")]
 pub struct RemoteView {
     /// Per relation, per remote unit currently in it, that unit's databag.
     pub relations: BTreeMap<RelationId, BTreeMap<UnitName, Databag>>,
     /// The hook run (`JUJU_CONTEXT_ID`) that last brought the view up to date.
     pub context_id: Option<String>,
+}
+
+impl std::fmt::Debug for RemoteView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: BTreeMap<&RelationId, BTreeMap<&UnitName, Vec<&String>>> = self
+            .relations
+            .iter()
+            .map(|(rid, units)| {
+                let units = units
+                    .iter()
+                    .map(|(u, bag)| (u, bag.keys().collect()))
+                    .collect();
+                (rid, units)
+            })
+            .collect();
+        f.debug_struct("RemoteView")
+            .field("relations", &keys)
+            .field("context_id", &self.context_id)
+            .finish()
+    }
 }
 
 /// [`RemoteView`] as stored: distinct databags once, each unit pointing at one by index.
@@ -246,5 +268,28 @@ mod tests {
         assert_eq!(back, view);
         let broken = serde_json::json!({"bags": [], "relations": {"proxy:0": {"etcd/0": 3}}, "context_id": null});
         assert!(serde_json::from_value::<RemoteView>(broken).is_err());
+    }
+
+    #[test]
+    fn debug_shows_keys_never_values() {
+        let secret = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY-----\n";
+        let bag: Databag = [("client_key".to_owned(), secret.to_owned())]
+            .into_iter()
+            .collect();
+        let mut view = RemoteView::default();
+        let units = [("etcd/0".parse().unwrap(), bag)].into_iter().collect();
+        view.relations.insert("proxy:0".parse().unwrap(), units);
+        let mut state = juju_hooks::UnitState::default();
+        state.data.insert(
+            "etcd-proxy/proxy/requirer".into(),
+            serde_json::to_value(&view).unwrap(),
+        );
+        for shown in [format!("{view:?}"), format!("{state:?}")] {
+            assert!(
+                !shown.contains("PRIVATE KEY") && !shown.contains("MIGHAgEA"),
+                "{shown}"
+            );
+        }
+        assert!(format!("{view:?}").contains("client_key"));
     }
 }

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::StateError;
 
-/// Everything a unit keeps between hooks.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Everything a unit keeps between hooks. Its `Debug` shows the flags and the data's keys,
+/// never the data: it may hold relation data, private keys included.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UnitState {
     /// Format version of this document.
     #[serde(default)]
@@ -26,6 +27,16 @@ pub struct UnitState {
     /// Namespaced data kept with the flags (e.g. a committed view of remote databags).
     #[serde(default)]
     pub data: BTreeMap<String, serde_json::Value>,
+}
+
+impl std::fmt::Debug for UnitState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnitState")
+            .field("version", &self.version)
+            .field("flags", &self.flags)
+            .field("data", &self.data.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Where a unit's state lives. Implementations: [`FileFlagStore`] and [`MemoryFlagStore`].

@@ -128,15 +128,21 @@ impl ProcessHookTools {
                 return Err(fail(ToolErrorKind::Spawn(e)));
             }
         };
-        let status = match child.wait_timeout(self.timeout) {
-            Ok(Some(status)) => status,
-            Ok(None) => {
-                kill_and_reap(&mut child);
-                return Err(fail(self.timeout_kind()));
-            }
-            Err(e) => {
-                kill_and_reap(&mut child);
-                return Err(fail(ToolErrorKind::Spawn(e)));
+        // wait-timeout may return up to a millisecond early: wait out the rest, so that a
+        // tool is killed only once its whole time limit has passed.
+        let status = loop {
+            let left = self.timeout.saturating_sub(started.elapsed());
+            match child.wait_timeout(left) {
+                Ok(Some(status)) => break status,
+                Ok(None) if !left.is_zero() && started.elapsed() < self.timeout => continue,
+                Ok(None) => {
+                    kill_and_reap(&mut child);
+                    return Err(fail(self.timeout_kind()));
+                }
+                Err(e) => {
+                    kill_and_reap(&mut child);
+                    return Err(fail(ToolErrorKind::Spawn(e)));
+                }
             }
         };
         // A tool that exited but left a child holding its pipes must still end by the deadline.

@@ -428,3 +428,34 @@ fn commands_of_one_hook_share_their_reads_and_upgrade_charm_reads_all() {
         ]
     );
 }
+
+/// In a hook of another relation (here a peer relation), the default endpoint is still the
+/// charm's etcd-proxy endpoint from metadata.yaml, never the hook's relation.
+#[test]
+fn the_default_endpoint_is_the_etcd_proxy_one_even_in_a_peer_hook() {
+    let world = World::new();
+    let requirer = world.charm(
+        "kube",
+        "name: kube\nrequires:\n  etcd:\n    interface: etcd-proxy\npeers:\n  cluster:\n    interface: kube-peers\n",
+        "#!/bin/sh\nexec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" requires sync\n",
+    );
+    let mut emulator = Emulator::open(&world.model_dir, &binary()).unwrap();
+    emulator.deploy(&app("kube"), &requirer, 2).unwrap();
+    let reports = settle(&mut emulator);
+    assert!(
+        reports
+            .iter()
+            .any(|r| r.invocation.hook == "cluster-relation-joined"),
+        "peer hooks ran: {reports:#?}"
+    );
+    let flags = world.flags("kube/0");
+    assert!(
+        flags.iter().all(|f| !f.starts_with("cluster.")),
+        "{flags:?}"
+    );
+    let status = emulator.model().status_get(&unit("kube/0"));
+    assert_eq!(
+        status.message,
+        "waiting for a relation to etcd on endpoint etcd"
+    );
+}

@@ -242,3 +242,32 @@ fn python_named_setters_publish_in_pieces_and_refuse_a_mismatched_key() {
     assert_eq!(bag["cluster"], CLUSTER);
     assert_eq!(bag["client_key"], pki.client.key_pem);
 }
+
+#[test]
+fn a_new_cluster_string_without_client_urls_withdraws_the_old_ones() {
+    let pki = TestPki::generate();
+    let mut world = World::new(&[("etcd", 1)]);
+    let urls = etcd_proxy::wire::parse_client_urls("https://127.0.0.1:2379").unwrap();
+    world.publish.insert(
+        unit("etcd/0"),
+        Publication {
+            cluster: Some(CLUSTER.parse().unwrap()),
+            credentials: Some(creds(&pki)),
+            client_urls: Some(urls),
+        },
+    );
+    let n = world.relate("etcd");
+    world.publish.insert(
+        unit("etcd/0"),
+        Publication {
+            cluster: Some("etcd0=https://10.0.0.9:2380".parse().unwrap()),
+            credentials: None,
+            client_urls: None,
+        },
+    );
+    let next = world.run(HookInvocation::new(unit("etcd/0"), "config-changed"));
+    world.settle(next);
+    let bag = world.bag(n, "etcd/0");
+    assert_eq!(bag["cluster"], "etcd0=https://10.0.0.9:2380");
+    assert!(!bag.contains_key("client_urls"), "{bag:?}");
+}

@@ -155,6 +155,12 @@ pub struct CredentialTargetArgs {
     /// Path of the CA certificate (with --key and --cert).
     #[arg(long, value_name = "PATH", requires_all = ["key", "cert"])]
     pub ca: Option<PathBuf>,
+    /// Owner (numeric user id) of the written files, e.g. the proxy's service user.
+    #[arg(long, value_name = "UID")]
+    pub uid: Option<u32>,
+    /// Group (numeric group id) of the written files.
+    #[arg(long, value_name = "GID")]
+    pub gid: Option<u32>,
 }
 
 /// Options of `provides publish`.

@@ -172,7 +172,11 @@ fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u
         );
         return Ok(EXIT_FAILURE);
     };
-    let changed = save_client_credentials(credentials, &paths, Ownership::default())?;
+    let owner = Ownership {
+        uid: args.uid,
+        gid: args.gid,
+    };
+    let changed = save_client_credentials(credentials, &paths, owner)?;
     hook.commit()?;
     println!("{}", if changed { "changed" } else { "unchanged" });
     Ok(0)
@@ -198,6 +202,10 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         env_file: args.env_file.clone(),
         template,
         credentials: paths,
+        owner: Ownership {
+            uid: args.credentials.uid,
+            gid: args.credentials.gid,
+        },
         etcd_bin: Some(args.etcd_bin.clone()),
         data_dir: args.data_dir.clone(),
         // Only the v2 proxy depends on the version (etcd 3.6 removed it).

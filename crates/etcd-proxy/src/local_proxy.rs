@@ -40,6 +40,8 @@ pub struct ProxyPlan {
     pub template: Option<String>,
     /// Where the credentials are saved (and what the unit points at).
     pub credentials: CredentialPaths,
+    /// Owner and group of the saved credentials (default: the writer's).
+    pub owner: Ownership,
     /// The etcd binary (default `/usr/bin/etcd`).
     pub etcd_bin: Option<PathBuf>,
     /// The v2-proxy data directory.
@@ -60,6 +62,7 @@ impl ProxyPlan {
             env_file: None,
             template: None,
             credentials,
+            owner: Ownership::default(),
             etcd_bin: None,
             data_dir: None,
             etcd_version: None,
@@ -178,7 +181,7 @@ impl LocalProxy {
         let rendered = render_plan(plan, endpoints.urls.clone(), cluster, credentials)?;
         // Rendered before anything is written, so a refused plan leaves the disk untouched.
         let credentials_changed =
-            save_client_credentials(credentials, &plan.credentials, Ownership::default())?;
+            save_client_credentials(credentials, &plan.credentials, plan.owner)?;
         // `install` also removes v2-proxy's sticky member file when the environment changed.
         let unit_changed = install(&rendered, &plan.unit_file)?;
         let restarted = match services {

@@ -487,6 +487,59 @@ fn save_credentials_replaces_a_planted_symlink_instead_of_following_it() {
     assert_no_key_material(&world.everything_printed(), &[&pki], true);
 }
 
+/// `--uid`/`--gid` give the saved files to the proxy's service user (root can; others are
+/// told why not).
+#[test]
+fn save_credentials_sets_the_requested_owner() {
+    use std::os::unix::fs::MetadataExt;
+    let world = related_world();
+    let pki = TestPki::generate();
+    let files = pem_files(
+        &world,
+        "tls",
+        &pki.ca_pem,
+        &pki.client.cert_pem,
+        &pki.client.key_pem,
+    );
+    in_provider(
+        &world,
+        vec![
+            step(&cluster_args(CANONICAL)),
+            step(&publish_credentials(&files)),
+        ],
+    );
+    let dir = world.path("owned").display().to_string();
+    let args = [
+        "requires",
+        "save-credentials",
+        "--dir",
+        &dir,
+        "--uid",
+        "65534",
+        "--gid",
+        "65534",
+    ];
+    let running_as_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if !running_as_root {
+        let out = in_requirer(&world, vec![step(&args).expect(1)]);
+        assert!(out[0].stderr.contains("owned"), "{}", out[0].stderr);
+        return;
+    }
+    let out = in_requirer(&world, vec![step(&args)]);
+    assert_eq!(out[0].stdout, "changed\n");
+    for name in ["client-ca.pem", "client-cert.pem", "client-key.pem"] {
+        let meta = fs::metadata(world.path("owned").join(name)).unwrap();
+        assert_eq!((meta.uid(), meta.gid()), (65534, 65534), "{name}");
+    }
+    // The same owner again: nothing to change.
+    let out = in_requirer(&world, vec![step(&args)]);
+    assert_eq!(out[0].stdout, "unchanged\n");
+}
+
 /// `emulator status` is a table: each column starts where its header does.
 #[test]
 fn emulator_status_columns_line_up() {

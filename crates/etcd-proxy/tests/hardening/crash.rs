@@ -161,6 +161,7 @@ impl Versions {
             unit_file: target.join(UNIT_FILE),
             env_file: Some(target.join(ENV_FILE)),
             template: None,
+            owner: Default::default(),
             credentials: CredentialPaths::in_dir(&target.join("creds")),
             etcd_bin: None,
             data_dir: Some(target.join(DATA_DIR)),

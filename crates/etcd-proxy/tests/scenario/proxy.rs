@@ -24,6 +24,7 @@ fn plan(dir: &Path, mode: ProxyMode) -> ProxyPlan {
         unit_file: dir.join("etcd-proxy.service"),
         env_file: Some(dir.join("etcd-proxy.env")),
         template: None,
+        owner: Default::default(),
         credentials: CredentialPaths::in_dir(&dir.join("ssl")),
         etcd_bin: None,
         data_dir: Some(dir.join("data")),

@@ -87,6 +87,4 @@ pub use cluster::{
 pub use credentials::{
     ClientCredentials, CredentialKey, CredentialsError, CredentialsProblem, SubjectAltName,
 };
-pub use wire::{
-    ClientUrlsField, ClusterField, CredentialsField, InvalidValue, ProviderData, RemoteData,
-};
+pub use wire::{ClientUrlsField, ClusterField, CredentialsField, InvalidValue, RemoteData};

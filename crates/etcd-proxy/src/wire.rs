@@ -271,54 +271,6 @@ pub fn format_client_urls(urls: &[EtcdUrl]) -> String {
     texts.join(",")
 }
 
-/// What a provider publishes in its unit databag on every relation id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProviderData {
-    /// The cluster string, written canonically under `cluster`.
-    pub cluster: ClusterString,
-    /// The credentials, written as given under the three `client_*` keys; `None` writes none.
-    pub credentials: Option<ClientCredentials>,
-    /// The client URLs, written under `client_urls` when not empty.
-    pub client_urls: Vec<EtcdUrl>,
-}
-
-impl ProviderData {
-    /// The databag the deployed Python provider would write for this data: raw strings, PEM
-    /// texts exactly as given (newlines included), only the keys that have a value.
-    pub fn to_databag(&self) -> Databag {
-        let mut bag = Databag::new();
-        bag.insert(KEY_CLUSTER.into(), self.cluster.to_string());
-        if let Some(credentials) = &self.credentials {
-            bag.insert(KEY_CLIENT_CA.into(), credentials.ca_pem().into());
-            bag.insert(KEY_CLIENT_CERT.into(), credentials.cert_pem().into());
-            bag.insert(KEY_CLIENT_KEY.into(), credentials.key_pem().into());
-        }
-        if !self.client_urls.is_empty() {
-            bag.insert(
-                KEY_CLIENT_URLS.into(),
-                format_client_urls(&self.client_urls),
-            );
-        }
-        bag
-    }
-
-    /// The `relation-set` changes that turn `current` (what the unit's databag holds on one
-    /// relation) into this data: new or different values, and `""` for each provider key that
-    /// must go. Keys outside [`PROVIDER_KEYS`] are left alone. Empty when nothing differs, so a
-    /// caller makes no call at all.
-    pub fn changes_from(&self, current: &Databag) -> Databag {
-        let wanted = self.to_databag();
-        PROVIDER_KEYS
-            .iter()
-            .filter_map(|key| {
-                let want = wanted.get(*key).map(String::as_str).unwrap_or("");
-                let have = current.get(*key).map(String::as_str).unwrap_or("");
-                (want != have).then(|| ((*key).to_owned(), want.to_owned()))
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -407,41 +359,6 @@ mod tests {
         assert_eq!(
             invalid.to_string(),
             "client_urls: entry 2 is empty (stray ',')"
-        );
-    }
-
-    #[test]
-    fn provider_data_writes_only_present_keys_and_diffs_against_the_relation() {
-        let data = ProviderData {
-            cluster: "e1=https://10.0.0.2:2380,e0=https://10.0.0.1:2380"
-                .parse()
-                .unwrap(),
-            credentials: None,
-            client_urls: vec![],
-        };
-        let written = data.to_databag();
-        assert_eq!(
-            written,
-            bag(&[(
-                "cluster",
-                "e0=https://10.0.0.1:2380,e1=https://10.0.0.2:2380"
-            )])
-        );
-        assert!(data.changes_from(&written).is_empty());
-        let stale = bag(&[
-            ("cluster", "e0=https://10.0.0.1:2380"),
-            ("client_urls", "https://10.0.0.1:2379"),
-            ("unrelated", "kept"),
-        ]);
-        assert_eq!(
-            data.changes_from(&stale),
-            bag(&[
-                (
-                    "cluster",
-                    "e0=https://10.0.0.1:2380,e1=https://10.0.0.2:2380"
-                ),
-                ("client_urls", ""),
-            ])
         );
     }
 }

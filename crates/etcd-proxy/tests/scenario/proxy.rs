@@ -44,6 +44,14 @@ fn publish(world: &mut World, credentials: ClientCredentials) {
     );
 }
 
+/// kube/0 related to etcd/0, which publishes the test cluster with `credentials`.
+fn related_world(credentials: ClientCredentials) -> World {
+    let mut world = World::new(&[("etcd", 1)]);
+    publish(&mut world, credentials);
+    world.relate("etcd");
+    world
+}
+
 /// Runs an update-status hook on kube/0 that syncs and ensures the proxy.
 fn ensure(
     world: &mut World,
@@ -70,9 +78,7 @@ fn ensure(
 #[test]
 fn gateway_is_installed_once_and_restarted_only_on_change() {
     let pki = TestPki::generate();
-    let mut world = World::new(&[("etcd", 1)]);
-    publish(&mut world, creds(&pki));
-    world.relate("etcd");
+    let mut world = related_world(creds(&pki));
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path(), ProxyMode::Gateway);
     let mut services = RecordingServiceManager::default();
@@ -111,9 +117,7 @@ fn gateway_is_installed_once_and_restarted_only_on_change() {
 #[test]
 fn grpc_proxy_with_a_cn_certificate_is_refused_and_writes_nothing() {
     let pki = TestPki::generate();
-    let mut world = World::new(&[("etcd", 1)]);
-    publish(&mut world, creds(&pki));
-    world.relate("etcd");
+    let mut world = related_world(creds(&pki));
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path(), ProxyMode::GrpcProxy);
     let mut services = RecordingServiceManager::default();
@@ -132,9 +136,7 @@ fn grpc_proxy_with_a_cnless_certificate_renders() {
         pki.cnless_client.key_pem.clone(),
     )
     .unwrap();
-    let mut world = World::new(&[("etcd", 1)]);
-    publish(&mut world, cnless);
-    world.relate("etcd");
+    let mut world = related_world(cnless);
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path(), ProxyMode::GrpcProxy);
     let mut services = RecordingServiceManager::default();
@@ -176,9 +178,7 @@ impl etcd_proxy::proxy::ServiceManager for BrokenSystemd {
 #[test]
 fn a_failed_restart_is_retried_although_the_files_are_already_written() {
     let pki = TestPki::generate();
-    let mut world = World::new(&[("etcd", 1)]);
-    publish(&mut world, creds(&pki));
-    world.relate("etcd");
+    let mut world = related_world(creds(&pki));
     let dir = tempfile::tempdir().unwrap();
     let plan = plan(dir.path(), ProxyMode::Gateway);
 

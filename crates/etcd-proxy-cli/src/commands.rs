@@ -48,9 +48,16 @@ impl Hook {
         let ctx = JujuContext::from_env().context("reading the hook context")?;
         let endpoint = endpoint_for(cli, &ctx, role)?;
         let store = FileFlagStore::new(state_path(cli, Some(&ctx))?);
-        let state = store.load()?;
+        let (state, problem) = store.load_recovering()?;
+        let mut tools = CachedTools::new(ProcessHookTools::new(), ctx.unit.clone());
+        if let Some(problem) = problem {
+            // One line, then on as a unit that never ran: the next save replaces the file.
+            let line = format!("{problem}; starting from no saved state");
+            eprintln!("warning: {line}");
+            tools.juju_log(LogLevel::Warning, &line)?;
+        }
         Ok(Self {
-            tools: CachedTools::new(ProcessHookTools::new(), ctx.unit.clone()),
+            tools,
             ctx,
             store,
             endpoint,
@@ -221,7 +228,14 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         None
     };
     let proxy = LocalProxy::new(hook.endpoint.clone());
-    let outcome = match proxy.ensure(&hook.ctx, &report, &plan, services, &mut hook.state) {
+    let outcome = match proxy.ensure(
+        &hook.ctx,
+        &mut hook.tools,
+        &report,
+        &plan,
+        services,
+        &mut hook.state,
+    ) {
         Ok(outcome) => outcome,
         Err(e @ (InterfaceError::NotAvailable(_) | InterfaceError::Render(_))) => {
             if matches!(e, InterfaceError::Render(_)) {
@@ -237,9 +251,9 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         }
         Err(e) => return Err(e.into()),
     };
+    // The library logged them with juju-log; the charm's own log shows them too.
     for warning in &outcome.endpoints.warnings {
         eprintln!("warning: {warning}");
-        hook.tools.juju_log(LogLevel::Warning, warning)?;
     }
     hook.commit()?;
     let word = |changed: bool| if changed { "changed" } else { "unchanged" };
@@ -368,7 +382,10 @@ fn flags(cli: &Cli, args: &FlagsArgs) -> Result<u8> {
         None => Some(JujuContext::from_env().context("reading the hook context")?),
     };
     let mut store = FileFlagStore::new(state_path(cli, ctx.as_ref())?);
-    let mut state = store.load()?;
+    let (mut state, problem) = store.load_recovering()?;
+    if let Some(problem) = problem {
+        eprintln!("warning: {problem}; no flags are set");
+    }
     if !args.clear.is_empty() {
         for flag in &args.clear {
             state.flags.remove(flag);

@@ -34,9 +34,19 @@ const EXCERPT_CHARS: usize = 40;
 /// [`EXCERPT_CHARS`] characters, quotes, backslashes and everything outside printable ASCII
 /// escaped (`\n`, `\u{ff1a}`, so a look-alike shows as what it is), `...` when cut.
 pub(crate) fn excerpt(input: &str) -> String {
+    excerpt_of(input, EXCERPT_CHARS)
+}
+
+/// How many characters of a message from the other side (a server's error text, say) an
+/// error or log line repeats.
+pub(crate) const MESSAGE_CHARS: usize = 200;
+
+/// As [`excerpt`], keeping up to `max_chars` characters: the one way text from the other
+/// side of a relation or a connection gets into a message. Longer input is cut.
+pub(crate) fn excerpt_of(input: &str, max_chars: usize) -> String {
     let mut out = String::new();
     let mut chars = input.chars();
-    for c in chars.by_ref().take(EXCERPT_CHARS) {
+    for c in chars.by_ref().take(max_chars) {
         out.extend(c.escape_default());
     }
     if chars.next().is_some() {

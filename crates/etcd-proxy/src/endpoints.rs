@@ -14,7 +14,9 @@
 //! 3. as a last resort, each peer host with port 2379, with a warning: the etcd charm may
 //!    advertise client URLs on another network than peer URLs, so this is a guess.
 //!
-//! Nothing here logs; warnings are returned for the caller to log or show.
+//! Nothing here logs; warnings are returned for the caller to log or show
+//! ([`crate::LocalProxy::ensure`] logs them). They are few and short whatever the peers
+//! answer: at most [`MAX_PEER_WARNINGS`] peers are named, each with a cut message.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -25,6 +27,12 @@ use crate::tls::ClientTls;
 
 /// etcd's default client port, used only for the last-resort guess.
 pub const DEFAULT_CLIENT_PORT: u16 = 2379;
+
+/// How many unanswered peers the warnings name one by one; the others are counted.
+pub const MAX_PEER_WARNINGS: usize = 3;
+
+/// How many URLs a warning lists before it counts the rest.
+const MAX_LISTED_URLS: usize = 5;
 
 /// How long resolution may take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +63,8 @@ pub enum EndpointSource {
         /// The peer URL that answered.
         from: EtcdUrl,
     },
-    /// Peer hosts with port [`DEFAULT_CLIENT_PORT`]: nothing better was available.
+    /// Peer hosts with port [`DEFAULT_CLIENT_PORT`]: nothing better was available (now, or
+    /// in an earlier hook whose guess is kept).
     Guessed,
     /// Kept from an earlier hook: the relation data they came from has not changed (or no
     /// resolution is needed, as for the v2 proxy).
@@ -87,6 +96,7 @@ pub fn resolve_endpoints(
     }
     let started = Instant::now();
     let mut warnings = Vec::new();
+    let mut failed = 0;
     let peers: Vec<&EtcdUrl> = cluster.peer_urls().collect();
     for (i, peer) in peers.iter().enumerate() {
         if started.elapsed() >= limits.total {
@@ -99,6 +109,7 @@ pub fn resolve_endpoints(
         }
         match client_urls_from(peer, tls, limits.per_request) {
             Ok((urls, note)) => {
+                warnings.extend(silent_peers(failed));
                 warnings.extend(note);
                 return ResolvedEndpoints {
                     urls,
@@ -108,9 +119,14 @@ pub fn resolve_endpoints(
                     warnings,
                 };
             }
-            Err(why) => warnings.push(why),
+            Err(why) if failed < MAX_PEER_WARNINGS => {
+                failed += 1;
+                warnings.push(why);
+            }
+            Err(_) => failed += 1,
         }
     }
+    warnings.extend(silent_peers(failed));
     let urls = guess(cluster);
     warnings.push(format!(
         "no peer told us the client URLs; guessing port {DEFAULT_CLIENT_PORT} on the peer \
@@ -177,6 +193,16 @@ fn client_urls_from(
     Ok((urls, note))
 }
 
+/// A count of the unanswered peers the warnings do not name.
+fn silent_peers(failed: usize) -> Option<String> {
+    (failed > MAX_PEER_WARNINGS).then(|| {
+        format!(
+            "{} more peers did not answer either",
+            failed - MAX_PEER_WARNINGS
+        )
+    })
+}
+
 fn guess(cluster: &ClusterString) -> Vec<EtcdUrl> {
     // `with_port` fails only for port 0, which DEFAULT_CLIENT_PORT is not.
     sorted_unique(
@@ -190,11 +216,18 @@ fn sorted_unique(urls: impl Iterator<Item = EtcdUrl>) -> Vec<EtcdUrl> {
     urls.collect::<BTreeSet<_>>().into_iter().collect()
 }
 
+/// The URLs for a warning: the first few, then how many there are.
 fn join(urls: &[EtcdUrl]) -> String {
-    urls.iter()
+    let mut text = urls
+        .iter()
+        .take(MAX_LISTED_URLS)
         .map(EtcdUrl::as_str)
         .collect::<Vec<_>>()
-        .join(",")
+        .join(",");
+    if urls.len() > MAX_LISTED_URLS {
+        text.push_str(&format!(",... ({} URLs)", urls.len()));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -231,8 +264,12 @@ mod tests {
         let resolved = resolve_endpoints(&cluster, Some(&given), &tls(), ResolveLimits::default());
         assert_eq!(resolved.source, EndpointSource::ClientUrls);
         assert_eq!(
-            join(&resolved.urls),
-            "https://10.0.0.1:2379,https://10.0.0.2:2379"
+            resolved
+                .urls
+                .iter()
+                .map(EtcdUrl::as_str)
+                .collect::<Vec<_>>(),
+            ["https://10.0.0.1:2379", "https://10.0.0.2:2379"]
         );
         assert!(resolved.warnings.is_empty());
     }
@@ -257,6 +294,25 @@ mod tests {
             resolved.warnings
         );
         assert!(resolved.warnings[2].contains("guessing port 2379"));
+    }
+
+    #[test]
+    fn many_silent_peers_make_few_short_warnings() {
+        let peers: Vec<String> = (0..40)
+            .map(|i| format!("m{i}=https://127.0.0.{}:{}", i + 1, closed_port()))
+            .collect();
+        let cluster: ClusterString = peers.join(",").parse().unwrap();
+        let resolved = resolve_endpoints(&cluster, None, &tls(), ResolveLimits::default());
+        assert_eq!(resolved.source, EndpointSource::Guessed);
+        // Three named, one count, one guess.
+        assert_eq!(resolved.warnings.len(), 5, "{:?}", resolved.warnings);
+        assert!(resolved.warnings[3].starts_with("37 more peers"));
+        assert!(
+            resolved.warnings[4].ends_with(",... (40 URLs)"),
+            "{:?}",
+            resolved.warnings
+        );
+        assert!(resolved.warnings.iter().all(|w| w.len() < 400));
     }
 
     #[test]

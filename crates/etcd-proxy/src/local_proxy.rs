@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use juju_hooks::{Endpoint, HookKind, JujuContext, UnitState};
+use juju_hooks::{Endpoint, HookKind, HookTools, JujuContext, LogLevel, UnitState, WorkloadStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{ClusterString, EtcdUrl};
@@ -23,6 +23,7 @@ use crate::proxy::{
 use crate::requirer::RequirerReport;
 use crate::save::{save_client_credentials, CredentialPaths};
 use crate::state::{load_section, section_key, store_section};
+use crate::status::set_status_if_changed;
 use crate::tls::ClientTls;
 
 /// How the local proxy should run.
@@ -92,6 +93,10 @@ pub struct ProxyOutcome {
 struct Resolved {
     from: String,
     urls: Vec<EtcdUrl>,
+    /// A guess: no peer answered. Kept like an answer (asking again costs each hook the
+    /// timeouts, and a restart whenever the answer flips), but asked again more often.
+    #[serde(default)]
+    guessed: bool,
 }
 
 /// What the running proxy was last (re)started with: only public material (the key always
@@ -115,12 +120,24 @@ struct ProxySection {
 #[derive(Clone, Debug)]
 pub struct LocalProxy {
     endpoint: Endpoint,
+    set_status: bool,
 }
 
 impl LocalProxy {
-    /// The proxy fed by relation `endpoint`.
+    /// The proxy fed by relation `endpoint`; it says in the workload status when the client
+    /// endpoints are a guess.
     pub fn new(endpoint: Endpoint) -> Self {
-        Self { endpoint }
+        Self {
+            endpoint,
+            set_status: true,
+        }
+    }
+
+    /// Leaves the workload status alone (for a charm that sets its own, as with
+    /// [`crate::Requirer::without_status`]); the outcome still tells a guess.
+    pub fn without_status(mut self) -> Self {
+        self.set_status = false;
+        self
     }
 
     /// Saves the credentials, finds the client endpoints, renders and installs the proxy
@@ -129,18 +146,22 @@ impl LocalProxy {
     ///
     /// Client endpoints are resolved (maybe over the network, see [`crate::endpoints`])
     /// only when the relation data they come from changed, or in `config-changed` and
-    /// `upgrade-charm` (the operator's way to ask again); other hooks reuse the ones kept
-    /// in `state`. Changes `state` in memory; the caller saves it when the hook succeeds, so
-    /// a restart that failed is tried again by the next hook.
+    /// `upgrade-charm` (the operator's way to ask again), and, while they are a guess, in
+    /// `update-status`; other hooks reuse the ones kept in `state`. The resolution's
+    /// warnings are logged with `juju-log`; while the endpoints are a guess, the workload
+    /// status says so (unless [`LocalProxy::without_status`]). Changes `state` in memory;
+    /// the caller saves it when the hook succeeds, so a restart that failed is tried again
+    /// by the next hook.
     ///
     /// # Errors
     /// [`InterfaceError::NotAvailable`] when the relation holds no valid cluster string or
     /// credentials, and [`InterfaceError::Render`] when the mode cannot work (e.g.
     /// grpc-proxy with a certificate that has a CN) — nothing is written then; a file or
-    /// service failure.
+    /// service or hook tool failure.
     pub fn ensure(
         &self,
         ctx: &JujuContext,
+        tools: &mut dyn HookTools,
         report: &RequirerReport,
         plan: &ProxyPlan,
         services: Option<&mut dyn ServiceManager>,
@@ -168,17 +189,30 @@ impl LocalProxy {
                 warnings: Vec::new(),
             }
         } else {
-            let ask_again = matches!(ctx.hook, HookKind::ConfigChanged | HookKind::UpgradeCharm);
             client_endpoints(
                 report,
                 cluster,
                 credentials,
                 plan.limits,
-                ask_again,
+                &ctx.hook,
                 &mut section,
             )?
         };
         let rendered = render_plan(plan, endpoints.urls.clone(), cluster, credentials)?;
+        for warning in &endpoints.warnings {
+            tools.juju_log(LogLevel::Warning, warning)?;
+        }
+        if self.set_status && endpoints.source == EndpointSource::Guessed {
+            let status = WorkloadStatus::new(
+                report.status.kind,
+                format!(
+                    "{}; client endpoints guessed (port {} on the peer hosts)",
+                    report.status.message,
+                    crate::endpoints::DEFAULT_CLIENT_PORT
+                ),
+            );
+            set_status_if_changed(tools, state, &status)?;
+        }
         // Rendered before anything is written, so a refused plan leaves the disk untouched.
         let credentials_changed =
             save_client_credentials(credentials, &plan.credentials, plan.owner)?;
@@ -219,7 +253,7 @@ fn client_endpoints(
     cluster: &ClusterString,
     credentials: &ClientCredentials,
     limits: ResolveLimits,
-    ask_again: bool,
+    hook: &HookKind,
     section: &mut ProxySection,
 ) -> Result<ResolvedEndpoints, InterfaceError> {
     let client_urls = report.client_urls();
@@ -228,10 +262,19 @@ fn client_endpoints(
         None => cluster.to_string(),
     };
     if let Some(kept) = section.resolved.as_ref().filter(|r| r.from == from) {
+        let ask_again = match hook {
+            HookKind::ConfigChanged | HookKind::UpgradeCharm => true,
+            HookKind::UpdateStatus => kept.guessed,
+            _ => false,
+        };
         if !ask_again {
             return Ok(ResolvedEndpoints {
                 urls: kept.urls.clone(),
-                source: EndpointSource::Cached,
+                source: if kept.guessed {
+                    EndpointSource::Guessed
+                } else {
+                    EndpointSource::Cached
+                },
                 warnings: Vec::new(),
             });
         }
@@ -245,10 +288,10 @@ fn client_endpoints(
             Err(e) => guessed_endpoints(cluster, &format!("cannot ask etcd for its members ({e})")),
         },
     };
-    // A guess is not kept: the next hook asks the peers again.
-    section.resolved = (resolved.source != EndpointSource::Guessed).then(|| Resolved {
+    section.resolved = Some(Resolved {
         from,
         urls: resolved.urls.clone(),
+        guessed: resolved.source == EndpointSource::Guessed,
     });
     Ok(resolved)
 }

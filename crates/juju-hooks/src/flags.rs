@@ -168,22 +168,68 @@ impl FileFlagStore {
     }
 }
 
+impl FileFlagStore {
+    /// Loads the state as [`FlagStore::load`], except that a file that is no state document
+    /// (corrupt, truncated, of the wrong JSON type, too large, or not a regular file) loads
+    /// as the default state, returned with the reason for the caller to log: a unit must not
+    /// stay stuck on a bad file until someone deletes it. The next save replaces the file.
+    ///
+    /// # Errors
+    /// The file exists but cannot be read (e.g. permission denied).
+    pub fn load_recovering(&self) -> Result<(UnitState, Option<StateError>), StateError> {
+        match self.load() {
+            Ok(state) => Ok((state, None)),
+            Err(e @ StateError::Corrupt { .. }) => Ok((UnitState::default(), Some(e))),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// What is wrong with a state document, in a few words and without quoting it (a serde
+/// message may repeat a whole value).
+fn json_problem(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "not valid JSON",
+        Category::Data => "a value of the wrong type",
+        Category::Eof => "truncated",
+    };
+    if error.line() == 0 {
+        what.to_owned()
+    } else {
+        format!("{what} at line {} column {}", error.line(), error.column())
+    }
+}
+
+/// A state file larger than this is refused as corrupt: the state holds flags and a few
+/// validated relation values.
+pub const MAX_STATE_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 impl FlagStore for FileFlagStore {
     fn load(&self) -> Result<UnitState, StateError> {
-        let bytes = match fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(UnitState::default()),
-            Err(e) => return Err(self.io_error(e)),
-        };
         let corrupt = |reason: String| StateError::Corrupt {
             path: self.path.clone(),
             reason,
         };
+        let bytes = match crate::read::read_regular_file(&self.path, MAX_STATE_FILE_BYTES) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(UnitState::default()),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::InvalidInput | io::ErrorKind::FileTooLarge
+                ) =>
+            {
+                return Err(corrupt(e.to_string()))
+            }
+            Err(e) => return Err(self.io_error(e)),
+        };
         // Only a JSON object is a state document (serde would also take a list for a struct).
-        match serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))? {
+        match serde_json::from_slice(&bytes).map_err(|e| corrupt(json_problem(&e)))? {
             serde_json::Value::Object(map) => {
                 serde_json::from_value(serde_json::Value::Object(map))
-                    .map_err(|e| corrupt(e.to_string()))
+                    .map_err(|e| corrupt(json_problem(&e)))
             }
             _ => Err(corrupt("not a JSON object".to_owned())),
         }
@@ -368,6 +414,47 @@ mod tests {
                 "{garbage:?}: {err:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_bad_file_loads_as_no_state_with_a_short_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let store = FileFlagStore::new(&path);
+        let long = format!("{{\"flags\": \"{}\"}}", "A".repeat(10_000));
+        for (garbage, why) in [
+            ("{\"flags\": [\"a\"", "truncated"),
+            ("[]", "not a JSON object"),
+            (long.as_str(), "wrong type"),
+            ("{x", "not valid JSON"),
+        ] {
+            fs::write(&path, garbage).unwrap();
+            let (state, problem) = store.load_recovering().unwrap();
+            assert_eq!(state, UnitState::default());
+            let text = problem.unwrap().to_string();
+            assert!(text.contains(why), "{garbage:.20}: {text}");
+            assert!(text.len() < 200 && !text.contains("AAAA"), "{text}");
+        }
+        fs::write(&path, "{\"flags\": [\"a\"]}").unwrap();
+        let (state, problem) = store.load_recovering().unwrap();
+        assert!(problem.is_none() && state.flags.contains("a"));
+    }
+
+    #[test]
+    fn a_fifo_at_the_state_path_does_not_hang_and_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let mut store = FileFlagStore::new(&path);
+        let (state, problem) = store.load_recovering().unwrap();
+        assert_eq!(state, UnitState::default());
+        assert!(problem.unwrap().to_string().contains("not a regular file"));
+        store.save(&state_with("a")).unwrap();
+        assert_eq!(store.load().unwrap(), state_with("a"));
     }
 
     #[test]

@@ -62,6 +62,7 @@ mod error;
 mod flags;
 mod ids;
 mod process;
+mod read;
 mod tools;
 
 #[cfg(feature = "testing")]
@@ -70,9 +71,12 @@ pub mod testing;
 pub use cache::CachedTools;
 pub use context::{HookKind, JujuContext};
 pub use error::{ContextError, IdError, StateError, ToolError, ToolErrorKind};
-pub use flags::{transact, FileFlagStore, FlagStore, MemoryFlagStore, UnitState};
+pub use flags::{
+    transact, FileFlagStore, FlagStore, MemoryFlagStore, UnitState, MAX_STATE_FILE_BYTES,
+};
 pub use ids::{AppName, Endpoint, RelationId, UnitName};
 pub use process::{ProcessHookTools, DEFAULT_TOOL_TIMEOUT};
+pub use read::{read_regular_file, read_regular_text};
 pub use tools::{
     BagOwner, Config, Databag, HookTools, LogLevel, StatusKind, WorkloadStatus, WriteScope,
 };

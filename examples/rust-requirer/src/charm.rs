@@ -211,8 +211,9 @@ fn run_proxy(
     plan.listen = settings.listen;
     plan.data_dir = Some(config.data_dir.clone());
     plan.env_file = (settings.mode == ProxyMode::V2Proxy).then(|| config.environment_file.clone());
-    let proxy = LocalProxy::new(ENDPOINT.parse()?);
-    let outcome = match proxy.ensure(ctx, report, &plan, Some(workload.services()), state) {
+    // The charm sets its own status; the library logs the resolution's warnings.
+    let proxy = LocalProxy::new(ENDPOINT.parse()?).without_status();
+    let outcome = match proxy.ensure(ctx, tools, report, &plan, Some(workload.services()), state) {
         Ok(outcome) => outcome,
         Err(InterfaceError::Render(e)) => {
             let reason = format!("cannot run the {} proxy: {e}", settings.mode);
@@ -220,9 +221,6 @@ fn run_proxy(
         }
         Err(e) => return Err(e.into()),
     };
-    for warning in &outcome.endpoints.warnings {
-        tools.juju_log(LogLevel::Warning, warning)?;
-    }
     if outcome.credentials_changed {
         let dir = config.credentials_dir.display();
         tools.juju_log(

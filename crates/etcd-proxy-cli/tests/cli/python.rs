@@ -97,7 +97,9 @@ fn the_python_providers_databag_makes_the_requirer_ready() {
         world.status("kube/0"),
         WorkloadStatus::new(
             StatusKind::Active,
-            "proxy: etcd cluster of 2 member(s), TLS credentials ready"
+            // No etcd answers: the client endpoints are a guess, and the status says so.
+            "proxy: etcd cluster of 2 member(s), TLS credentials ready; client endpoints \
+             guessed (port 2379 on the peer hosts)"
         )
     );
     for (name, text, want) in [

@@ -8,13 +8,18 @@
 //!   appears only when true).
 //!
 //! Ids are read as exact `u64` (never through a float). Unknown fields are ignored, as newer
-//! etcd versions add some; every URL must be a valid [`EtcdUrl`].
+//! etcd versions add some; every URL must be a valid [`EtcdUrl`]. The peer URLs and the
+//! client URLs of the answer, joined, must each fit the limit of a cluster string
+//! ([`MAX_CLUSTER_STRING_LEN`]), as relation data must: they end up in one.
+//!
+//! Error messages never quote the answer beyond a short excerpt: a hostile server must not
+//! be able to make a message (and the `juju-log` call carrying it) arbitrarily long.
 
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 
 use super::Member;
-use crate::cluster::EtcdUrl;
+use crate::cluster::{excerpt, EtcdUrl, MAX_CLUSTER_STRING_LEN};
 
 #[derive(Deserialize)]
 struct PeerMember {
@@ -59,22 +64,73 @@ struct GatewayMember {
 
 /// Decodes a peer `/members` answer.
 pub(super) fn peer_members(body: &[u8]) -> Result<Vec<Member>, String> {
-    let raw: Vec<PeerMember> = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    raw.into_iter()
+    let raw: Vec<PeerMember> = serde_json::from_slice(body).map_err(|e| json_problem(&e))?;
+    let members = raw
+        .into_iter()
         .map(|m| member(m.id, m.name, m.peer_urls, m.client_urls, m.is_learner))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    within_limits(&members)?;
+    Ok(members)
 }
 
 /// Decodes a gateway member-list answer into the cluster id and the members.
 pub(super) fn gateway_member_list(body: &[u8]) -> Result<(Option<u64>, Vec<Member>), String> {
-    let raw: GatewayList = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let raw: GatewayList = serde_json::from_slice(body).map_err(|e| json_problem(&e))?;
     let members = raw
         .members
         .unwrap_or_default()
         .into_iter()
         .map(|m| member(m.id, m.name, m.peer_urls, m.client_urls, m.is_learner))
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
+    within_limits(&members)?;
     Ok((raw.header.and_then(|h| h.cluster_id), members))
+}
+
+/// What is wrong with an answer, with at most a short excerpt of it: serde's own message
+/// may repeat a whole (huge) string value.
+fn json_problem(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Io => "unreadable",
+        Category::Syntax => "not valid JSON",
+        Category::Data => "not a member list",
+        Category::Eof => "truncated JSON",
+    };
+    // The position tells where; the excerpt of serde's text tells what it expected.
+    format!(
+        "{what} at line {} column {} ({})",
+        error.line(),
+        error.column(),
+        excerpt(&error.to_string())
+    )
+}
+
+/// The peer URLs and the client URLs, each joined with `,`, fit [`MAX_CLUSTER_STRING_LEN`].
+fn within_limits(members: &[Member]) -> Result<(), String> {
+    let joined = |urls: &mut dyn Iterator<Item = &EtcdUrl>| -> usize {
+        urls.map(|u| u.as_str().len() + 1)
+            .sum::<usize>()
+            .saturating_sub(1)
+    };
+    for (what, len) in [
+        (
+            "peer",
+            joined(&mut members.iter().flat_map(|m| m.peer_urls.iter())),
+        ),
+        (
+            "client",
+            joined(&mut members.iter().flat_map(|m| m.client_urls.iter())),
+        ),
+    ] {
+        if len > MAX_CLUSTER_STRING_LEN {
+            return Err(format!(
+                "{} members whose {what} URLs take {len} bytes, more than the \
+                 {MAX_CLUSTER_STRING_LEN} a cluster string or client_urls may hold",
+                members.len()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn member(
@@ -199,6 +255,37 @@ mod tests {
         }
         assert!(peer_members(br#"[{"id":18446744073709551616}]"#).is_err());
         assert!(peer_members(br#"[{"id":"12"}]"#).is_err());
+    }
+
+    #[test]
+    fn a_huge_value_is_never_quoted_whole() {
+        let huge = format!(r#"[{{"id":"{}"}}]"#, "A".repeat(200_000));
+        let err = peer_members(huge.as_bytes()).unwrap_err();
+        assert!(err.len() < 200, "{} bytes: {:.100}", err.len(), err);
+        assert!(err.contains("not a member list"), "{err}");
+        let huge = format!(r#"{{"members":[{{"ID":"{}"}}]}}"#, "7".repeat(200_000));
+        assert!(gateway_member_list(huge.as_bytes()).unwrap_err().len() < 200);
+        let huge = format!(r#"[{{"id":1,"name":"{}""#, "B".repeat(200_000));
+        assert!(peer_members(huge.as_bytes()).unwrap_err().len() < 200);
+    }
+
+    #[test]
+    fn more_urls_than_client_urls_may_hold_are_refused() {
+        let member = |i: usize| {
+            format!(
+                r#"{{"id":{i},"name":"m{i}","peerURLs":["https://10.{}.{}.1:2380"],
+                   "clientURLs":["https://10.{}.{}.1:2379"]}}"#,
+                i / 256,
+                i % 256,
+                i / 256,
+                i % 256
+            )
+        };
+        let list = |n: usize| format!("[{}]", (0..n).map(member).collect::<Vec<_>>().join(","));
+        // 23 bytes per URL and a comma: 2730 fit in 64 KiB, 3000 do not.
+        assert_eq!(peer_members(list(2700).as_bytes()).unwrap().len(), 2700);
+        let err = peer_members(list(3000).as_bytes()).unwrap_err();
+        assert!(err.contains("more than the 65536"), "{err}");
     }
 
     #[test]

@@ -8,11 +8,12 @@ use rustls::{AlertDescription, CertificateError};
 
 use super::decode;
 use super::{Membership, MembershipSource};
-use crate::cluster::{EtcdUrl, UrlScheme};
+use crate::cluster::{excerpt_of, EtcdUrl, UrlScheme, MESSAGE_CHARS};
 use crate::tls::ClientTls;
 
-/// Answers bigger than this are refused: a member list of a thousand members is far smaller.
-const MAX_BODY_BYTES: u64 = 4 * 1024 * 1024;
+/// Answers bigger than this are refused: a member list that fits the limits of a cluster
+/// string (64 KiB of peer URLs, as many of client URLs, names and ids) is far smaller.
+pub(crate) const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
 /// Listing members at a URL failed. The message is one line: the URL called and the cause,
 /// never certificate or key material.
@@ -194,14 +195,19 @@ fn classify(error: ureq::Error, timeout: Duration, https: bool) -> FetchErrorKin
     match error {
         ureq::Error::Timeout(_) => FetchErrorKind::Timeout(timeout),
         ureq::Error::Rustls(e) => FetchErrorKind::Tls(tls_failure(&e)),
-        ureq::Error::Tls(why) => FetchErrorKind::Tls(TlsFailure::Other(why.to_owned())),
+        ureq::Error::Tls(why) => FetchErrorKind::Tls(TlsFailure::Other(short(why))),
         ureq::Error::Io(e) => classify_io(&e, timeout, https),
         ureq::Error::HostNotFound => FetchErrorKind::Unreachable("host not found".into()),
         ureq::Error::BodyExceedsLimit(_) => {
             FetchErrorKind::Body(format!("answer larger than {MAX_BODY_BYTES} bytes"))
         }
-        other => FetchErrorKind::Unreachable(other.to_string()),
+        other => FetchErrorKind::Unreachable(short(&other.to_string())),
     }
+}
+
+/// A transport's message, cut: it may carry what the server sent (a header, an alert text).
+fn short(message: &str) -> String {
+    excerpt_of(message, MESSAGE_CHARS)
 }
 
 fn classify_io(error: &io::Error, timeout: Duration, https: bool) -> FetchErrorKind {
@@ -221,10 +227,11 @@ fn classify_io(error: &io::Error, timeout: Duration, https: bool) -> FetchErrorK
             if https =>
         {
             FetchErrorKind::Tls(TlsFailure::ClientCertificateRejected(format!(
-                "the server closed the connection after the TLS handshake: {error}"
+                "the server closed the connection after the TLS handshake: {}",
+                short(&error.to_string())
             )))
         }
-        _ => FetchErrorKind::Unreachable(error.to_string()),
+        _ => FetchErrorKind::Unreachable(short(&error.to_string())),
     }
 }
 
@@ -246,7 +253,7 @@ fn tls_failure(error: &rustls::Error) -> TlsFailure {
             | AlertDescription::UnsupportedCertificate
             | AlertDescription::AccessDenied),
         ) => TlsFailure::ClientCertificateRejected(format!("alert {alert:?}")),
-        other => TlsFailure::Other(other.to_string()),
+        other => TlsFailure::Other(short(&other.to_string())),
     }
 }
 

@@ -188,9 +188,15 @@ impl Versions {
         // What LocalProxy keeps about the running proxy is not saved below (the state file is
         // the version's byte-exact reference), so every pass restarts: versions alternate.
         let mut scratch = self.states[i].clone();
+        // v2-proxy resolves nothing, so no hook tool is called: an empty model will do.
+        let mut model = juju_hooks::testing::Model::default();
+        let hook =
+            juju_hooks::testing::HookInvocation::new("kube/0".parse().unwrap(), "update-status");
+        let mut tools = juju_hooks::testing::InMemoryTools::new(&mut model, hook);
         let outcome = LocalProxy::new(endpoint())
             .ensure(
                 &ctx,
+                &mut tools,
                 &self.reports[i],
                 &self.plan(target),
                 Some(&mut services),

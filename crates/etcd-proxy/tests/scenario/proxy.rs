@@ -1,8 +1,12 @@
 //! `LocalProxy::ensure` on top of a requirer hook: files, unit, restart only on change.
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-use etcd_proxy::endpoints::ResolveLimits;
+use etcd_proxy::endpoints::{EndpointSource, ResolveLimits};
 use etcd_proxy::proxy::{ProxyMode, RecordingServiceManager, ServiceCall};
 use etcd_proxy::testing::TestPki;
 use etcd_proxy::{
@@ -58,21 +62,32 @@ fn ensure(
     plan: &ProxyPlan,
     services: &mut RecordingServiceManager,
 ) -> Result<ProxyOutcome, InterfaceError> {
-    let hook = HookInvocation::new(unit("kube/0"), "update-status");
+    ensure_in(world, "update-status", plan, services).0
+}
+
+/// Runs hook `hook` on kube/0 that syncs and ensures the proxy; also returns its tool calls.
+fn ensure_in(
+    world: &mut World,
+    hook: &str,
+    plan: &ProxyPlan,
+    services: &mut RecordingServiceManager,
+) -> (Result<ProxyOutcome, InterfaceError>, Vec<String>) {
+    let hook = HookInvocation::new(unit("kube/0"), hook);
     let mut store = world.stores.remove(&unit("kube/0")).unwrap_or_default();
     let mut outcome = None;
     let run = juju_hooks::testing::run(&world.model, &hook, &world.charm_dir, |ctx, tools| {
         let mut state = store.load()?;
         let report = Requirer::new("proxy".parse().unwrap()).sync(ctx, tools, &mut state)?;
         let proxy = LocalProxy::new("proxy".parse().unwrap());
-        outcome = Some(proxy.ensure(ctx, &report, plan, Some(services), &mut state));
+        outcome = Some(proxy.ensure(ctx, tools, &report, plan, Some(services), &mut state));
         store.save(&state)?;
         Ok::<(), InterfaceError>(())
     })
     .unwrap();
     world.stores.insert(unit("kube/0"), store);
     world.model = run.model;
-    outcome.unwrap()
+    let calls = run.calls.iter().map(|c| c.command_line()).collect();
+    (outcome.unwrap(), calls)
 }
 
 #[test]
@@ -190,6 +205,7 @@ fn a_failed_restart_is_retried_although_the_files_are_already_written() {
         let report = Requirer::new("proxy".parse().unwrap()).sync(ctx, tools, &mut state)?;
         LocalProxy::new("proxy".parse().unwrap()).ensure(
             ctx,
+            tools,
             &report,
             &plan,
             Some(&mut BrokenSystemd),
@@ -213,4 +229,84 @@ fn a_failed_restart_is_retried_although_the_files_are_already_written() {
     assert!(retry.restarted, "the failed restart is made again");
     let again = ensure(&mut world, &plan, &mut services).unwrap();
     assert!(!again.restarted);
+}
+
+/// A peer that answers every request with a 200 KB `/members` answer, counting requests.
+fn hostile_peer() -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&asked);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body = format!(r#"[{{"id":"{}"}}]"#, "A".repeat(200_000));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, asked)
+}
+
+#[test]
+fn a_hostile_members_answer_is_a_short_warning_and_a_remembered_guess() {
+    let (port, asked) = hostile_peer();
+    let pki = TestPki::generate();
+    let mut world = World::new(&[("etcd", 1)]);
+    world.publish.insert(
+        unit("etcd/0"),
+        Publication {
+            cluster: Some(format!("etcd0=http://127.0.0.1:{port}").parse().unwrap()),
+            credentials: Some(creds(&pki)),
+            client_urls: None,
+        },
+    );
+    world.relate("etcd");
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), ProxyMode::Gateway);
+    let mut services = RecordingServiceManager::default();
+
+    let (first, calls) = ensure_in(&mut world, "update-status", &plan, &mut services);
+    let first = first.unwrap();
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    assert_eq!(first.endpoints.source, EndpointSource::Guessed);
+    assert!(first.restarted);
+    let logs: Vec<&String> = calls.iter().filter(|c| c.starts_with("juju-log")).collect();
+    assert!(
+        logs.iter().any(|c| c.contains("not a member list")),
+        "{logs:?}"
+    );
+    assert!(
+        logs.iter().any(|c| c.contains("guessing port 2379")),
+        "{logs:?}"
+    );
+    assert!(logs.iter().all(|c| c.len() < 1000), "{logs:?}");
+    let status = calls.iter().rfind(|c| c.starts_with("status-set"));
+    assert!(
+        status.is_some_and(|c| c.contains("client endpoints guessed")),
+        "{calls:?}"
+    );
+
+    // Another hook: the guess is remembered, nobody is asked, nothing restarts.
+    let (second, calls) = ensure_in(&mut world, "leader-settings-changed", &plan, &mut services);
+    let second = second.unwrap();
+    assert_eq!(asked.load(Ordering::SeqCst), 1, "{calls:?}");
+    assert_eq!(second.endpoints.source, EndpointSource::Guessed);
+    assert!(!second.restarted && !second.unit_changed);
+    assert!(
+        !calls.iter().any(|c| c.starts_with("juju-log")),
+        "{calls:?}"
+    );
+
+    // update-status asks again while it is a guess; the same guess restarts nothing.
+    let (third, _) = ensure_in(&mut world, "update-status", &plan, &mut services);
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+    assert!(!third.unwrap().restarted);
 }

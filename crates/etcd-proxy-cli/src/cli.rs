@@ -139,9 +139,11 @@ pub struct SyncArgs {
     pub no_status: bool,
 }
 
-/// Where `save-credentials` writes.
+/// Where `save-credentials` writes: --dir, or --key, --cert and --ca (the owner alone is not
+/// a target).
 #[derive(Debug, Args)]
-#[group(required = true, multiple = true)]
+#[group(skip)]
+#[command(group = clap::ArgGroup::new("target").required(true).multiple(true).args(["dir", "key", "cert", "ca"]))]
 pub struct CredentialTargetArgs {
     /// Write client-ca.pem, client-cert.pem, client-key.pem into DIR (created 0755).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["key", "cert", "ca"])]
@@ -156,10 +158,10 @@ pub struct CredentialTargetArgs {
     #[arg(long, value_name = "PATH", requires_all = ["key", "cert"])]
     pub ca: Option<PathBuf>,
     /// Owner (numeric user id) of the written files, e.g. the proxy's service user.
-    #[arg(long, value_name = "UID")]
+    #[arg(long, value_name = "UID", value_parser = owner_id)]
     pub uid: Option<u32>,
     /// Group (numeric group id) of the written files.
-    #[arg(long, value_name = "GID")]
+    #[arg(long, value_name = "GID", value_parser = owner_id)]
     pub gid: Option<u32>,
 }
 
@@ -206,4 +208,17 @@ pub struct DemoArgs {
     /// Keep the demo's temporary directory (model, charms, rendered files) and print it.
     #[arg(long)]
     pub keep: bool,
+}
+
+/// A numeric user or group id; 4294967295 is `(uid_t)-1`, which chown(2) reads as "leave
+/// unchanged", so it is refused rather than silently ignored.
+fn owner_id(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(u32::MAX) => Err(format!(
+            "{} means \"leave unchanged\" to chown(2), not an id",
+            u32::MAX
+        )),
+        Ok(id) => Ok(id),
+        Err(_) => Err(format!("not a numeric id from 0 to {}", u32::MAX - 1)),
+    }
 }

@@ -31,8 +31,76 @@ pub const EXIT_FAILURE: u8 = 1;
 /// The interface this binary speaks, as charms name it in metadata.yaml.
 const INTERFACE: &str = "etcd-proxy";
 
+/// Exit code of a usage error (as clap's own).
+pub const EXIT_USAGE: u8 = 2;
+
 /// The state file's name in the charm directory.
 pub const STATE_FILE: &str = ".etcd-proxy-relation.state.json";
+
+/// The largest file read from a path given on the command line (PEM, template): far more
+/// than any certificate chain or unit template, far less than `/dev/zero`.
+const MAX_INPUT_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A command line that parses but cannot work (e.g. two outputs at one path): exit
+/// [`EXIT_USAGE`], before anything is read or written.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Reads a file named on the command line: a regular file of at most
+/// [`MAX_INPUT_FILE_BYTES`], never a FIFO or device that would hang or never end.
+fn read_input(path: &Path, what: &str) -> Result<String> {
+    juju_hooks::read_regular_text(path, MAX_INPUT_FILE_BYTES)
+        .with_context(|| format!("cannot read {what} {}", path.display()))
+}
+
+/// Refuses two outputs at one path (`--key P --ca P`, a unit file at the key's path): one
+/// would silently overwrite the other, maybe putting the private key in a 0644 file.
+fn distinct_targets(targets: &[(&str, &Path)]) -> Result<()> {
+    let mut seen: Vec<(&str, PathBuf)> = Vec::new();
+    for (flag, path) in targets {
+        let key = same_file_key(path);
+        if let Some((other, _)) = seen.iter().find(|(_, k)| *k == key) {
+            return Err(UsageError(format!(
+                "{flag} and {other} name the same file {}; give each output its own path",
+                path.display()
+            ))
+            .into());
+        }
+        seen.push((flag, key));
+    }
+    Ok(())
+}
+
+/// A path as the file it will be: absolute, its directory resolved (symlinks and `..`
+/// when it exists, `..` by name when not yet), so two spellings of one file compare equal.
+fn same_file_key(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    if let (Some(dir), Some(name)) = (absolute.parent(), absolute.file_name()) {
+        if let Ok(dir) = dir.canonicalize() {
+            return dir.join(name);
+        }
+    }
+    let mut clean = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            Component::ParentDir => {
+                clean.pop();
+            }
+            Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    clean
+}
 
 /// Everything a hook command works with.
 struct Hook {
@@ -169,6 +237,7 @@ fn requires_cluster_string(cli: &Cli) -> Result<u8> {
 
 fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u8> {
     let paths = credential_paths(args)?;
+    distinct_targets(&credential_targets(&paths))?;
     let mut hook = Hook::open(cli, EndpointRole::Requires)?;
     let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     let Some(credentials) = report.credentials() else {
@@ -191,14 +260,17 @@ fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u
 
 fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     let paths = credential_paths(&args.credentials)?;
+    let mut targets = credential_targets(&paths);
+    targets.push(("--unit-file", &args.unit_file));
+    if let Some(env_file) = &args.env_file {
+        targets.push(("--env-file", env_file));
+    }
+    distinct_targets(&targets)?;
     let mode: ProxyMode = args.mode.parse()?;
     let template = args
         .template
         .as_deref()
-        .map(|path| {
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read template {}", path.display()))
-        })
+        .map(|path| read_input(path, "template"))
         .transpose()?;
     let mut hook = Hook::open(cli, EndpointRole::Requires)?;
     let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
@@ -266,6 +338,15 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// The credential files with the flags that name them (`--dir` names all three).
+fn credential_targets(paths: &CredentialPaths) -> Vec<(&'static str, &Path)> {
+    vec![
+        ("--key", paths.key.as_path()),
+        ("--cert", paths.cert.as_path()),
+        ("--ca", paths.ca.as_path()),
+    ]
+}
+
 fn credential_paths(args: &CredentialTargetArgs) -> Result<CredentialPaths> {
     match (&args.dir, &args.key, &args.cert, &args.ca) {
         (Some(dir), None, None, None) => Ok(CredentialPaths::in_dir(dir)),
@@ -321,7 +402,7 @@ fn provides_publish(cli: &Cli, args: &PublishArgs) -> Result<u8> {
 }
 
 fn read_pem(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+    read_input(path, "PEM file")
 }
 
 fn publish_input(args: &PublishArgs, tools: &mut dyn HookTools) -> Result<Publication> {

@@ -26,6 +26,10 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if e.downcast_ref::<commands::UsageError>().is_some() => {
+            eprintln!("error: {e}");
+            ExitCode::from(commands::EXIT_USAGE)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(commands::EXIT_FAILURE)

@@ -7,6 +7,7 @@
 //! - `python`: the deployed Python provider's exact databag, written as charm-helpers does.
 //! - `hook_tools`: exact argv and cost of every hook-tool call; tool failures.
 //! - `corpus`: every bad-input corpus entry through the requirer CLI.
+//! - `local_files`: bad state files, FIFOs and devices, overlapping outputs.
 //! - `hygiene`: the secret-hygiene checker that the life-cycle, command, Python and corpus
 //!   tests end with.
 
@@ -16,5 +17,6 @@ mod demo;
 mod hook_tools;
 mod hygiene;
 mod lifecycle;
+mod local_files;
 mod python;
 mod support;

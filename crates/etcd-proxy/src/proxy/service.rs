@@ -39,7 +39,12 @@ pub enum InstallError {
 pub fn install(rendered: &RenderedProxy, unit_path: &Path) -> Result<bool, InstallError> {
     let mut changed = false;
     if let Some((env_path, contents)) = &rendered.env_file {
-        let new_contents = std::fs::read(env_path).ok().as_deref() != Some(contents.as_bytes());
+        // Bounded, and never blocking on a FIFO: anything but our file reads as different.
+        let limit = contents.len() as u64;
+        let new_contents = juju_hooks::read_regular_file(env_path, limit)
+            .ok()
+            .as_deref()
+            != Some(contents.as_bytes());
         if new_contents {
             for stale in &rendered.clear_on_change {
                 match std::fs::remove_file(stale) {
@@ -153,21 +158,35 @@ fn unit_name(unit_path: &Path) -> Result<String, ServiceError> {
     }
 }
 
-/// The real service manager: runs `systemctl`.
+/// The real service manager: runs `systemctl` by its full path (never through `PATH`,
+/// which a hook inherits from wherever it was started).
 #[derive(Clone, Debug)]
 pub struct Systemctl {
     program: PathBuf,
 }
 
+/// Where systemd installs `systemctl`: `/usr/bin` (merged /usr, every Ubuntu Juju deploys
+/// today), `/bin` on older layouts.
+const SYSTEMCTL_PATHS: [&str; 2] = ["/usr/bin/systemctl", "/bin/systemctl"];
+
 impl Default for Systemctl {
     fn default() -> Self {
+        let found = SYSTEMCTL_PATHS
+            .iter()
+            .find(|path| Path::new(path).is_file())
+            .unwrap_or(&SYSTEMCTL_PATHS[0]);
         Systemctl {
-            program: PathBuf::from("systemctl"),
+            program: PathBuf::from(found),
         }
     }
 }
 
 impl Systemctl {
+    /// The program run.
+    pub fn program(&self) -> &Path {
+        &self.program
+    }
+
     /// Runs `program` instead of `systemctl` from PATH (e.g. a full path).
     pub fn with_program(program: impl Into<PathBuf>) -> Self {
         Systemctl {

@@ -347,3 +347,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn systemctl_is_run_by_its_full_path() {
+    let program = Systemctl::default().program().to_owned();
+    assert!(program.is_absolute(), "{}", program.display());
+    assert!(program.ends_with("systemctl"));
+}
+
+#[test]
+fn a_fifo_at_the_environment_file_is_replaced_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = spec(ProxyMode::V2Proxy);
+    let env = dir.path().join("etcd-proxy.env");
+    spec.env_file = Some(env.clone());
+    spec.data_dir = dir.path().join("data");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&env)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let rendered = render(&spec).unwrap();
+    assert!(install(&rendered, &dir.path().join("etcd-proxy.service")).unwrap());
+    assert!(std::fs::symlink_metadata(&env).unwrap().is_file());
+}

@@ -54,6 +54,24 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// The error and its causes on one line, each cause once: many errors already show their
+/// source in their own message (`cannot write X: Is a directory`), and repeating it as the
+/// next link of the chain would print it twice.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 /// Reads a file named on the command line: a regular file of at most
 /// [`MAX_INPUT_FILE_BYTES`], never a FIFO or device that would hang or never end.
 fn read_input(path: &Path, what: &str) -> Result<String> {
@@ -379,7 +397,7 @@ fn provides_publish(cli: &Cli, args: &PublishArgs) -> Result<u8> {
     let data = match publish_input(args, &mut hook.tools) {
         Ok(data) => data,
         Err(e) => {
-            eprintln!("error: {e:#}; nothing published");
+            eprintln!("error: {}; nothing published", one_line(&e));
             return Ok(EXIT_FAILURE);
         }
     };

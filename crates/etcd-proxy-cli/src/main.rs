@@ -31,7 +31,7 @@ fn main() -> ExitCode {
             ExitCode::from(commands::EXIT_USAGE)
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", commands::one_line(&e));
             ExitCode::from(commands::EXIT_FAILURE)
         }
     }

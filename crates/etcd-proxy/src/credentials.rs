@@ -124,6 +124,13 @@ pub enum CredentialsProblem {
     /// An encrypted private key, which a proxy cannot use without a passphrase.
     #[error("encrypted or unsupported private key format; an unencrypted PKCS#8, PKCS#1 or SEC1 key is needed")]
     UnsupportedKeyFormat,
+    /// An old-style (OpenSSL "traditional") encrypted PEM key: `Proc-Type: 4,ENCRYPTED`
+    /// headers in the section, which is not plain base64 then.
+    #[error(
+        "an encrypted private key (PEM Proc-Type: 4,ENCRYPTED); the proxy cannot use it without \
+         its passphrase: publish it decrypted (openssl rsa -in KEY -out PLAIN)"
+    )]
+    EncryptedKey,
     /// The certificate's DER does not parse.
     #[error("certificate does not parse: {why}")]
     BadCertificate {
@@ -396,6 +403,18 @@ fn read_sections(key: CredentialKey, text: &str) -> Result<PemSections, Credenti
         return Err(fail(CredentialsProblem::TooLarge {
             len: text.len(),
             max: MAX_PEM_LEN,
+        }));
+    }
+    // Old-style encrypted keys carry RFC 1421 headers, which the PEM reader reports as bad
+    // base64; tell what it is instead.
+    if text
+        .lines()
+        .any(|line| line.trim_start().starts_with("Proc-Type:") && line.contains("ENCRYPTED"))
+    {
+        return Err(fail(if key == CredentialKey::ClientKey {
+            CredentialsProblem::EncryptedKey
+        } else {
+            CredentialsProblem::ContainsPrivateKey
         }));
     }
     let mut sections = PemSections::default();

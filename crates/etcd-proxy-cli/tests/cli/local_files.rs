@@ -153,3 +153,23 @@ fn overlapping_outputs_and_an_ignored_owner_are_usage_errors() {
     assert!(out.stderr.contains("--dir"), "{out}");
     assert!(!world.path("out").exists(), "nothing written");
 }
+
+#[test]
+fn an_error_cause_is_printed_once() {
+    let world = World::new();
+    // A directory where the state file goes: loading recovers, saving cannot replace it.
+    let dir = world.path("state");
+    fs::create_dir_all(dir.join("x")).unwrap();
+    let out = epr(&[
+        "flags",
+        "--state-file",
+        dir.to_str().unwrap(),
+        "--clear",
+        "a",
+    ])
+    .expect(1)
+    .run();
+    let line = out.stderr.lines().last().unwrap();
+    assert!(line.starts_with("error: unit state file"), "{out}");
+    assert_eq!(line.matches("Is a directory").count(), 1, "{out}");
+}

@@ -209,3 +209,32 @@ fn errors_never_contain_key_material() {
         }
     }
 }
+
+#[test]
+fn an_old_style_encrypted_key_is_called_what_it_is() {
+    let pki = TestPki::generate();
+    // What `openssl genrsa -aes128` (OpenSSL 1.x) writes: RFC 1421 headers, then base64.
+    let encrypted = "-----BEGIN RSA PRIVATE KEY-----\n\
+                     Proc-Type: 4,ENCRYPTED\n\
+                     DEK-Info: AES-128-CBC,3F17F5316E2BAC89BE3AE6AA2E4B1A2C\n\
+                     \n\
+                     dGhpcyBpcyBub3QgYSByZWFsIGtleSwganVzdCBjaXBoZXJ0ZXh0IGJ5dGVz\n\
+                     -----END RSA PRIVATE KEY-----\n";
+    let message = check(&pki.ca_pem, &pki.client.cert_pem, encrypted).unwrap_err();
+    assert!(
+        message.starts_with("client_key: an encrypted private key"),
+        "{message}"
+    );
+    assert!(!message.contains("base64"), "{message}");
+    // In a certificate value it is a private key that must not be saved world-readable.
+    let message = check(
+        &pki.ca_pem,
+        &format!("{}{encrypted}", pki.client.cert_pem),
+        &pki.client.key_pem,
+    )
+    .unwrap_err();
+    assert!(
+        message.starts_with("client_cert: contains a private key"),
+        "{message}"
+    );
+}

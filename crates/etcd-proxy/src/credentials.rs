@@ -18,7 +18,10 @@
 //!    are saved world-readable, and a key pasted into one would leak.
 //! 6. Every certificate is DER that parses as X.509.
 //! 7. The key matches the certificate (same public key).
-//! 8. The certificate is signed by one of the CA certificates (issuer name and signature).
+//! 8. The certificate is signed by one of the CA certificates (issuer name and signature),
+//!    and, as etcd's Go TLS demands, the two signature-algorithm fields of each certificate
+//!    agree, the signing CA certificate does not say CA:FALSE, and an extended key usage,
+//!    when present, includes clientAuth.
 //! 9. The certificate, and the CA certificate that signed it, are within their validity period
 //!    now. An expired or not-yet-valid certificate fails every TLS handshake, so it is
 //!    reported as invalid with its dates rather than rendered into a proxy that cannot connect.
@@ -152,6 +155,18 @@ pub enum CredentialsProblem {
     /// The issuer name matches but the signature does not verify with the CA's key.
     #[error("signature does not verify with client_ca")]
     BadSignature,
+    /// The certificate that signed `client_cert` says it is not a CA (basic constraints
+    /// CA:FALSE); etcd's TLS refuses to chain through it.
+    #[error("the issuing certificate is not a CA (basicConstraints CA:FALSE)")]
+    IssuerNotCa,
+    /// `client_cert` has an extended key usage without clientAuth: etcd refuses it as a
+    /// client certificate.
+    #[error("extended key usage lacks clientAuth; etcd refuses it as a client certificate")]
+    NoClientAuth,
+    /// The signature algorithm inside the signed part differs from the one outside it; etcd
+    /// (Go) refuses to parse such a certificate.
+    #[error("its two signature algorithm fields differ")]
+    SignatureAlgorithmMismatch,
     /// The certificate's validity ended.
     #[error("certificate expired at {not_after}")]
     Expired {
@@ -268,6 +283,7 @@ impl ClientCredentials {
 
         check_key_matches(&cert, key_der)?;
         let signer = find_signer(&cert, &cas)?;
+        check_usage(&cert, signer)?;
 
         let now = unix_seconds(now);
         check_validity(ClientCert, &cert, now)?;
@@ -525,8 +541,38 @@ fn parse_certificate<'a>(
         Ok((rest, _)) if !rest.is_empty() => {
             Err(fail("trailing data after the certificate".into()))
         }
+        Ok((_, cert)) if cert.signature_algorithm != cert.tbs_certificate.signature => Err(
+            CredentialsError::new(key, CredentialsProblem::SignatureAlgorithmMismatch),
+        ),
         Ok((_, cert)) => Ok(cert),
         Err(e) => Err(fail(one_line(&e.to_string()))),
+    }
+}
+
+/// What etcd's Go TLS demands of a client certificate and its issuer beyond the signature:
+/// clientAuth (or anyExtendedKeyUsage) when an extended key usage is present, and an issuer
+/// that does not say CA:FALSE (one without basic constraints, as X.509 v1, is accepted).
+fn check_usage(
+    cert: &X509Certificate<'_>,
+    signer: &X509Certificate<'_>,
+) -> Result<(), CredentialsError> {
+    let bad = |key, why: &str| {
+        CredentialsError::new(key, CredentialsProblem::BadCertificate { why: why.into() })
+    };
+    match signer.basic_constraints() {
+        Ok(Some(constraints)) if !constraints.value.ca => Err(CredentialsError::new(
+            CredentialKey::ClientCert,
+            CredentialsProblem::IssuerNotCa,
+        )),
+        Err(_) => Err(bad(CredentialKey::ClientCa, "invalid basic constraints")),
+        Ok(_) => Ok(()),
+    }?;
+    match cert.extended_key_usage() {
+        Ok(Some(usage)) if !(usage.value.client_auth || usage.value.any) => Err(
+            CredentialsError::new(CredentialKey::ClientCert, CredentialsProblem::NoClientAuth),
+        ),
+        Err(_) => Err(bad(CredentialKey::ClientCert, "invalid extended key usage")),
+        Ok(_) => Ok(()),
     }
 }
 

@@ -34,8 +34,12 @@ pub struct CertSpec {
     pub common_name: Option<String>,
     /// Subject alternative names: IP addresses or DNS names.
     pub sans: Vec<String>,
-    /// Add the serverAuth usage (etcd member certificates); clientAuth is always present.
+    /// Add the serverAuth usage (etcd member certificates); clientAuth is present unless
+    /// [`Self::no_client_auth`].
     pub server: bool,
+    /// Leave clientAuth out of the extended key usage (a server-only certificate, which etcd
+    /// refuses as a client certificate).
+    pub no_client_auth: bool,
     /// The validity period.
     pub validity: TestValidity,
 }
@@ -55,6 +59,7 @@ impl CertSpec {
             common_name: Some(common_name.to_owned()),
             sans: sans.iter().map(|s| (*s).to_owned()).collect(),
             server: true,
+            no_client_auth: false,
             validity: TestValidity::Current,
         }
     }
@@ -104,6 +109,12 @@ pub struct TestPki {
     pub client_of_expired_ca: IssuedCert,
     /// A private key that belongs to none of the certificates.
     pub unrelated_key_pem: String,
+    /// An issuer whose basic constraints say CA:FALSE, and a client certificate it signed.
+    pub non_ca_issuer_pem: String,
+    /// A CN=`client` certificate signed by the CA:FALSE issuer.
+    pub client_of_non_ca: IssuedCert,
+    /// A CN=`client` certificate whose extended key usage is serverAuth only.
+    pub server_only_client: IssuedCert,
 }
 
 impl fmt::Debug for TestPki {
@@ -165,7 +176,11 @@ fn issue_with(issuer: &Issuer<'static, KeyPair>, spec: &CertSpec) -> IssuedCert 
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::KeyEncipherment,
     ];
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.extended_key_usages = if spec.no_client_auth {
+        Vec::new()
+    } else {
+        vec![ExtendedKeyUsagePurpose::ClientAuth]
+    };
     if spec.server {
         params
             .extended_key_usages
@@ -192,6 +207,19 @@ impl TestPki {
         let (other_ca_pem, other_ca) = make_ca("Other CA", TestValidity::Current);
         let (impostor_ca_pem, _) = make_ca(CA_NAME, TestValidity::Current);
         let (expired_ca_pem, expired_ca) = make_ca("Expired CA", TestValidity::Expired);
+        let non_ca_key = new_key();
+        let mut non_ca = ca_params("Not a CA", TestValidity::Current);
+        non_ca.is_ca = IsCa::ExplicitNoCa;
+        let non_ca_issuer_pem = non_ca
+            .self_signed(&non_ca_key)
+            .expect("rcgen self-signs")
+            .pem();
+        let non_ca = Issuer::new(non_ca, non_ca_key);
+        let server_only = CertSpec {
+            server: true,
+            no_client_auth: true,
+            ..CertSpec::client("client")
+        };
         let expired = CertSpec {
             validity: TestValidity::Expired,
             ..CertSpec::client("client")
@@ -208,6 +236,9 @@ impl TestPki {
             foreign_client: issue_with(&other_ca, &CertSpec::client("client")),
             client_of_expired_ca: issue_with(&expired_ca, &CertSpec::client("client")),
             unrelated_key_pem: new_key().serialize_pem(),
+            client_of_non_ca: issue_with(&non_ca, &CertSpec::client("client")),
+            server_only_client: issue_with(&ca, &server_only),
+            non_ca_issuer_pem,
             ca_pem,
             ca,
             other_ca_pem,
@@ -297,6 +328,9 @@ impl TestPki {
             "key_labelled_cert" => relabel(&client.key_pem, "PRIVATE KEY", "CERTIFICATE"),
             "cert_with_trailing_der" => append_der_byte(&client.cert_pem),
             "huge_cert" => format!("{}{}", client.cert_pem, "#".repeat(300 * 1024)),
+            "cert_sig_alg_mismatch" => inner_sig_alg_sha384(&client.cert_pem),
+            "server_only_cert" => self.server_only_client.cert_pem.clone(),
+            "server_only_key" => self.server_only_client.key_pem.clone(),
             _ => return None,
         };
         Some(value)
@@ -349,6 +383,9 @@ impl TestPki {
         "key_labelled_cert",
         "cert_with_trailing_der",
         "huge_cert",
+        "cert_sig_alg_mismatch",
+        "server_only_cert",
+        "server_only_key",
     ];
 }
 
@@ -402,7 +439,28 @@ fn append_der_byte(pem: &str) -> String {
         CertificateDer::from_pem_slice(pem.as_bytes()).expect("a generated certificate parses");
     let mut bytes = der.as_ref().to_vec();
     bytes.push(0);
-    let body = base64(&bytes);
+    certificate_pem(&bytes)
+}
+
+/// The certificate with the signature algorithm inside the signed part (the first of the
+/// two, in `tbsCertificate`) changed from ecdsa-with-SHA256 to ecdsa-with-SHA384, the outer
+/// one left alone: what etcd's Go TLS refuses as "inner and outer signature algorithm
+/// identifiers don't match".
+fn inner_sig_alg_sha384(pem: &str) -> String {
+    const ECDSA_SHA256: [u8; 10] = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    let der =
+        CertificateDer::from_pem_slice(pem.as_bytes()).expect("a generated certificate parses");
+    let mut bytes = der.as_ref().to_vec();
+    let at = bytes
+        .windows(ECDSA_SHA256.len())
+        .position(|w| w == ECDSA_SHA256)
+        .expect("rcgen signs with ecdsa-with-SHA256");
+    bytes[at + ECDSA_SHA256.len() - 1] = 0x03;
+    certificate_pem(&bytes)
+}
+
+fn certificate_pem(bytes: &[u8]) -> String {
+    let body = base64(bytes);
     let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
     for chunk in body.as_bytes().chunks(64) {
         out.push_str(&String::from_utf8_lossy(chunk));

@@ -238,3 +238,41 @@ fn an_old_style_encrypted_key_is_called_what_it_is() {
         "{message}"
     );
 }
+
+/// etcd (Go crypto/x509 and crypto/tls) refuses these; so does the contract.
+#[test]
+fn what_etcd_refuses_is_refused() {
+    let pki = TestPki::generate();
+    let message = check(
+        &pki.non_ca_issuer_pem,
+        &pki.client_of_non_ca.cert_pem,
+        &pki.client_of_non_ca.key_pem,
+    )
+    .unwrap_err();
+    assert_eq!(
+        message,
+        "client_cert: the issuing certificate is not a CA (basicConstraints CA:FALSE)"
+    );
+    let message = check(
+        &pki.ca_pem,
+        &pki.server_only_client.cert_pem,
+        &pki.server_only_client.key_pem,
+    )
+    .unwrap_err();
+    assert!(
+        message.starts_with("client_cert: extended key usage lacks clientAuth"),
+        "{message}"
+    );
+    let mismatched = pki.recipe("cert_sig_alg_mismatch").unwrap();
+    let message = check(&pki.ca_pem, &mismatched, &pki.client.key_pem).unwrap_err();
+    assert_eq!(
+        message,
+        "client_cert: its two signature algorithm fields differ"
+    );
+    // A certificate without any extended key usage is fine (Go treats it as any usage).
+    let plain = pki.issue(&CertSpec {
+        no_client_auth: true,
+        ..CertSpec::client("client")
+    });
+    check(&pki.ca_pem, &plain.cert_pem, &plain.key_pem).unwrap();
+}

@@ -191,9 +191,17 @@ pub struct PublishArgs {
     pub from_etcd: Option<String>,
 }
 
-/// Options of `flags`.
+/// Options of `flags`. Inside a hook it reads the unit's state file; outside one, give
+/// --state-file, or --unit for a unit of the emulator's model.
 #[derive(Debug, Args)]
 pub struct FlagsArgs {
+    /// Outside a hook: the flags of this unit of the emulator's model (e.g. `kube/0`), in
+    /// $JUJU_EMULATOR_DIR or --model-dir.
+    #[arg(long, value_name = "UNIT", conflicts_with = "state_file")]
+    pub unit: Option<String>,
+    /// The emulator's model directory for --unit (default: $JUJU_EMULATOR_DIR).
+    #[arg(long, value_name = "DIR", requires = "unit")]
+    pub model_dir: Option<PathBuf>,
     /// Print a sorted JSON array instead of one flag per line.
     #[arg(long)]
     pub json: bool,

@@ -476,11 +476,20 @@ fn publish_input(args: &PublishArgs, tools: &mut dyn HookTools) -> Result<Public
 }
 
 fn flags(cli: &Cli, args: &FlagsArgs) -> Result<u8> {
-    let ctx = match &cli.state_file {
-        Some(_) => None,
-        None => Some(JujuContext::from_env().context("reading the hook context")?),
+    let path = match (&args.unit, &cli.state_file) {
+        (Some(unit), _) => emulated_state_file(unit, args.model_dir.as_deref())?,
+        (None, Some(path)) => path.clone(),
+        (None, None) => {
+            let ctx = JujuContext::from_env().map_err(|e| {
+                UsageError(format!(
+                    "outside a hook, give --state-file PATH, or --unit UNIT for a unit of \
+                     the emulator's model ({e})"
+                ))
+            })?;
+            ctx.charm_dir.join(STATE_FILE)
+        }
     };
-    let mut store = FileFlagStore::new(state_path(cli, ctx.as_ref())?);
+    let mut store = FileFlagStore::new(path);
     let (mut state, problem) = store.load_recovering()?;
     if let Some(problem) = problem {
         eprintln!("warning: {problem}; no flags are set");
@@ -500,6 +509,32 @@ fn flags(cli: &Cli, args: &FlagsArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// The state file of `unit` in the emulator's model (`model_dir`, else $JUJU_EMULATOR_DIR).
+fn emulated_state_file(unit: &str, model_dir: Option<&Path>) -> Result<PathBuf> {
+    let name: juju_hooks::UnitName = unit
+        .parse()
+        .map_err(|e| UsageError(format!("--unit {unit:?}: {e}")))?;
+    let dir = match model_dir {
+        Some(dir) => dir.to_owned(),
+        None => std::env::var_os(juju_emulator::MODEL_DIR_VAR)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--unit needs the emulator's model: --model-dir DIR or {}",
+                    juju_emulator::MODEL_DIR_VAR
+                ))
+            })?,
+    };
+    let me = std::env::current_exe().context("locating this binary")?;
+    let emulator = juju_emulator::Emulator::open(&dir, &me)
+        .with_context(|| format!("opening the emulator's model in {}", dir.display()))?;
+    if emulator.model().unit(&name).is_none() {
+        bail!("the model has no unit {name}");
+    }
+    Ok(emulator.unit_charm_dir(&name).join(STATE_FILE))
 }
 
 fn endpoint_flags(state: &UnitState, endpoint: &Endpoint) -> Vec<String> {

@@ -618,3 +618,26 @@ fn file_modes_do_not_depend_on_the_umask() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `flags` outside a hook: a unit of the emulator's model by name, as the README's tour does.
+#[test]
+fn flags_of_an_emulated_unit_outside_a_hook() {
+    let world = related_world();
+    in_requirer(&world, vec![step(&["requires", "sync"])]);
+    let model = world.model_dir.display().to_string();
+    let out = world.cli(epr(&[
+        "flags",
+        "--json",
+        "--unit",
+        REQUIRER,
+        "--model-dir",
+        &model,
+    ]));
+    let shown: Vec<String> = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(shown, world.flags(REQUIRER));
+    assert!(shown.contains(&"proxy.connected".to_owned()), "{out}");
+    let out = world.cli(epr(&["flags", "--unit", "nope/0", "--model-dir", &model]).expect(1));
+    assert!(out.stderr.contains("no unit nope/0"), "{out}");
+    let out = world.cli(epr(&["flags"]).expect(2));
+    assert!(out.stderr.contains("--unit UNIT"), "{out}");
+}

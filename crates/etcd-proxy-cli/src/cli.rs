@@ -230,3 +230,56 @@ fn owner_id(text: &str) -> Result<u32, String> {
         Err(_) => Err(format!("not a numeric id from 0 to {}", u32::MAX - 1)),
     }
 }
+
+/// How much of a rejected value an argument-parsing error repeats.
+const QUOTED_CHARS: usize = 24;
+
+/// `text` (clap's error message) with every '...'-quoted value longer than a flag name, or
+/// spread over several lines, cut to its start: a value in the wrong place may be a private
+/// key, and a message must stay a few short lines.
+pub fn cut_quoted_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut rest = text;
+    while let Some(open) = rest.find('\'') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('\'') else {
+            rest = after;
+            break;
+        };
+        let quoted = &after[..close];
+        if quoted.chars().count() > QUOTED_CHARS || quoted.contains('\n') {
+            let start: String = quoted
+                .chars()
+                .take_while(|c| *c != '\n')
+                .take(QUOTED_CHARS)
+                .collect();
+            out.push_str(&format!("{start}... ({} bytes)", quoted.len()));
+        } else {
+            out.push_str(quoted);
+        }
+        out.push('\'');
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_and_multi_line_values_are_cut_short_ones_kept() {
+        let key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n-----END PRIVATE KEY-----";
+        let text = format!("error: unexpected argument '{key}' found\n\nfor more, try '--help'.\n");
+        let cut = cut_quoted_values(&text);
+        assert_eq!(
+            cut,
+            "error: unexpected argument '-----BEGIN PRIVATE KEY--... (86 bytes)' found\n\n\
+             for more, try '--help'.\n"
+        );
+        assert!(!cut.contains("MIGH"));
+        assert_eq!(cut_quoted_values("it's"), "it's");
+    }
+}

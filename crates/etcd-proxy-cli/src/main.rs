@@ -11,7 +11,7 @@ mod emulate;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 fn main() -> ExitCode {
     let program = std::env::args_os().next().unwrap_or_default();
@@ -23,7 +23,20 @@ fn main() -> ExitCode {
     if juju_emulator::is_hook_tool(&name) {
         return emulate::run_tool(&name);
     }
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // A rejected value may be a whole PEM key passed where a flag was expected:
+            // never repeat it whole.
+            eprint!("{}", cli::cut_quoted_values(&e.render().to_string()));
+            return ExitCode::from(commands::EXIT_USAGE);
+        }
+        Err(e) => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) if e.downcast_ref::<commands::UsageError>().is_some() => {

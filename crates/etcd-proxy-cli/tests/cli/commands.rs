@@ -641,3 +641,21 @@ fn flags_of_an_emulated_unit_outside_a_hook() {
     let out = world.cli(epr(&["flags"]).expect(2));
     assert!(out.stderr.contains("--unit UNIT"), "{out}");
 }
+
+/// A PEM key passed where a flag was expected: the usage error does not repeat it.
+#[test]
+fn a_rejected_argument_is_not_repeated_whole() {
+    let pki = TestPki::generate();
+    let out = epr(&["provides", "publish", pki.client.key_pem.as_str()])
+        .expect(2)
+        .run();
+    assert!(
+        out.stderr.contains("unexpected argument '-----BEGIN"),
+        "{out}"
+    );
+    assert!(out.stderr.len() < 400, "{out}");
+    assert_no_key_material(&[("stderr".to_owned(), out.stderr.clone())], &[&pki], false);
+    // --help still exits 0.
+    let out = epr(&["provides", "publish", "--help"]).run();
+    assert!(out.stdout.contains("--from-etcd"), "{out}");
+}

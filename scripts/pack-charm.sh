@@ -5,9 +5,11 @@
 #
 # CHARM_DIR is an example (examples/bash-requirer, examples/rust-requirer, ...). The charm's
 # files are CHARM_DIR/charm/ when that holds a metadata.yaml (a crate with its charm inside),
-# else CHARM_DIR itself. Every `$JUJU_CHARM_DIR/bin/NAME` that the charm's dispatch runs is
-# built from this workspace (`cargo build --release --workspace --bin NAME`) and shipped as
-# bin/NAME. The archive is a zip of the charm files, bin/ and a manifest.yaml naming the bases
+# else CHARM_DIR itself. Every bin/NAME that the charm's dispatch runs — written
+# `$JUJU_CHARM_DIR/bin/NAME`, `${JUJU_CHARM_DIR}/bin/NAME`, `"$JUJU_CHARM_DIR"/bin/NAME`, or
+# `./bin/NAME` / `bin/NAME` after a `cd "$JUJU_CHARM_DIR"` — is built from this workspace
+# (`cargo build --release --workspace --bin NAME`), stripped and shipped as bin/NAME; a
+# charm whose dispatch runs a bin/NAME that would not be in the archive is refused. The archive is a zip of the charm files, bin/ and a manifest.yaml naming the bases
 # (as charmcraft writes it), with Unix modes kept: dispatch and bin/* 0755, the rest 0644.
 #
 # Options:
@@ -22,7 +24,14 @@
 # SOURCE_DATE_EPOCH, when set, fixes the timestamps (reproducible archives).
 set -euo pipefail
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
+# usage [CODE]: the header above; on stdout for --help (exit 0), else on stderr (exit 2).
+usage() {
+    local text
+    text="$(sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//')"
+    if [[ "${1:-2}" == 0 ]]; then echo "$text"; exit 0; fi
+    echo "$text" >&2
+    exit 2
+}
 
 bin_dir="" bins=() bases=() arch=""
 while (($#)); do
@@ -31,7 +40,7 @@ while (($#)); do
         --bin) bins+=("${2:?--bin needs a name}"); shift 2 ;;
         --base) bases+=("${2:?--base needs e.g. ubuntu@24.04}"); shift 2 ;;
         --arch) arch="${2:?--arch needs e.g. amd64}"; shift 2 ;;
-        -h | --help) usage ;;
+        -h | --help) usage 0 ;;
         -*) echo "pack-charm: unknown option $1" >&2; usage ;;
         *) break ;;
     esac
@@ -49,10 +58,20 @@ done
 name="$(sed -n 's/^name:[[:space:]]*\([A-Za-z0-9-]*\).*/\1/p' "$charm/metadata.yaml" | head -n1)"
 [[ -n "$name" ]] || { echo "pack-charm: no name: in $charm/metadata.yaml" >&2; exit 1; }
 
-if ((${#bins[@]} == 0)); then
-    mapfile -t bins < <(grep -oE '\$\{?JUJU_CHARM_DIR\}?/bin/[A-Za-z0-9._-]+' "$charm/dispatch" |
-        sed 's#.*/bin/##' | sort -u)
-fi
+# The bin/NAMEs dispatch runs, in any of the forms above; comment lines are not code.
+dispatched=()
+mapfile -t dispatched < <(grep -v '^[[:space:]]*#' "$charm/dispatch" |
+    grep -oE '(\$\{?JUJU_CHARM_DIR\}?"?/|(^|[[:space:]"'"'"'=(;|&`])(\./)?)bin/[A-Za-z0-9._-]+' |
+    sed 's#.*bin/##' | sort -u)
+((${#bins[@]})) || bins=("${dispatched[@]}")
+for wanted in "${dispatched[@]}"; do
+    shipped=no
+    for bin in "${bins[@]}"; do [[ "$bin" == "$wanted" ]] && shipped=yes; done
+    [[ $shipped == yes ]] || {
+        echo "pack-charm: $charm/dispatch runs bin/$wanted, which --bin does not ship" >&2
+        exit 1
+    }
+done
 ((${#bases[@]})) || bases=(ubuntu@22.04 ubuntu@24.04)
 if [[ -z "$arch" ]]; then
     case "$(uname -m)" in
@@ -84,6 +103,14 @@ if ((${#bins[@]})); then
     for bin in "${bins[@]}"; do
         [[ -x "$bin_dir/$bin" ]] || { echo "pack-charm: no executable $bin_dir/$bin" >&2; exit 1; }
         cp -L "$bin_dir/$bin" "$stage/bin/$bin"
+        # Debug symbols are most of a Rust binary's size and no use on a unit.
+        if [[ "$(head -c 4 "$stage/bin/$bin")" == $'\x7fELF' ]]; then
+            if command -v strip >/dev/null; then
+                strip "$stage/bin/$bin"
+            else
+                echo "pack-charm: warning: no strip; bin/$bin keeps its symbols" >&2
+            fi
+        fi
     done
 fi
 

@@ -169,9 +169,15 @@ fn the_rust_requirer_packs_its_charm_dir_and_binary_with_modes() {
             "{file}"
         );
     }
-    assert_eq!(
-        fs::read(out.join("bin/rust-proxy-requirer")).unwrap(),
-        fs::read(charm_binary()).unwrap()
+    // Shipped stripped: still the ELF executable, without its symbols.
+    let shipped = fs::read(out.join("bin/rust-proxy-requirer")).unwrap();
+    let built = fs::read(charm_binary()).unwrap();
+    assert_eq!(shipped[..4], *b"\x7fELF");
+    assert!(
+        shipped.len() < built.len(),
+        "{} bytes shipped, {} built",
+        shipped.len(),
+        built.len()
     );
     let manifest = fs::read_to_string(out.join("manifest.yaml")).unwrap();
     for base in ["22.04", "24.04"] {
@@ -271,4 +277,84 @@ fn a_missing_binary_or_charm_file_fails_with_a_reason() {
         .file_name()
         .to_string_lossy()
         .ends_with(".charm")));
+}
+
+/// A bash charm whose dispatch names the binary another way than `$JUJU_CHARM_DIR/bin/`.
+fn charm_with_dispatch(dir: &Path, dispatch: &str) -> PathBuf {
+    let charm = dir.join("charm");
+    fs::create_dir_all(&charm).unwrap();
+    fs::copy(
+        repo_root().join("examples/bash-requirer/metadata.yaml"),
+        charm.join("metadata.yaml"),
+    )
+    .unwrap();
+    fs::write(charm.join("dispatch"), dispatch).unwrap();
+    charm
+}
+
+#[test]
+fn every_way_of_naming_the_binary_ships_it() {
+    if !python3_available() {
+        return;
+    }
+    for dispatch in [
+        "#!/bin/sh\ncd \"$JUJU_CHARM_DIR\"\nexec ./bin/etcd-proxy-relation requires sync\n",
+        "#!/bin/sh\ncd \"$JUJU_CHARM_DIR\" && bin/etcd-proxy-relation requires sync\n",
+        "#!/bin/sh\n\"${JUJU_CHARM_DIR}/bin/etcd-proxy-relation\" requires sync\n",
+        "#!/bin/sh\nepr=\"$JUJU_CHARM_DIR\"/bin/etcd-proxy-relation\n$epr requires sync\n",
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let charm = charm_with_dispatch(tmp.path(), dispatch);
+        let bins = stand_in_bins(tmp.path(), &["etcd-proxy-relation"]);
+        let archive = pack_ok(&[
+            "--bin-dir",
+            bins.to_str().unwrap(),
+            charm.to_str().unwrap(),
+            tmp.path().to_str().unwrap(),
+        ]);
+        let names: Vec<String> = modes(&archive).into_iter().map(|(n, _)| n).collect();
+        assert!(
+            names.contains(&"bin/etcd-proxy-relation".to_owned()),
+            "{dispatch}: {names:?}"
+        );
+        // /bin/sh in the shebang is no charm binary.
+        assert!(!names.contains(&"bin/sh".to_owned()), "{names:?}");
+    }
+}
+
+#[test]
+fn a_dispatch_naming_a_binary_that_would_not_ship_is_refused() {
+    if !python3_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let charm = charm_with_dispatch(
+        tmp.path(),
+        "#!/bin/sh\ncd \"$JUJU_CHARM_DIR\"\nexec ./bin/etcd-proxy-relation \"$@\"\n",
+    );
+    let bins = stand_in_bins(tmp.path(), &["etcd-proxy-relation", "other"]);
+    let output = pack(&[
+        "--bin-dir",
+        bins.to_str().unwrap(),
+        "--bin",
+        "other",
+        charm.to_str().unwrap(),
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("runs bin/etcd-proxy-relation"), "{stderr}");
+    assert!(fs::read_dir(tmp.path()).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .ends_with(".charm")));
+}
+
+#[test]
+fn help_exits_0_and_a_bad_option_2() {
+    let help = pack(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Packs an example charm"));
+    assert_eq!(pack(&["--no-such-option"]).status.code(), Some(2));
 }

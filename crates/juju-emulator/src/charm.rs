@@ -1,5 +1,7 @@
 //! Reading a charm directory: its endpoints (`metadata.yaml`), its config options
-//! (`config.yaml`), and copying it for a unit.
+//! (`config.yaml`), and copying it for a unit. A packed charm (a `.charm` file, the zip
+//! `charmcraft pack` and `scripts/pack-charm.sh` write) works wherever a directory does: it
+//! is read in place and unpacked into each unit's charm directory, file modes kept.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -77,9 +79,8 @@ impl CharmInfo {
     /// # Errors
     /// A file is missing or malformed, or an endpoint name is not a valid one.
     pub fn read(charm_dir: &Path) -> Result<Self, EmulatorError> {
-        let metadata_path = charm_dir.join("metadata.yaml");
-        let text = fs::read_to_string(&metadata_path)
-            .map_err(|e| charm_error(charm_dir, format!("cannot read metadata.yaml: {e}")))?;
+        let text = charm_text(charm_dir, "metadata.yaml")?
+            .ok_or_else(|| charm_error(charm_dir, "cannot read metadata.yaml: not found"))?;
         let metadata: Metadata = serde_yaml_ng::from_str(&text)
             .map_err(|e| charm_error(charm_dir, format!("metadata.yaml: {e}")))?;
         let mut endpoints = BTreeMap::new();
@@ -103,15 +104,13 @@ impl CharmInfo {
                 }
             }
         }
-        let config_path = charm_dir.join("config.yaml");
-        let options = if config_path.exists() {
-            let text = fs::read_to_string(&config_path)
-                .map_err(|e| charm_error(charm_dir, format!("cannot read config.yaml: {e}")))?;
-            let config: ConfigFile = serde_yaml_ng::from_str(&text)
-                .map_err(|e| charm_error(charm_dir, format!("config.yaml: {e}")))?;
-            config.options.unwrap_or_default()
-        } else {
-            BTreeMap::new()
+        let options = match charm_text(charm_dir, "config.yaml")? {
+            Some(text) => {
+                let config: ConfigFile = serde_yaml_ng::from_str(&text)
+                    .map_err(|e| charm_error(charm_dir, format!("config.yaml: {e}")))?;
+                config.options.unwrap_or_default()
+            }
+            None => BTreeMap::new(),
         };
         Ok(Self {
             name: metadata.name,
@@ -169,6 +168,9 @@ impl CharmInfo {
 /// # Errors
 /// Any file cannot be read or written.
 pub fn copy_charm(source: &Path, target: &Path) -> Result<(), EmulatorError> {
+    if source.is_file() {
+        return unpack(source, target);
+    }
     let io = |path: &Path| {
         let path = path.to_owned();
         move |source| EmulatorError::Io { path, source }
@@ -193,6 +195,52 @@ pub fn copy_charm(source: &Path, target: &Path) -> Result<(), EmulatorError> {
         }
     }
     Ok(())
+}
+
+/// A top-level file of a charm directory or packed charm; `None` when it has none.
+fn charm_text(charm: &Path, name: &str) -> Result<Option<String>, EmulatorError> {
+    let cannot = |e: &dyn std::fmt::Display| charm_error(charm, format!("cannot read {name}: {e}"));
+    if !charm.is_file() {
+        let path = charm.join(name);
+        return match fs::read_to_string(&path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(cannot(&e)),
+        };
+    }
+    let mut archive = open_packed(charm)?;
+    let mut entry = match archive.by_name(name) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => return Ok(None),
+        Err(e) => return Err(cannot(&e)),
+    };
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut entry, &mut text).map_err(|e| cannot(&e))?;
+    Ok(Some(text))
+}
+
+fn open_packed(charm: &Path) -> Result<zip::ZipArchive<fs::File>, EmulatorError> {
+    let file = fs::File::open(charm).map_err(|source| EmulatorError::Io {
+        path: charm.to_owned(),
+        source,
+    })?;
+    zip::ZipArchive::new(file).map_err(|e| {
+        charm_error(
+            charm,
+            format!("not a charm directory nor a .charm zip: {e}"),
+        )
+    })
+}
+
+/// Unpacks a packed charm into `target`: entry names that would leave it are refused, Unix
+/// modes (dispatch and bin/* executable) are kept.
+fn unpack(charm: &Path, target: &Path) -> Result<(), EmulatorError> {
+    open_packed(charm)?.extract(target).map_err(|e| {
+        charm_error(
+            charm,
+            format!("cannot unpack into {}: {e}", target.display()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -258,5 +306,51 @@ mod tests {
             CharmInfo::read(dir.path()),
             Err(EmulatorError::Charm { .. })
         ));
+    }
+
+    #[test]
+    fn a_packed_charm_is_read_and_unpacked_with_its_modes() {
+        use std::io::Write;
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let packed = dir.path().join("x_amd64.charm");
+        let mut zip = zip::ZipWriter::new(fs::File::create(&packed).unwrap());
+        let mode = |m| zip::write::SimpleFileOptions::default().unix_permissions(m);
+        for (name, text, m) in [
+            (
+                "metadata.yaml",
+                "name: x\nrequires:\n  proxy: etcd-proxy\n",
+                0o644,
+            ),
+            (
+                "config.yaml",
+                "options:\n  port: {type: int, default: 7}\n",
+                0o644,
+            ),
+            ("dispatch", "#!/bin/sh\nexec ./bin/x\n", 0o755),
+            ("bin/x", "#!/bin/sh\n", 0o755),
+        ] {
+            zip.start_file(name, mode(m)).unwrap();
+            zip.write_all(text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+
+        let info = CharmInfo::read(&packed).unwrap();
+        assert_eq!(info.name.as_deref(), Some("x"));
+        assert_eq!(info.endpoints.len(), 1);
+        assert_eq!(info.default_config()["port"], Value::from(7));
+
+        let unit_dir = dir.path().join("unit");
+        copy_charm(&packed, &unit_dir).unwrap();
+        let mode_of =
+            |p: &str| fs::metadata(unit_dir.join(p)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode_of("dispatch"), 0o755);
+        assert_eq!(mode_of("bin/x"), 0o755);
+        assert_eq!(mode_of("metadata.yaml"), 0o644);
+        assert_eq!(CharmInfo::read(&unit_dir).unwrap(), info);
+
+        fs::write(dir.path().join("junk.charm"), "not a zip").unwrap();
+        let err = CharmInfo::read(&dir.path().join("junk.charm")).unwrap_err();
+        assert!(err.to_string().contains("nor a .charm zip"), "{err}");
     }
 }

@@ -358,3 +358,44 @@ fn help_exits_0_and_a_bad_option_2() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("Packs an example charm"));
     assert_eq!(pack(&["--no-such-option"]).status.code(), Some(2));
 }
+
+/// The emulator deploys the packed archive as `juju deploy ./x.charm` does: each unit gets
+/// it unpacked, binary executable, and its hooks run.
+#[test]
+fn the_emulator_deploys_the_packed_charm() {
+    if !python3_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bin_dir = charm_binary().parent().unwrap().to_owned();
+    let archive = pack_ok(&[
+        "--bin-dir",
+        bin_dir.to_str().unwrap(),
+        example_dir().to_str().unwrap(),
+        tmp.path().to_str().unwrap(),
+    ]);
+    let mut emulator =
+        juju_emulator::Emulator::create(&tmp.path().join("model"), "packed", &charm_binary())
+            .unwrap();
+    let units = emulator
+        .deploy(&"kube".parse().unwrap(), &archive, 1)
+        .unwrap();
+    let dir = emulator.unit_charm_dir(&units[0]);
+    let mode = fs::metadata(dir.join("bin/rust-proxy-requirer"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
+    assert!(dir.join("metadata.yaml").is_file());
+    // Dry run: the install hook logs the package it would install.
+    let dry = std::collections::BTreeMap::from([("dry-run".to_owned(), "true".to_owned())]);
+    emulator.set_config(&"kube".parse().unwrap(), &dry).unwrap();
+    let reports = emulator.settle(100).unwrap();
+    assert!(!reports.is_empty());
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.outcome == juju_emulator::HookOutcome::Succeeded),
+        "{reports:?}"
+    );
+}

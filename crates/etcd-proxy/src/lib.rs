@@ -13,6 +13,41 @@
 //! - Both change a [`juju_hooks::UnitState`] in memory; save it with a
 //!   [`juju_hooks::FlagStore`] only when the hook's work succeeded.
 //!
+//! # A Rust charm's `main`
+//!
+//! A requirer charm whose every hook runs one binary (its `dispatch` execs it): read the
+//! relation, and once the data is valid, save the credentials and run the local proxy.
+//! Flags and kept data are saved only when the hook succeeds ([`juju_hooks::transact`]).
+//! [`LocalProxy::ensure`] logs what it had to guess with `juju-log` and says so in the
+//! workload status. `examples/rust-requirer` is a complete charm built this way.
+//!
+//! ```no_run
+//! use etcd_proxy::proxy::Systemctl;
+//! use etcd_proxy::{CredentialPaths, InterfaceError, LocalProxy, ProxyPlan, Requirer};
+//! use juju_hooks::{transact, CachedTools, Endpoint, FileFlagStore, JujuContext, ProcessHookTools};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let ctx = JujuContext::from_env()?;
+//!     let mut tools = CachedTools::new(ProcessHookTools::new(), ctx.unit.clone());
+//!     let mut store = FileFlagStore::in_charm_dir(&ctx.charm_dir, "my-charm");
+//!     let endpoint: Endpoint = "proxy".parse()?;
+//!     let plan = ProxyPlan::new(
+//!         "/etc/systemd/system/etcd-proxy.service".into(),
+//!         CredentialPaths::in_dir("/etc/ssl/etcd".as_ref()),
+//!     );
+//!     transact(&mut store, |state| {
+//!         let report = Requirer::new(endpoint.clone()).sync(&ctx, &mut tools, state)?;
+//!         if report.cluster().is_some() && report.credentials().is_some() {
+//!             let mut systemd = Systemctl::default();
+//!             let proxy = LocalProxy::new(endpoint.clone());
+//!             proxy.ensure(&ctx, &mut tools, &report, &plan, Some(&mut systemd), state)?;
+//!         }
+//!         Ok::<(), InterfaceError>(())
+//!     })?;
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # A requirer hook on the in-memory model
 //!
 //! ```

@@ -8,6 +8,7 @@
 //! - `hook_tools`: exact argv and cost of every hook-tool call; tool failures.
 //! - `corpus`: every bad-input corpus entry through the requirer CLI.
 //! - `local_files`: bad state files, FIFOs and devices, overlapping outputs.
+//! - `repo`: the license, the install command, docs.rs metadata.
 //! - `hygiene`: the secret-hygiene checker that the life-cycle, command, Python and corpus
 //!   tests end with.
 
@@ -19,4 +20,5 @@ mod hygiene;
 mod lifecycle;
 mod local_files;
 mod python;
+mod repo;
 mod support;

@@ -283,8 +283,8 @@ fn client_endpoints(
         Some(given) => given,
         None => match ClientTls::from_credentials(credentials) {
             Ok(tls) => resolve_endpoints(cluster, None, &tls, limits),
-            // Our TLS stack is stricter than etcd's (it refuses X.509 v1 certificates, which
-            // etcd and the pass-through gateway accept): guess rather than fail the hook.
+            // Validated credentials make a client (X.509 v1 included, see `tls`); should
+            // rustls still refuse them, guess rather than fail the hook, and say why.
             Err(e) => guessed_endpoints(cluster, &format!("cannot ask etcd for its members ({e})")),
         },
     };

@@ -4,12 +4,20 @@
 //! The PEMs are checked up front by building a rustls `ClientConfig` (ring provider), so a
 //! certificate that does not match its key is a typed error here instead of a failure deep in
 //! the HTTP stack.
+//!
+//! X.509 v1 client certificates (what `openssl x509 -req` makes without extensions) work as
+//! they do with etcd, whose Go TLS accepts them: rustls checks that a key matches its
+//! certificate by parsing the certificate with webpki, which refuses v1, so the check is made
+//! here on the raw SubjectPublicKeyInfo instead, and rustls is handed keys that do not
+//! offer it their public half (it then skips its own check). Nothing else on the client side
+//! parses the client certificate; the server judges it.
 
 use std::fmt;
 use std::sync::Arc;
 
-use rustls::crypto::CryptoProvider;
-use rustls::{ClientConfig, RootCertStore};
+use rustls::crypto::{CryptoProvider, KeyProvider};
+use rustls::sign::{Signer, SigningKey};
+use rustls::{ClientConfig, RootCertStore, SignatureAlgorithm, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -66,6 +74,7 @@ impl ClientTls {
         }
         let key =
             PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|_| TlsError::BadKey)?;
+        check_pair(&chain[0], &key)?;
         let config = builder(&roots)?
             .with_client_auth_cert(chain.clone(), key)
             .map_err(|e| TlsError::Unusable(e.to_string()))?;
@@ -143,6 +152,7 @@ fn ureq_config(
     TlsConfig::builder()
         .root_certs(RootCerts::Specific(Arc::new(roots)))
         .client_cert(identity)
+        .unversioned_rustls_crypto_provider(provider())
         .build()
 }
 
@@ -156,8 +166,58 @@ impl fmt::Debug for ClientTls {
     }
 }
 
+/// ring, with keys loaded by [`UncheckedKeys`].
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    Arc::new(CryptoProvider {
+        key_provider: &UncheckedKeys,
+        ..rustls::crypto::ring::default_provider()
+    })
+}
+
+/// The client key belongs to the first certificate of the chain: their public keys (as
+/// SubjectPublicKeyInfo) are the same.
+fn check_pair(leaf: &CertificateDer<'_>, key: &PrivateKeyDer<'_>) -> Result<(), TlsError> {
+    let signing =
+        rustls::crypto::ring::sign::any_supported_type(key).map_err(|_| TlsError::BadKey)?;
+    let spki = signing.public_key().ok_or(TlsError::BadKey)?;
+    let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
+        .map_err(|e| TlsError::BadClientCertificate(crate::cluster::excerpt(&e.to_string())))?;
+    if spki.as_ref() == cert.public_key().raw {
+        Ok(())
+    } else {
+        Err(TlsError::Unusable(
+            "the private key does not belong to the client certificate".into(),
+        ))
+    }
+}
+
+/// ring's key loading, with keys that keep their public half to themselves, so that rustls
+/// leaves the key-matches-certificate check to [`check_pair`] (see the module docs).
+#[derive(Debug)]
+struct UncheckedKeys;
+
+impl KeyProvider for UncheckedKeys {
+    fn load_private_key(
+        &self,
+        key_der: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, rustls::Error> {
+        let key = rustls::crypto::ring::sign::any_supported_type(&key_der)?;
+        Ok(Arc::new(UncheckedKey(key)))
+    }
+}
+
+/// A ring signing key without [`SigningKey::public_key`].
+#[derive(Debug)]
+struct UncheckedKey(Arc<dyn SigningKey>);
+
+impl SigningKey for UncheckedKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        self.0.choose_scheme(offered)
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.0.algorithm()
+    }
 }
 
 fn parse_ca(ca_pem: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
@@ -216,6 +276,24 @@ mod tests {
     #[test]
     fn rejects_a_key_of_another_certificate() {
         let (ca, cert, _) = issue(Some("client"));
+        let (_, _, other_key) = issue(None);
+        let err = ClientTls::from_pem(&ca, &cert, &other_key).unwrap_err();
+        assert!(matches!(err, TlsError::Unusable(_)), "{err:?}");
+    }
+
+    /// What `openssl x509 -req` makes without extensions; etcd accepts it, and so does the
+    /// client that asks etcd for its members (webpki alone would refuse it).
+    #[test]
+    fn an_x509_v1_client_certificate_makes_a_client() {
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let read = |name: &str| std::fs::read_to_string(format!("{data}/{name}")).unwrap();
+        let (ca, cert, key) = (
+            read("v1-test-ca.pem"),
+            read("v1-test-client.pem"),
+            read("v1-test-client-key.pem"),
+        );
+        let tls = ClientTls::from_pem(&ca, &cert, &key).unwrap();
+        assert!(tls.has_client_certificate());
         let (_, _, other_key) = issue(None);
         let err = ClientTls::from_pem(&ca, &cert, &other_key).unwrap_err();
         assert!(matches!(err, TlsError::Unusable(_)), "{err:?}");

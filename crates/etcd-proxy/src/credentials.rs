@@ -581,8 +581,17 @@ fn check_key_matches(
     key_der: PrivateKeyDer<'static>,
 ) -> Result<(), CredentialsError> {
     let fail = |problem| CredentialsError::new(CredentialKey::ClientKey, problem);
-    let signing_key = rustls::crypto::ring::sign::any_supported_type(&key_der)
-        .map_err(|_| fail(CredentialsProblem::BadKey))?;
+    let Ok(signing_key) = rustls::crypto::ring::sign::any_supported_type(&key_der) else {
+        // ring loads RSA keys of at most 4096 bits; etcd takes larger ones.
+        let key = crate::big_rsa::private_key_parts(&key_der)
+            .filter(|key| key.bits() <= crate::big_rsa::MAX_RSA_BITS)
+            .ok_or(fail(CredentialsProblem::BadKey))?;
+        return if crate::big_rsa::public_key_parts(cert.public_key()) == Some(key) {
+            Ok(())
+        } else {
+            Err(fail(CredentialsProblem::KeyMismatch))
+        };
+    };
     // Compare the key's SubjectPublicKeyInfo with the certificate's ourselves: rustls'
     // `keys_match` parses the certificate with webpki, which refuses X.509 v1 certificates
     // (what `openssl x509 -req` makes without extensions) and would call that a mismatch.
@@ -612,7 +621,10 @@ fn find_signer<'c, 'a>(
         }));
     }
     named
-        .find(|ca| cert.verify_signature(Some(ca.public_key())).is_ok())
+        .find(|ca| {
+            cert.verify_signature(Some(ca.public_key())).is_ok()
+                || crate::big_rsa::signed_by_large_key(cert, ca.public_key())
+        })
         .ok_or(fail(CredentialsProblem::BadSignature))
 }
 

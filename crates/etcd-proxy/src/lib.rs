@@ -88,6 +88,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod big_rsa;
 pub mod cluster;
 pub mod credentials;
 pub mod endpoints;

@@ -43,6 +43,15 @@ pub enum TlsError {
     /// The private key PEM holds no (PKCS#1, PKCS#8 or SEC1) key, or cannot be decoded.
     #[error("the client key PEM holds no usable private key")]
     BadKey,
+    /// An RSA key larger than ring signs with (etcd takes it; this client cannot use it).
+    #[error(
+        "the client key is an RSA key of {bits} bits; this TLS client signs with at most 4096 \
+         (etcd itself takes it)"
+    )]
+    KeyTooLarge {
+        /// The modulus size.
+        bits: usize,
+    },
     /// rustls refused the certificate and key, typically because they do not belong together.
     #[error("the client certificate and key are unusable together: {0}")]
     Unusable(String),
@@ -177,8 +186,12 @@ fn provider() -> Arc<CryptoProvider> {
 /// The client key belongs to the first certificate of the chain: their public keys (as
 /// SubjectPublicKeyInfo) are the same.
 fn check_pair(leaf: &CertificateDer<'_>, key: &PrivateKeyDer<'_>) -> Result<(), TlsError> {
-    let signing =
-        rustls::crypto::ring::sign::any_supported_type(key).map_err(|_| TlsError::BadKey)?;
+    let signing = rustls::crypto::ring::sign::any_supported_type(key).map_err(|_| {
+        match crate::big_rsa::private_key_parts(key) {
+            Some(rsa) if rsa.bits() > 4096 => TlsError::KeyTooLarge { bits: rsa.bits() },
+            _ => TlsError::BadKey,
+        }
+    })?;
     let spki = signing.public_key().ok_or(TlsError::BadKey)?;
     let (_, cert) = x509_parser::parse_x509_certificate(leaf.as_ref())
         .map_err(|e| TlsError::BadClientCertificate(crate::cluster::excerpt(&e.to_string())))?;

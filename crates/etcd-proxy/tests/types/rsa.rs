@@ -78,3 +78,25 @@ fn an_rsa_certificate_is_checked_against_the_rsa_ca() {
         "client_cert: signature does not verify with client_ca"
     );
 }
+
+/// etcd takes an 8192-bit RSA client key (ring loads at most 4096 bits): the contract does,
+/// and the TLS client says plainly why it cannot sign with it.
+#[test]
+fn an_8192_bit_rsa_client_key_is_valid() {
+    let (ca, cert, key) = (
+        data("rsa-test-ca.pem"),
+        data("rsa8192-test-client.pem"),
+        data("rsa8192-test-client-key.pem"),
+    );
+    let creds = ClientCredentials::from_pem(&ca, &cert, &key).unwrap();
+    assert_eq!(creds.common_name(), Some("client"));
+    // Another key of the right kind does not match.
+    let err =
+        ClientCredentials::from_pem(&ca, &cert, data("rsa-test-client-key.pkcs8.pem")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "client_key: private key does not match client_cert"
+    );
+    let err = etcd_proxy::tls::ClientTls::from_credentials(&creds).unwrap_err();
+    assert!(err.to_string().contains("RSA key of 8192 bits"), "{err}");
+}

@@ -241,8 +241,9 @@ fn flags_clear_removes_only_the_named_flags() {
         "active: proxy: etcd cluster of 1 member(s)\nflags: proxy.available proxy.connected\n"
     );
 
-    // Outside a hook, without --state-file, flags cannot know where to look.
-    let out = epr(&["flags"]).expect(1).run();
+    // Outside a hook, without --state-file or --unit, flags cannot know where to look: a
+    // usage error that says what to give.
+    let out = epr(&["flags"]).expect(2).run();
     assert!(out.stderr.contains("JUJU_"), "{out}");
 }
 

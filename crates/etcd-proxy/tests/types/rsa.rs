@@ -100,3 +100,26 @@ fn an_8192_bit_rsa_client_key_is_valid() {
     let err = etcd_proxy::tls::ClientTls::from_credentials(&creds).unwrap_err();
     assert!(err.to_string().contains("RSA key of 8192 bits"), "{err}");
 }
+
+/// A CA with a 16384-bit RSA key (ring verifies signatures of keys up to 8192 bits): its
+/// signature is checked all the same, and a wrong one is still refused.
+#[test]
+fn a_ca_with_a_16384_bit_rsa_key_signs_valid_certificates() {
+    let (ca, cert, key) = (
+        data("rsa16384-test-ca.pem"),
+        data("rsa16384-test-client.pem"),
+        data("rsa16384-test-client-key.pem"),
+    );
+    ClientCredentials::from_pem(&ca, &cert, &key).unwrap();
+    // One base64 character of the signature (the last body line) changed.
+    let mut lines: Vec<String> = cert.lines().map(str::to_owned).collect();
+    let last = lines.len() - 2;
+    let first = lines[last].remove(0);
+    lines[last].insert(0, if first == 'A' { 'B' } else { 'A' });
+    let tampered = lines.join("\n") + "\n";
+    let err = ClientCredentials::from_pem(&ca, &tampered, &key).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "client_cert: signature does not verify with client_ca"
+    );
+}

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use juju_hooks::{transact, CachedTools, FileFlagStore, HookTools, JujuContext, ProcessHookTools};
+use juju_hooks::{
+    CachedTools, FileFlagStore, FlagStore, HookTools, JujuContext, LogLevel, ProcessHookTools,
+};
 use rust_proxy_requirer::{for_config, handle, CharmConfig, CharmError, STATE_NAMESPACE};
 
 fn main() -> ExitCode {
@@ -38,9 +40,15 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
     let config = CharmConfig::from_config(&tools.config_get()?);
     let mut workload = for_config(config.dry_run, &ctx.charm_dir);
     let mut store = FileFlagStore::in_charm_dir(&ctx.charm_dir, STATE_NAMESPACE);
-    let summary = transact(&mut store, |state| -> Result<_, CharmError> {
-        handle(&ctx, &mut tools, state, &config, workload.as_mut())
-    })?;
+    // A damaged state file is logged once and replaced, never a unit stuck until someone
+    // deletes it; the state is saved only when the hook's work succeeded.
+    let (mut state, problem) = store.load_recovering()?;
+    if let Some(problem) = problem {
+        let line = format!("{problem}; starting from no saved state");
+        tools.juju_log(LogLevel::Warning, &line)?;
+    }
+    let summary = handle(&ctx, &mut tools, &mut state, &config, workload.as_mut())?;
+    store.save(&state).map_err(CharmError::from)?;
     Ok(format!("{}: {summary}", ctx.hook))
 }
 

@@ -398,4 +398,33 @@ fn the_emulator_deploys_the_packed_charm() {
             .all(|r| r.outcome == juju_emulator::HookOutcome::Succeeded),
         "{reports:?}"
     );
+
+    // A truncated state file: the next hook logs it once and carries on from no state.
+    let state = dir.join(format!(
+        ".{}.state.json",
+        rust_proxy_requirer::STATE_NAMESPACE
+    ));
+    assert!(state.is_file(), "{}", state.display());
+    fs::write(&state, "{\"flags\": [").unwrap();
+    let hook = juju_hooks::testing::HookInvocation::new(units[0].clone(), "update-status");
+    let report = emulator.run_hook(hook).unwrap();
+    assert_eq!(
+        report.outcome,
+        juju_emulator::HookOutcome::Succeeded,
+        "{report:?}"
+    );
+    let logs: Vec<String> = emulator
+        .model()
+        .unit(&units[0])
+        .unwrap()
+        .logs
+        .iter()
+        .map(|l| l.message.clone())
+        .collect();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("is corrupt") && l.contains("no saved state")),
+        "{logs:?}"
+    );
+    assert!(fs::read_to_string(&state).unwrap().ends_with("}\n"));
 }

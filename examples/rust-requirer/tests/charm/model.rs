@@ -270,10 +270,14 @@ fn the_hook_saves_the_charm_state_next_to_the_library_state() {
     let ours = &state.data[rust_proxy_requirer::STATE_NAMESPACE];
     assert_eq!(ours["installed"], "etcd-server");
     // The library keeps what the proxy runs with: the public certificates, not the key.
-    // No peer answered here (a closed port), so the guessed endpoints are not kept: the next
-    // hook asks again.
+    // No peer answered here (a closed port): the guess is kept, marked as one, so that
+    // other hooks do not ask (and wait) again; update-status and config-changed do.
     let proxy = &state.data["etcd-proxy/proxy/proxy"];
-    assert!(proxy["resolved"].is_null(), "{proxy}");
+    assert_eq!(proxy["resolved"]["guessed"], true, "{proxy}");
+    assert_eq!(
+        proxy["resolved"]["urls"][0], "https://127.0.0.1:2379",
+        "{proxy}"
+    );
     assert!(proxy["applied"]["cert_pem"]
         .as_str()
         .unwrap()

@@ -197,12 +197,16 @@ pub fn copy_charm(source: &Path, target: &Path) -> Result<(), EmulatorError> {
     Ok(())
 }
 
+/// The largest metadata.yaml or config.yaml read.
+const MAX_CHARM_FILE_BYTES: u64 = 1024 * 1024;
+
 /// A top-level file of a charm directory or packed charm; `None` when it has none.
 fn charm_text(charm: &Path, name: &str) -> Result<Option<String>, EmulatorError> {
     let cannot = |e: &dyn std::fmt::Display| charm_error(charm, format!("cannot read {name}: {e}"));
     if !charm.is_file() {
+        // Bounded and regular files only: a FIFO there must not hang whoever reads the charm.
         let path = charm.join(name);
-        return match fs::read_to_string(&path) {
+        return match juju_hooks::read_regular_text(&path, MAX_CHARM_FILE_BYTES) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(cannot(&e)),
@@ -215,7 +219,11 @@ fn charm_text(charm: &Path, name: &str) -> Result<Option<String>, EmulatorError>
         Err(e) => return Err(cannot(&e)),
     };
     let mut text = String::new();
-    std::io::Read::read_to_string(&mut entry, &mut text).map_err(|e| cannot(&e))?;
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(&mut entry, MAX_CHARM_FILE_BYTES),
+        &mut text,
+    )
+    .map_err(|e| cannot(&e))?;
     Ok(Some(text))
 }
 
@@ -348,6 +356,17 @@ mod tests {
         assert_eq!(mode_of("bin/x"), 0o755);
         assert_eq!(mode_of("metadata.yaml"), 0o644);
         assert_eq!(CharmInfo::read(&unit_dir).unwrap(), info);
+
+        // A FIFO where metadata.yaml belongs is refused at once.
+        let fifo_charm = dir.path().join("fifo-charm");
+        fs::create_dir(&fifo_charm).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo_charm.join("metadata.yaml"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let err = CharmInfo::read(&fifo_charm).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
 
         fs::write(dir.path().join("junk.charm"), "not a zip").unwrap();
         let err = CharmInfo::read(&dir.path().join("junk.charm")).unwrap_err();

@@ -10,7 +10,7 @@ use etcd_proxy::tls::ClientTls;
 use etcd_proxy::{
     save_client_credentials, set_status_if_changed, ClientCredentials, ClusterString,
     CredentialPaths, EtcdUrl, InterfaceError, LocalProxy, Ownership, Provider, ProxyPlan,
-    Publication, Requirer,
+    Publication, Requirer, RequirerReport,
 };
 use juju_hooks::testing::EndpointRole;
 use juju_hooks::{
@@ -211,20 +211,21 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-fn requirer(cli: &Cli, hook: &Hook, with_status: bool) -> Requirer {
-    let _ = cli;
-    let requirer = Requirer::new(hook.endpoint.clone());
+/// Syncs the requirer side; with `with_status`, sets the status as `render` does (saying
+/// when the client endpoints are a guess), so that commands between renders keep it.
+fn sync_requirer(hook: &mut Hook, with_status: bool) -> Result<RequirerReport> {
+    let requirer = Requirer::new(hook.endpoint.clone()).without_status();
+    let report = requirer.sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     if with_status {
-        requirer
-    } else {
-        requirer.without_status()
+        let status = LocalProxy::new(hook.endpoint.clone()).status(&report, &hook.state);
+        set_status_if_changed(&mut hook.tools, &mut hook.state, &status)?;
     }
+    Ok(report)
 }
 
 fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
     let mut hook = Hook::open(cli, EndpointRole::Requires)?;
-    let report =
-        requirer(cli, &hook, !args.no_status).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    let report = sync_requirer(&mut hook, !args.no_status)?;
     let flags = endpoint_flags(&hook.state, &hook.endpoint);
     hook.commit()?;
     println!("{}: {}", report.status.kind, report.status.message);
@@ -239,7 +240,7 @@ fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
 
 fn requires_cluster_string(cli: &Cli) -> Result<u8> {
     let mut hook = Hook::open(cli, EndpointRole::Requires)?;
-    let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    let report = sync_requirer(&mut hook, true)?;
     hook.commit()?;
     match report.cluster() {
         Some(cluster) => {
@@ -257,7 +258,7 @@ fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u
     let paths = credential_paths(args)?;
     distinct_targets(&credential_targets(&paths))?;
     let mut hook = Hook::open(cli, EndpointRole::Requires)?;
-    let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    let report = sync_requirer(&mut hook, true)?;
     let Some(credentials) = report.credentials() else {
         hook.commit()?;
         eprintln!(
@@ -291,7 +292,8 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         .map(|path| read_input(path, "template"))
         .transpose()?;
     let mut hook = Hook::open(cli, EndpointRole::Requires)?;
-    let report = requirer(cli, &hook, true).sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
+    // The status is set once, below, with what rendering found out (a guess, a refusal).
+    let report = sync_requirer(&mut hook, false)?;
     let plan = ProxyPlan {
         mode,
         listen: args.listen,
@@ -328,13 +330,15 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
     ) {
         Ok(outcome) => outcome,
         Err(e @ (InterfaceError::NotAvailable(_) | InterfaceError::Render(_))) => {
-            if matches!(e, InterfaceError::Render(_)) {
+            let status = if matches!(e, InterfaceError::Render(_)) {
                 // The operator must change something (mode, certificate): say so where
                 // `juju status` shows it.
                 let message = format!("{}: cannot run the {mode} proxy: {e}", hook.endpoint);
-                let blocked = WorkloadStatus::new(StatusKind::Blocked, message);
-                set_status_if_changed(&mut hook.tools, &mut hook.state, &blocked)?;
-            }
+                WorkloadStatus::new(StatusKind::Blocked, message)
+            } else {
+                report.status.clone()
+            };
+            set_status_if_changed(&mut hook.tools, &mut hook.state, &status)?;
             hook.commit()?;
             eprintln!("error: {e}");
             return Ok(EXIT_FAILURE);

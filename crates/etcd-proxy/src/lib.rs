@@ -23,7 +23,9 @@
 //!
 //! ```no_run
 //! use etcd_proxy::proxy::Systemctl;
-//! use etcd_proxy::{CredentialPaths, InterfaceError, LocalProxy, ProxyPlan, Requirer};
+//! use etcd_proxy::{
+//!     set_status_if_changed, CredentialPaths, InterfaceError, LocalProxy, ProxyPlan, Requirer,
+//! };
 //! use juju_hooks::{transact, CachedTools, Endpoint, FileFlagStore, JujuContext, ProcessHookTools};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -36,11 +38,15 @@
 //!         CredentialPaths::in_dir("/etc/ssl/etcd".as_ref()),
 //!     );
 //!     transact(&mut store, |state| {
-//!         let report = Requirer::new(endpoint.clone()).sync(&ctx, &mut tools, state)?;
+//!         // The status is set once per hook: by `ensure`, or here while it cannot run.
+//!         let requirer = Requirer::new(endpoint.clone()).without_status();
+//!         let report = requirer.sync(&ctx, &mut tools, state)?;
 //!         if report.cluster().is_some() && report.credentials().is_some() {
 //!             let mut systemd = Systemctl::default();
 //!             let proxy = LocalProxy::new(endpoint.clone());
 //!             proxy.ensure(&ctx, &mut tools, &report, &plan, Some(&mut systemd), state)?;
+//!         } else {
+//!             set_status_if_changed(&mut tools, state, &report.status)?;
 //!         }
 //!         Ok::<(), InterfaceError>(())
 //!     })?;

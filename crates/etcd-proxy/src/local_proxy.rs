@@ -124,8 +124,11 @@ pub struct LocalProxy {
 }
 
 impl LocalProxy {
-    /// The proxy fed by relation `endpoint`; it says in the workload status when the client
-    /// endpoints are a guess.
+    /// The proxy fed by relation `endpoint`. It sets the workload status: the relation's
+    /// ([`RequirerReport::status`]), saying so when the client endpoints are a guess. Use it
+    /// with [`crate::Requirer::without_status`], so that a guess does not make the status
+    /// flip between the two messages in every hook (set the report's status yourself when
+    /// the data is not ready for `ensure`).
     pub fn new(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
@@ -140,6 +143,32 @@ impl LocalProxy {
         self
     }
 
+    /// The workload status for `report`, as [`LocalProxy::ensure`] sets it: the relation's,
+    /// saying so when the client endpoints kept in `state` for the current relation data
+    /// are a guess. For hooks that sync without ensuring the proxy, so that the status does
+    /// not lose (and the next `ensure` put back) the guess.
+    pub fn status(&self, report: &RequirerReport, state: &UnitState) -> WorkloadStatus {
+        let section: ProxySection =
+            load_section(state, &section_key(&self.endpoint, "proxy")).unwrap_or_default();
+        let guessed = match (report.cluster(), &section.resolved) {
+            (Some(cluster), Some(kept)) => {
+                kept.guessed && kept.from == resolved_from(report, cluster)
+            }
+            _ => false,
+        };
+        let source = if guessed {
+            EndpointSource::Guessed
+        } else {
+            EndpointSource::Cached
+        };
+        let endpoints = ResolvedEndpoints {
+            urls: Vec::new(),
+            source,
+            warnings: Vec::new(),
+        };
+        proxy_status(report, &endpoints)
+    }
+
     /// Saves the credentials, finds the client endpoints, renders and installs the proxy
     /// unit, and — with `services` — reloads, enables and restarts it when what it runs with
     /// differs from what it was last started with.
@@ -148,8 +177,8 @@ impl LocalProxy {
     /// only when the relation data they come from changed, or in `config-changed` and
     /// `upgrade-charm` (the operator's way to ask again), and, while they are a guess, in
     /// `update-status`; other hooks reuse the ones kept in `state`. The resolution's
-    /// warnings are logged with `juju-log`; while the endpoints are a guess, the workload
-    /// status says so (unless [`LocalProxy::without_status`]). Changes `state` in memory;
+    /// warnings are logged with `juju-log`; the workload status is set as [`LocalProxy::new`]
+    /// says (unless [`LocalProxy::without_status`]). Changes `state` in memory;
     /// the caller saves it when the hook succeeds, so a restart that failed is tried again
     /// by the next hook.
     ///
@@ -202,16 +231,8 @@ impl LocalProxy {
         for warning in &endpoints.warnings {
             tools.juju_log(LogLevel::Warning, warning)?;
         }
-        if self.set_status && endpoints.source == EndpointSource::Guessed {
-            let status = WorkloadStatus::new(
-                report.status.kind,
-                format!(
-                    "{}; client endpoints guessed (port {} on the peer hosts)",
-                    report.status.message,
-                    crate::endpoints::DEFAULT_CLIENT_PORT
-                ),
-            );
-            set_status_if_changed(tools, state, &status)?;
+        if self.set_status {
+            set_status_if_changed(tools, state, &proxy_status(report, &endpoints))?;
         }
         // Rendered before anything is written, so a refused plan leaves the disk untouched.
         let credentials_changed =
@@ -246,6 +267,30 @@ impl LocalProxy {
     }
 }
 
+/// The relation data client endpoints are resolved from: kept ones are reused while it is
+/// the same.
+fn resolved_from(report: &RequirerReport, cluster: &ClusterString) -> String {
+    match report.client_urls() {
+        Some(urls) => format!("{cluster} {}", crate::wire::format_client_urls(urls)),
+        None => cluster.to_string(),
+    }
+}
+
+/// The relation's status, saying so when the client endpoints are a guess.
+fn proxy_status(report: &RequirerReport, endpoints: &ResolvedEndpoints) -> WorkloadStatus {
+    if endpoints.source != EndpointSource::Guessed {
+        return report.status.clone();
+    }
+    WorkloadStatus::new(
+        report.status.kind,
+        format!(
+            "{}; client endpoints guessed (port {} on the peer hosts)",
+            report.status.message,
+            crate::endpoints::DEFAULT_CLIENT_PORT
+        ),
+    )
+}
+
 /// The client URLs for the proxy: kept ones when the relation data they came from is
 /// unchanged (and the operator did not ask again), else freshly resolved.
 fn client_endpoints(
@@ -257,10 +302,7 @@ fn client_endpoints(
     section: &mut ProxySection,
 ) -> Result<ResolvedEndpoints, InterfaceError> {
     let client_urls = report.client_urls();
-    let from = match client_urls {
-        Some(urls) => format!("{cluster} {}", crate::wire::format_client_urls(urls)),
-        None => cluster.to_string(),
-    };
+    let from = resolved_from(report, cluster);
     if let Some(kept) = section.resolved.as_ref().filter(|r| r.from == from) {
         let ask_again = match hook {
             HookKind::ConfigChanged | HookKind::UpgradeCharm => true,

@@ -256,3 +256,27 @@ fn credentials_first_then_cluster() {
 
     assert_no_key_material(&d.world.everything_printed(), &[&pki], true);
 }
+
+/// While the client endpoints are a guess, `requires sync` keeps saying so: the status does
+/// not flip between two messages (and two `status-set` calls) in every hook.
+#[test]
+fn a_guessed_status_is_set_once_not_in_every_hook() {
+    let d = Deployment::new(1);
+    let pki = TestPki::generate();
+    d.config(&format!("cluster={CLUSTER}"));
+    let tls = d.tls("tls", &pki);
+    d.config(&tls);
+    d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
+    let before = d.world.calls().len();
+    d.world.emulator(&["run", REQUIRER, "update-status"]);
+    d.world
+        .emulator(&["run", REQUIRER, "leader-settings-changed"]);
+    let calls = d.world.calls();
+    let sets: Vec<&Vec<String>> = calls[before..]
+        .iter()
+        .filter(|c| c.tool == "status-set")
+        .map(|c| &c.argv)
+        .collect();
+    assert!(sets.is_empty(), "{sets:?}");
+    d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
+}

@@ -481,7 +481,11 @@ fn publish_input(args: &PublishArgs, tools: &mut dyn HookTools) -> Result<Public
 
 fn flags(cli: &Cli, args: &FlagsArgs) -> Result<u8> {
     let path = match (&args.unit, &cli.state_file) {
-        (Some(unit), _) => emulated_state_file(unit, args.model_dir.as_deref())?,
+        // clap sees the conflict only when both follow `flags`.
+        (Some(_), Some(_)) => {
+            return Err(UsageError("give --unit or --state-file, not both".into()).into())
+        }
+        (Some(unit), None) => emulated_state_file(unit, args.model_dir.as_deref())?,
         (None, Some(path)) => path.clone(),
         (None, None) => {
             let ctx = JujuContext::from_env().map_err(|e| {

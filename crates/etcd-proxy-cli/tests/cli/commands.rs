@@ -641,6 +641,8 @@ fn flags_of_an_emulated_unit_outside_a_hook() {
     assert!(out.stderr.contains("no unit nope/0"), "{out}");
     let out = world.cli(epr(&["flags"]).expect(2));
     assert!(out.stderr.contains("--unit UNIT"), "{out}");
+    let out = world.cli(epr(&["--state-file", "x", "flags", "--unit", REQUIRER]).expect(2));
+    assert!(out.stderr.contains("not both"), "{out}");
 }
 
 /// A PEM key passed where a flag was expected: the usage error does not repeat it.

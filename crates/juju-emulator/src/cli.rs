@@ -56,6 +56,10 @@ pub struct EmulatorCli {
     /// Stop settling after this many hooks.
     #[arg(long, global = true, value_name = "N", default_value_t = 1000)]
     pub max_hooks: usize,
+    /// Kill a hook (its whole process group) that runs longer than this many seconds; the
+    /// hook then fails. Juju has no such limit, and by default neither has the emulator.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub hook_timeout: Option<f64>,
     /// Print every hook's stdout and stderr, not only those of failed hooks.
     #[arg(long, short, global = true)]
     pub verbose: bool,
@@ -203,7 +207,10 @@ pub fn run_cli(
         ))?;
         return Ok(0);
     }
-    let mut emulator = Emulator::open(&dir, tools_binary)?.with_base_env(env.clone());
+    let mut emulator = Emulator::open(&dir, tools_binary)?;
+    if let Some(seconds) = cli.hook_timeout {
+        emulator = emulator.with_hook_timeout(std::time::Duration::from_secs_f64(seconds));
+    }
     let changes_model = match &cli.command {
         EmulatorCommand::Create { .. } => false,
         EmulatorCommand::Deploy { charm, app, units } => {
@@ -619,6 +626,13 @@ fn build_invocation(
         }
         _ => HookInvocation::broken(unit, rid, remote_app),
     })
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err("expected a positive number of seconds".to_owned()),
+    }
 }
 
 fn parse_app(s: &str) -> Result<AppName, EmulatorError> {

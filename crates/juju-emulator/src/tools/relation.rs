@@ -97,6 +97,7 @@ pub(super) fn relation_get(
     };
     let rest: Vec<String> = positionals.cloned().collect();
     check_empty(&rest).map_err(Failure::usage)?;
+    s.load_bag(relation.number(), &owner)?;
     let bag = s
         .model
         .relation_get(s.unit(), &s.context.pending, &relation, &owner)?;

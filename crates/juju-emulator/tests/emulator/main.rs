@@ -4,4 +4,5 @@
 mod conformance;
 mod lifecycle;
 mod process;
+mod store;
 mod support;

@@ -8,6 +8,7 @@
 mod help;
 mod leader;
 mod relation;
+mod settings;
 mod unit;
 
 use std::collections::BTreeMap;
@@ -107,7 +108,11 @@ pub fn tool_main(
             hook: who.1,
             context_id: context_id.cloned(),
             tool: tool.to_owned(),
-            argv: args.to_vec(),
+            // Redacted when recorded: the log never holds a private key (the databags do).
+            argv: args
+                .iter()
+                .map(|a| crate::redact::redact_private_keys(a).into_owned())
+                .collect(),
             exit_code: code,
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         };

@@ -63,6 +63,8 @@ pub enum Dispatch {
     True,
     /// `exec relation-list -r RID`: a hook with exactly one hook-tool call.
     OneRelationList(RelationId),
+    /// Any bash body.
+    Script(String),
 }
 
 impl Dispatch {
@@ -72,6 +74,7 @@ impl Dispatch {
                 format!("exec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" {args}")
             }
             Dispatch::True => "exec true".to_owned(),
+            Dispatch::Script(body) => body.clone(),
             // The hook's own relation when it has one, as a charm would.
             Dispatch::OneRelationList(rid) => {
                 format!("exec relation-list -r \"${{JUJU_RELATION_ID:-{rid}}}\"")

@@ -75,19 +75,41 @@ pub fn tool_main(
         (Some(_), None) => Err(Failure::runtime(format!(
             "{MODEL_DIR_VAR} not set (this tool only works inside a hook that juju-emulator runs)"
         ))),
-        (Some(id), Some(store)) => Session::open(store, id).and_then(|mut session| {
-            who = (
-                Some(session.unit().to_string()),
-                Some(session.context.invocation.hook.clone()),
-            );
-            let io = ToolIo {
-                stdin,
-                out: &mut out,
-                err: &mut err,
+        (Some(id), Some(store)) => {
+            // A call that reads stdin (`--file -`) reads it before taking the model's write
+            // lock: the producer may itself be a hook tool (`relation-get | relation-set
+            // --file -`), which would otherwise wait for our lock while we wait for it.
+            let mut buffered = None;
+            if reads_stdin(args) {
+                let mut bytes = Vec::new();
+                match stdin.read_to_end(&mut bytes) {
+                    Ok(_) => buffered = Some(bytes),
+                    Err(e) => {
+                        let _ = writeln!(stderr, "ERROR cannot read stdin: {e}");
+                        return 1;
+                    }
+                }
+            }
+            let mut cursor = buffered.as_deref().unwrap_or_default();
+            let stdin: &mut dyn Read = if buffered.is_some() {
+                &mut cursor
+            } else {
+                stdin
             };
-            let result = dispatch(tool, args, &mut session, io);
-            session.save().and(result)
-        }),
+            Session::open(store, id).and_then(|mut session| {
+                who = (
+                    Some(session.unit().to_string()),
+                    Some(session.context.invocation.hook.clone()),
+                );
+                let io = ToolIo {
+                    stdin,
+                    out: &mut out,
+                    err: &mut err,
+                };
+                let result = dispatch(tool, args, &mut session, io);
+                session.save().and(result)
+            })
+        }
     };
     let code = match result {
         Ok(()) => 0,
@@ -121,6 +143,11 @@ pub fn tool_main(
         }
     }
     code
+}
+
+/// Whether the call reads stdin: a `--file -` argument.
+fn reads_stdin(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--file=-") || args.windows(2).any(|w| w[0] == "--file" && w[1] == "-")
 }
 
 fn dispatch(tool: &str, args: &[String], s: &mut Session, io: ToolIo<'_>) -> Result<(), Failure> {

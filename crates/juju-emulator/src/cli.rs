@@ -1,7 +1,8 @@
 //! The emulator's command line: create a model, deploy charms, relate them, run their hooks.
 //!
-//! Both `juju-emulator` and the lead's `etcd-proxy-relation` expose these commands; each
-//! binary parses [`EmulatorCli`] and calls [`run_cli`].
+//! `juju-emulator` and any binary that embeds the emulator expose these commands; each
+//! parses [`EmulatorCli`] and calls [`run_cli`]. A new command is a variant of
+//! [`EmulatorCommand`] and an arm in [`run_cli`].
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,27 +22,34 @@ leadership, config, statuses) in a directory and runs your charm's hooks on this
 with the real hook-tool names on PATH (relation-get, relation-set, is-leader, ...). Relation
 writes are committed only when a hook exits 0, and the hooks Juju would fire next are queued.
 
-Quick start (EMU is `juju-emulator`, or `etcd-proxy-relation emulator`):
+Quick start:
   export JUJU_EMULATOR_DIR=$(mktemp -d)
-  EMU create --name demo
-  EMU deploy ./my-provider-charm etcd -n 2
-  EMU deploy ./my-requirer-charm kube
-  EMU relate etcd:proxy kube:proxy      # runs created/joined/changed hooks
-  EMU status                            # units, relations, queue
-  EMU databags                          # what each unit and app published
-  EMU remove-unit etcd/1                # departed, broken, stop, remove
-  EMU unrelate 0
+  juju-emulator create --name demo
+  juju-emulator deploy ./my-provider-charm db -n 2
+  juju-emulator deploy ./my-requirer-charm web
+  juju-emulator relate db:api web:api         # runs created/joined/changed hooks
+  juju-emulator status                        # units, relations, queue
+  juju-emulator databags                      # what each unit and app published
+  juju-emulator remove-unit db/1              # departed, broken, stop, remove
+  juju-emulator unrelate 0
 
 A charm is a directory with metadata.yaml (provides/requires/peers), optionally config.yaml,
 and an executable `dispatch` or `hooks/<hook-name>` files. Each unit runs in its own copy of
 the charm under DIR/units/<app>-<n>/charm.
 
 Commands that change the model run the queued hooks right away (up to --max-hooks) unless
---no-settle is given; then use `next`, `settle` and `queue`. Every hook-tool call is logged
-in DIR/calls.jsonl, every hook run in DIR/hooks.jsonl.
+--no-settle is given; then use `next`, `settle` and `queue`. As in Juju, a hook that exits
+non-zero puts its unit in error (`status` shows `hook failed: \"<hook>\"`): that unit runs
+nothing more until `resolved UNIT` (retries the hook) or `resolved --no-retry UNIT` (skips
+it); other units carry on. Hooks get only the environment Juju gives them. Every hook-tool
+call is logged in DIR/calls.jsonl (private keys redacted), every hook run in
+DIR/hooks.jsonl; the model is DIR/model.db (SQLite).
 
-Exit codes: 0 all hooks that ran succeeded; 1 a hook failed or the queue did not settle, or
-the command failed; 2 bad command-line usage.";
+Private keys (PEM `PRIVATE KEY` blocks) are hidden in what the commands print unless
+--show-secrets is given.
+
+Exit codes: 0 all hooks that ran succeeded and no unit is in error; 1 a hook failed, a unit
+is in error or the queue did not settle, or the command failed; 2 bad command-line usage.";
 
 /// Drive an emulated Juju model from a shell.
 #[derive(Debug, Parser)]
@@ -56,6 +64,10 @@ pub struct EmulatorCli {
     /// Stop settling after this many hooks.
     #[arg(long, global = true, value_name = "N", default_value_t = 1000)]
     pub max_hooks: usize,
+    /// Kill a hook (its whole process group) that runs longer than this many seconds; the
+    /// hook then fails. Juju has no such limit, and by default neither has the emulator.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = positive_seconds)]
+    pub hook_timeout: Option<f64>,
     /// Print every hook's stdout and stderr, not only those of failed hooks.
     #[arg(long, short, global = true)]
     pub verbose: bool,
@@ -108,8 +120,16 @@ pub enum EmulatorCommand {
     },
     /// Remove a unit (departed, broken, stop, remove).
     RemoveUnit {
-        /// The unit, e.g. `etcd/1`.
+        /// The unit, e.g. `db/1`.
         unit: String,
+    },
+    /// Take a unit out of error: retry its failed hook, or skip it with --no-retry.
+    Resolved {
+        /// The unit in error.
+        unit: String,
+        /// Do not run the failed hook again: count it as done, without its writes.
+        #[arg(long)]
+        no_retry: bool,
     },
     /// Set config options (`key=value`; `key=` resets to the default).
     Config {
@@ -131,7 +151,7 @@ pub enum EmulatorCommand {
     Run {
         /// The unit.
         unit: String,
-        /// The hook name, e.g. `update-status` or `proxy-relation-changed`.
+        /// The hook name, e.g. `update-status` or `db-relation-changed`.
         hook: String,
         /// The relation (number or endpoint:number) for relation hooks.
         #[arg(short = 'r', long)]
@@ -147,15 +167,27 @@ pub enum EmulatorCommand {
     /// List the queued hooks.
     Queue,
     /// Show applications, units, relations and the queue.
-    Status,
+    Status {
+        /// `tabular` or `json`.
+        #[arg(long, default_value = "tabular", value_parser = ["tabular", "json"])]
+        format: String,
+    },
     /// Print the whole model as JSON.
-    Show,
+    Show {
+        /// Print private keys instead of hiding them.
+        #[arg(long)]
+        show_secrets: bool,
+    },
     /// Print relation databags (all relations, or one).
     Databags {
         /// The relation number.
         relation: Option<String>,
+        /// Print private keys instead of hiding them.
+        #[arg(long)]
+        show_secrets: bool,
     },
-    /// Print the hook-tool calls log (one line per call).
+    /// Print the hook-tool calls log (one line per call; private keys were redacted when
+    /// the calls were recorded: see `databags --show-secrets`).
     Calls {
         /// Only the calls of this unit.
         #[arg(long)]
@@ -165,6 +197,9 @@ pub enum EmulatorCommand {
     Logs {
         /// Only this unit.
         unit: Option<String>,
+        /// Print private keys instead of hiding them.
+        #[arg(long)]
+        show_secrets: bool,
     },
 }
 
@@ -203,7 +238,10 @@ pub fn run_cli(
         ))?;
         return Ok(0);
     }
-    let mut emulator = Emulator::open(&dir, tools_binary)?.with_base_env(env.clone());
+    let mut emulator = Emulator::open(&dir, tools_binary)?;
+    if let Some(seconds) = cli.hook_timeout {
+        emulator = emulator.with_hook_timeout(std::time::Duration::from_secs_f64(seconds));
+    }
     let changes_model = match &cli.command {
         EmulatorCommand::Create { .. } => false,
         EmulatorCommand::Deploy { charm, app, units } => {
@@ -246,6 +284,16 @@ pub fn run_cli(
         EmulatorCommand::RemoveUnit { unit } => {
             emulator.remove_unit(&parse_unit(unit)?)?;
             p.line(format!("removing {unit}"))?;
+            true
+        }
+        EmulatorCommand::Resolved { unit, no_retry } => {
+            emulator.resolved(&parse_unit(unit)?, !no_retry)?;
+            let how = if *no_retry {
+                "skipping its failed hook"
+            } else {
+                "retrying its failed hook"
+            };
+            p.line(format!("resolved {unit}: {how}"))?;
             true
         }
         EmulatorCommand::Config { app, pairs } => {
@@ -298,23 +346,31 @@ pub fn run_cli(
             }
             false
         }
-        EmulatorCommand::Status => {
-            print_status(&emulator, &mut p)?;
+        EmulatorCommand::Status { format } => {
+            let status = crate::status::Status::of(&emulator)?;
+            if format == "json" {
+                p.line(status.json())?;
+            } else {
+                p.line(status.tabular().trim_end())?;
+            }
             false
         }
-        EmulatorCommand::Show => {
+        EmulatorCommand::Show { show_secrets } => {
             let json = serde_json::to_string_pretty(emulator.model()).map_err(|e| {
                 EmulatorError::Corrupt {
-                    path: emulator.dir().join("model.json"),
+                    path: emulator.dir().join("model.db"),
                     reason: e.to_string(),
                 }
             })?;
-            p.line(json)?;
+            p.line(secret(&json, *show_secrets))?;
             false
         }
-        EmulatorCommand::Databags { relation } => {
+        EmulatorCommand::Databags {
+            relation,
+            show_secrets,
+        } => {
             let only = relation.as_deref().map(relation_number).transpose()?;
-            print_databags(&emulator, only, &mut p)?;
+            print_databags(&emulator, only, *show_secrets, &mut p)?;
             false
         }
         EmulatorCommand::Calls { unit } => {
@@ -334,7 +390,7 @@ pub fn run_cli(
             }
             false
         }
-        EmulatorCommand::Logs { unit } => {
+        EmulatorCommand::Logs { unit, show_secrets } => {
             let only = unit.as_deref().map(parse_unit).transpose()?;
             for app in emulator.model().applications.values() {
                 for (u, record) in &app.units {
@@ -342,7 +398,8 @@ pub fn run_cli(
                         continue;
                     }
                     for entry in &record.logs {
-                        p.line(format!("{u} {} {}", entry.level.as_str(), entry.message))?;
+                        let message = secret(&entry.message, *show_secrets);
+                        p.line(format!("{u} {} {message}", entry.level.as_str()))?;
                     }
                 }
             }
@@ -368,12 +425,22 @@ fn settle(
             code = 1;
         }
     }
+    let errors = emulator.hook_errors()?;
+    for (unit, hook) in &errors {
+        p.line(format!(
+            "{unit} is in error: hook failed: {:?} (see `resolved {unit}`)",
+            hook.hook
+        ))?;
+        code = 1;
+    }
     let left = emulator.queued()?.len();
     if left > 0 {
-        p.line(format!(
-            "not settled: {left} hooks still queued after {} (see `queue`, `settle`)",
-            reports.len()
-        ))?;
+        let why = if errors.is_empty() {
+            format!("after {} (see `queue`, `settle`)", reports.len())
+        } else {
+            "for units in error or after --max-hooks (see `queue`)".to_owned()
+        };
+        p.line(format!("not settled: {left} hooks still queued {why}"))?;
         code = 1;
     }
     Ok(code)
@@ -418,7 +485,7 @@ impl Printer<'_> {
         ))?;
         if verbose || !report.succeeded() {
             for (name, text) in [("stdout", &report.stdout), ("stderr", &report.stderr)] {
-                for line in text.lines() {
+                for line in secret(text, false).lines() {
                     self.line(format!("    {name}| {line}"))?;
                 }
             }
@@ -441,100 +508,19 @@ fn describe(invocation: &HookInvocation) -> String {
     text
 }
 
-fn print_status(emulator: &Emulator, p: &mut Printer<'_>) -> Result<(), EmulatorError> {
-    let model = emulator.model();
-    p.line(format!(
-        "Model {:?} in {}",
-        model.name,
-        emulator.dir().display()
-    ))?;
-    let app_status = emulator.app_statuses()?;
-    p.line("")?;
-    p.line(format!(
-        "{:<20} {:<8} {:<30} {}",
-        "App", "Units", "Status", "Charm"
-    ))?;
-    for (name, app) in &model.applications {
-        let status = app_status
-            .get(name)
-            .map(|s| format!("{} {}", s.kind, s.message))
-            .unwrap_or_default();
-        let charm = app
-            .charm_dir
-            .as_ref()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default();
-        p.line(format!(
-            "{:<20} {:<8} {status:<30} {charm}",
-            name.to_string(),
-            app.units.len()
-        ))?;
+/// `text`, with private keys hidden unless `show` is set.
+fn secret(text: &str, show: bool) -> std::borrow::Cow<'_, str> {
+    if show {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        crate::redact::redact_private_keys(text)
     }
-    p.line("")?;
-    // The last hook each unit ran, so a failure is visible at a glance.
-    let mut last_hook: BTreeMap<UnitName, HookReport> = BTreeMap::new();
-    for report in emulator.hook_log()? {
-        if !matches!(report.outcome, HookOutcome::Dropped { .. }) {
-            last_hook.insert(report.invocation.unit.clone(), report);
-        }
-    }
-    p.line(format!(
-        "{:<20} {:<12} {:<30} {}",
-        "Unit", "Workload", "Message", "Last hook"
-    ))?;
-    for app in model.applications.values() {
-        for (unit, record) in &app.units {
-            let leader = if app.leader.as_ref() == Some(unit) {
-                "*"
-            } else {
-                ""
-            };
-            let dying = if model.dying_units.contains(unit) {
-                " (dying)"
-            } else {
-                ""
-            };
-            let last = last_hook
-                .get(unit)
-                .map(|r| {
-                    let verdict = if r.succeeded() { "ok" } else { "FAILED" };
-                    format!("{} {verdict}", r.invocation.hook)
-                })
-                .unwrap_or_default();
-            p.line(format!(
-                "{:<20} {:<12} {:<30} {last}{dying}",
-                format!("{unit}{leader}"),
-                record.status.kind.as_str(),
-                record.status.message
-            ))?;
-        }
-    }
-    p.line("")?;
-    p.line(format!(
-        "{:<9} {:<50} {}",
-        "Relation", "Ends", "Units in scope"
-    ))?;
-    for (number, relation) in &model.relations {
-        let ends = format!("{} {}", relation.ends[0], relation.ends[1]);
-        let dying = if relation.dying { " (dying)" } else { "" };
-        let members: Vec<String> = relation.members.keys().map(ToString::to_string).collect();
-        p.line(format!(
-            "{number:<9} {ends:<50} {}{dying}",
-            members.join(" ")
-        ))?;
-    }
-    p.line("")?;
-    let calls = emulator.calls()?.len();
-    let hooks = emulator.hook_log()?.len();
-    p.line(format!(
-        "Queued hooks: {}   Hooks run: {hooks}   Tool calls: {calls}",
-        emulator.queued()?.len()
-    ))
 }
 
 fn print_databags(
     emulator: &Emulator,
     only: Option<u32>,
+    show_secrets: bool,
     p: &mut Printer<'_>,
 ) -> Result<(), EmulatorError> {
     let model = emulator.model();
@@ -559,6 +545,7 @@ fn print_databags(
         for (owner, bag) in bags {
             p.line(format!("  {owner}:"))?;
             for (key, value) in bag {
+                let value = secret(value, show_secrets);
                 let mut lines = value.lines();
                 p.line(format!("    {key}: {}", lines.next().unwrap_or_default()))?;
                 for more in lines {
@@ -619,6 +606,13 @@ fn build_invocation(
         }
         _ => HookInvocation::broken(unit, rid, remote_app),
     })
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(v),
+        _ => Err("expected a positive number of seconds".to_owned()),
+    }
 }
 
 fn parse_app(s: &str) -> Result<AppName, EmulatorError> {

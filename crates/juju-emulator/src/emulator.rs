@@ -1,23 +1,23 @@
 //! [`Emulator`]: model commands that queue hooks, and the runner that works the queue.
 
 use std::collections::hash_map::RandomState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use juju_hooks::testing::{EndpointRole, HookInvocation, Model, Pending, RelationEnd};
-use juju_hooks::{AppName, Databag, Endpoint, UnitName};
+use juju_hooks::{AppName, Databag, Endpoint, RelationId, UnitName};
 use serde::{Deserialize, Serialize};
 
 use crate::charm::{copy_charm, CharmInfo};
 use crate::error::EmulatorError;
 use crate::runner::{find_handler, hook_environment, run_process, Handler, HookEnv};
-use crate::store::{ensure_dir, CallRecord, EmulatorState, HookContextFile, Store};
+use crate::store::{
+    ensure_dir, ensure_private_dir, put_bulky, skeleton_json, take_bulky, BagKey, CallRecord, Db,
+    EmulatorState, HookContextFile, Store,
+};
 use crate::tools::HOOK_TOOLS;
-
-/// How long a hook may run before the emulator kills it, unless told otherwise.
-pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// How a hook run ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub enum HookOutcome {
         /// The exit code, if the process exited.
         exit_code: Option<i32>,
     },
-    /// Killed after the hook timeout; relation writes were discarded.
+    /// Killed (with its process group) after `--hook-timeout`; writes were discarded.
     TimedOut,
     /// Not run: the queued hook no longer fits the model (e.g. its unit is gone).
     Dropped {
@@ -100,18 +100,156 @@ impl HookReport {
     }
 }
 
+/// The model as this process last saw it, and what it needs to know whether that is stale.
+#[derive(Debug, Default)]
+struct Mirror {
+    model: Model,
+    /// The `generation` counter the model matches.
+    generation: i64,
+    /// The `skeleton` counter the model matches.
+    skeleton: i64,
+    /// The skeleton as stored, to write it only when it changed.
+    skeleton_text: String,
+    /// The last log line read into the model.
+    log_seq: i64,
+}
+
+impl Mirror {
+    /// Catches up with what other processes (tools, other commands) wrote: everything if bags
+    /// changed, only the skeleton if only it changed, and new log lines.
+    fn sync(&mut self, db: &Db<'_>) -> Result<(), EmulatorError> {
+        let generation = db.counter("generation")?;
+        let skeleton = db.counter("skeleton")?;
+        if generation != self.generation {
+            let running = std::mem::take(&mut self.model.running);
+            self.model = db.full_model()?;
+            self.model.running = running;
+            self.skeleton_text = db.skeleton_text()?.unwrap_or_default();
+            self.generation = generation;
+            self.skeleton = skeleton;
+            self.log_seq = db.last_log_seq()?;
+            return Ok(());
+        }
+        if skeleton != self.skeleton {
+            let (mut fresh, text) = db.skeleton()?;
+            put_bulky(&mut fresh, take_bulky(&mut self.model));
+            self.model = fresh;
+            self.skeleton_text = text;
+            self.skeleton = skeleton;
+        }
+        for (seq, unit, entry) in db.logs_since(self.log_seq)? {
+            if let Some(record) = self
+                .model
+                .applications
+                .get_mut(unit.app())
+                .and_then(|a| a.units.get_mut(&unit))
+            {
+                record.logs.push(entry);
+            }
+            self.log_seq = seq;
+        }
+        Ok(())
+    }
+
+    /// Writes the skeleton if it changed.
+    fn save_skeleton(&mut self, db: &Db<'_>) -> Result<(), EmulatorError> {
+        let text = skeleton_json(&mut self.model).map_err(|e| EmulatorError::Corrupt {
+            path: PathBuf::from("model.db"),
+            reason: e.to_string(),
+        })?;
+        if text != self.skeleton_text {
+            self.skeleton = db.put_skeleton(&text)?;
+            self.skeleton_text = text;
+        }
+        Ok(())
+    }
+
+    /// Writes `unit`'s bag and its application's bag in each of `relations` (deleting the
+    /// rows of relations that are gone).
+    fn save_bags(
+        &mut self,
+        db: &Db<'_>,
+        relations: &BTreeSet<u32>,
+        unit: &UnitName,
+    ) -> Result<(), EmulatorError> {
+        if relations.is_empty() {
+            return Ok(());
+        }
+        for number in relations {
+            match self.model.relations.get(number) {
+                Some(rel) => {
+                    db.put_bag(
+                        *number,
+                        &BagKey::Unit(unit.clone()),
+                        rel.unit_bags.get(unit),
+                    )?;
+                    let app = unit.app();
+                    db.put_bag(*number, &BagKey::App(app.clone()), rel.app_bags.get(app))?;
+                }
+                None => db.delete_relation_bags(*number)?,
+            }
+        }
+        self.generation = db.bump("generation")?;
+        Ok(())
+    }
+
+    /// Writes every bag that differs between `before` and the model.
+    fn save_bag_changes(&mut self, db: &Db<'_>, before: &Model) -> Result<(), EmulatorError> {
+        let mut changed = false;
+        for (number, rel) in &self.model.relations {
+            let old = before.relations.get(number);
+            for (unit, bag) in &rel.unit_bags {
+                if old.and_then(|r| r.unit_bags.get(unit)) != Some(bag) {
+                    db.put_bag(*number, &BagKey::Unit(unit.clone()), Some(bag))?;
+                    changed = true;
+                }
+            }
+            for (app, bag) in &rel.app_bags {
+                if old.and_then(|r| r.app_bags.get(app)) != Some(bag) {
+                    db.put_bag(*number, &BagKey::App(app.clone()), Some(bag))?;
+                    changed = true;
+                }
+            }
+            for unit in old.iter().flat_map(|r| r.unit_bags.keys()) {
+                if !rel.unit_bags.contains_key(unit) {
+                    db.put_bag(*number, &BagKey::Unit(unit.clone()), None)?;
+                    changed = true;
+                }
+            }
+            for app in old.iter().flat_map(|r| r.app_bags.keys()) {
+                if !rel.app_bags.contains_key(app) {
+                    db.put_bag(*number, &BagKey::App(app.clone()), None)?;
+                    changed = true;
+                }
+            }
+        }
+        for number in before.relations.keys() {
+            if !self.model.relations.contains_key(number) {
+                db.delete_relation_bags(*number)?;
+                changed = true;
+            }
+        }
+        if changed {
+            self.generation = db.bump("generation")?;
+        }
+        Ok(())
+    }
+}
+
 /// An emulated Juju model kept in a directory: deploy charms, relate them, and run their
 /// hooks with the hook tools of this crate.
 ///
 /// Model commands only queue the hooks Juju would fire; [`Emulator::run_next`] and
-/// [`Emulator::settle`] run them, one at a time, in queue order.
+/// [`Emulator::settle`] run them, one at a time, in queue order. As in Juju, a hook that fails
+/// puts its unit in error: the unit runs nothing more until [`Emulator::resolved`], while the
+/// other units carry on.
 #[derive(Debug)]
 pub struct Emulator {
     store: Store,
     tools_binary: PathBuf,
-    base_env: BTreeMap<String, String>,
-    hook_timeout: Duration,
-    model: Model,
+    extra_env: BTreeMap<String, String>,
+    hook_timeout: Option<Duration>,
+    mirror: Mirror,
 }
 
 impl Emulator {
@@ -125,9 +263,8 @@ impl Emulator {
         if store.exists() {
             return Err(EmulatorError::ModelExists(store.dir().to_owned()));
         }
-        ensure_dir(store.dir())?;
-        let model = Model::new(name);
-        store.save_model(&model)?;
+        ensure_private_dir(store.dir())?;
+        store.save_model(&Model::new(name))?;
         store.save_state(&EmulatorState::default())?;
         Self::open(store.dir(), tools_binary)
     }
@@ -138,28 +275,38 @@ impl Emulator {
     /// No model there, or its files cannot be read.
     pub fn open(dir: &Path, tools_binary: &Path) -> Result<Self, EmulatorError> {
         let store = Store::new(absolute(dir)?);
-        let model = store.load_model()?;
+        if !store.exists() {
+            return Err(EmulatorError::NoModel(store.dir().to_owned()));
+        }
+        let mut mirror = Mirror {
+            generation: -1,
+            ..Mirror::default()
+        };
+        store.read(|db| mirror.sync(db))?;
         let emulator = Self {
             tools_binary: absolute(tools_binary)?,
             store,
-            base_env: BTreeMap::new(),
-            hook_timeout: DEFAULT_HOOK_TIMEOUT,
-            model,
+            extra_env: BTreeMap::new(),
+            hook_timeout: None,
+            mirror,
         };
         emulator.link_tools()?;
         Ok(emulator)
     }
 
-    /// The environment hooks inherit (`PATH`, `HOME`, ...; any `JUJU_*` is dropped). Without
-    /// it hooks get only the Juju variables and a default `PATH`.
-    pub fn with_base_env(mut self, env: BTreeMap<String, String>) -> Self {
-        self.base_env = env;
+    /// **For tests only**: variables added to every hook's environment, beyond what Juju
+    /// sets (e.g. the path of a program a test charm runs). Juju gives hooks nothing of its
+    /// caller's environment, and neither does the emulator otherwise. `JUJU_*` names cannot
+    /// be overridden; a `PATH` given here goes after the tools dir, before the system path.
+    pub fn with_extra_env(mut self, env: BTreeMap<String, String>) -> Self {
+        self.extra_env = env;
         self
     }
 
-    /// How long a hook may run before it is killed.
+    /// Kills a hook (its whole process group) that runs longer than `timeout`; the hook then
+    /// fails. Juju has no such limit, and by default neither has the emulator.
     pub fn with_hook_timeout(mut self, timeout: Duration) -> Self {
-        self.hook_timeout = timeout;
+        self.hook_timeout = Some(timeout);
         self
     }
 
@@ -170,7 +317,7 @@ impl Emulator {
 
     /// The model as of the last command or hook.
     pub fn model(&self) -> &Model {
-        &self.model
+        &self.mirror.model
     }
 
     /// A unit's own copy of its charm (its `JUJU_CHARM_DIR`).
@@ -178,12 +325,20 @@ impl Emulator {
         self.store.unit_charm_dir(unit)
     }
 
-    /// The hooks waiting to run, oldest first.
+    /// The hooks waiting to run, oldest first (those of units in error included).
     ///
     /// # Errors
-    /// The state file cannot be read.
+    /// The database cannot be read.
     pub fn queued(&self) -> Result<Vec<HookInvocation>, EmulatorError> {
-        Ok(self.store.load_state()?.queue.into_iter().collect())
+        self.store.read(|db| db.queue_all())
+    }
+
+    /// Units in error, each with the hook that failed.
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub fn hook_errors(&self) -> Result<BTreeMap<UnitName, HookInvocation>, EmulatorError> {
+        self.store.read(|db| Ok(db.state()?.errors))
     }
 
     /// Every hook-tool call made so far (from `calls.jsonl`).
@@ -205,11 +360,11 @@ impl Emulator {
     /// Application statuses set with `status-set --application`.
     ///
     /// # Errors
-    /// The state file cannot be read.
+    /// The database cannot be read.
     pub fn app_statuses(
         &self,
     ) -> Result<BTreeMap<AppName, juju_hooks::WorkloadStatus>, EmulatorError> {
-        Ok(self.store.load_state()?.app_status)
+        self.store.read(|db| Ok(db.state()?.app_status))
     }
 
     fn link_tools(&self) -> Result<(), EmulatorError> {
@@ -233,26 +388,23 @@ impl Emulator {
         Ok(())
     }
 
-    /// Loads the model, applies `change`, saves it, queues the hooks it returns.
+    /// In one transaction: catches up with the database, applies `change` to a copy of the
+    /// model, writes what changed and queues the hooks it returns. An error changes nothing.
     fn change<T>(
         &mut self,
         change: impl FnOnce(&mut Model) -> Result<(T, Vec<HookInvocation>), EmulatorError>,
     ) -> Result<T, EmulatorError> {
-        let mut model = self.store.load_model()?;
-        let (result, hooks) = change(&mut model)?;
-        self.store.save_model(&model)?;
-        self.model = model;
-        self.enqueue(hooks)?;
-        Ok(result)
-    }
-
-    fn enqueue(&self, hooks: Vec<HookInvocation>) -> Result<(), EmulatorError> {
-        if hooks.is_empty() {
-            return Ok(());
-        }
-        let mut state = self.store.load_state()?;
-        state.queue.extend(hooks);
-        self.store.save_state(&state)
+        let mirror = &mut self.mirror;
+        self.store.write(|db| {
+            mirror.sync(db)?;
+            let mut model = mirror.model.clone();
+            let (result, hooks) = change(&mut model)?;
+            let before = std::mem::replace(&mut mirror.model, model);
+            mirror.save_bag_changes(db, &before)?;
+            mirror.save_skeleton(db)?;
+            db.queue_push(&hooks)?;
+            Ok(result)
+        })
     }
 
     /// Deploys `charm_dir` as application `app` with `units` units; each unit gets its own
@@ -269,8 +421,7 @@ impl Emulator {
     ) -> Result<Vec<UnitName>, EmulatorError> {
         let charm_dir = absolute(charm_dir)?;
         let info = CharmInfo::read(&charm_dir)?;
-        let store = self.store.clone();
-        self.change(|model| {
+        let names = self.change(|model| {
             let names = model.deploy(app, info.endpoints.clone(), units)?;
             if let Some(application) = model.applications.get_mut(app) {
                 application.charm_dir = Some(charm_dir.clone());
@@ -278,7 +429,6 @@ impl Emulator {
             }
             let mut hooks = Vec::new();
             for unit in &names {
-                copy_charm(&charm_dir, &store.unit_charm_dir(unit))?;
                 hooks.extend(setup_hooks(model, unit));
             }
             for (endpoint, (role, _)) in &info.endpoints {
@@ -288,7 +438,11 @@ impl Emulator {
                 }
             }
             Ok((names, hooks))
-        })
+        })?;
+        for unit in &names {
+            copy_charm(&charm_dir, &self.store.unit_charm_dir(unit))?;
+        }
+        Ok(names)
     }
 
     /// Adds a unit to `app` (with its own charm copy); queues its set-up hooks and the
@@ -297,8 +451,7 @@ impl Emulator {
     /// # Errors
     /// Unknown application, or files cannot be written.
     pub fn add_unit(&mut self, app: &AppName) -> Result<UnitName, EmulatorError> {
-        let store = self.store.clone();
-        self.change(|model| {
+        let (unit, charm_dir) = self.change(|model| {
             let charm_dir = model
                 .applications
                 .get(app)
@@ -307,11 +460,12 @@ impl Emulator {
                     EmulatorError::Usage(format!("application {app} is not deployed"))
                 })?;
             let (unit, relation_hooks) = model.add_unit(app)?;
-            copy_charm(&charm_dir, &store.unit_charm_dir(&unit))?;
             let mut hooks = setup_hooks(model, &unit);
             hooks.extend(relation_hooks);
-            Ok((unit, hooks))
-        })
+            Ok(((unit, charm_dir), hooks))
+        })?;
+        copy_charm(&charm_dir, &self.store.unit_charm_dir(&unit))?;
+        Ok(unit)
     }
 
     /// Relates two ends given as `app:endpoint` (or just `app` when exactly one pair of
@@ -321,8 +475,10 @@ impl Emulator {
     /// # Errors
     /// Unknown application or endpoint, ambiguous or mismatched endpoints, already related.
     pub fn relate(&mut self, a: &str, b: &str) -> Result<u32, EmulatorError> {
-        let (a, b) = resolve_ends(&self.store.load_model()?, a, b)?;
-        self.change(|model| Ok(model.relate(&a, &b)?))
+        self.change(|model| {
+            let (a, b) = resolve_ends(model, a, b)?;
+            Ok(model.relate(&a, &b)?)
+        })
     }
 
     /// Removes relation `number`; queues `-departed` and `-broken` on every unit in it.
@@ -414,17 +570,22 @@ impl Emulator {
         })
     }
 
-    /// Runs the oldest queued hook. `None` when the queue is empty. A queued hook that no
-    /// longer fits the model (its unit or relation is gone) is reported as dropped.
+    /// Runs the oldest queued hook of a unit that is not in error. `None` when no such hook
+    /// is queued. A queued hook that no longer fits the model (its unit or relation is gone)
+    /// is reported as dropped.
     ///
     /// # Errors
     /// The model directory cannot be read or written.
     pub fn run_next(&mut self) -> Result<Option<HookReport>, EmulatorError> {
-        let mut state = self.store.load_state()?;
-        let Some(invocation) = state.queue.pop_front() else {
+        let mirror = &mut self.mirror;
+        let next = self.store.write(|db| {
+            mirror.sync(db)?;
+            let blocked = db.state()?.errors.into_keys().collect();
+            db.queue_pop(&blocked)
+        })?;
+        let Some(invocation) = next else {
             return Ok(None);
         };
-        self.store.save_state(&state)?;
         match self.run_hook(invocation.clone()) {
             Ok(report) => Ok(Some(report)),
             Err(EmulatorError::Model(inconsistency)) => {
@@ -436,8 +597,9 @@ impl Emulator {
         }
     }
 
-    /// Runs queued hooks in order until the queue is empty or `max_hooks` have run; check
-    /// [`Emulator::queued`] to see whether it settled.
+    /// Runs queued hooks in order until none of a unit outside error is left or `max_hooks`
+    /// have run; check [`Emulator::queued`] and [`Emulator::hook_errors`] to see whether it
+    /// settled.
     ///
     /// # Errors
     /// The model directory cannot be read or written.
@@ -452,62 +614,136 @@ impl Emulator {
         Ok(reports)
     }
 
+    /// `juju resolved`: takes `unit` out of error. With `retry` its failed hook runs again
+    /// first (it goes to the front of the queue); without (`--no-retry`) the hook counts as
+    /// run, with none of its relation writes, and its life-cycle effects apply (a skipped
+    /// `remove` still removes the unit).
+    ///
+    /// # Errors
+    /// The unit is not in error, or the database cannot be written.
+    pub fn resolved(&mut self, unit: &UnitName, retry: bool) -> Result<(), EmulatorError> {
+        let mirror = &mut self.mirror;
+        self.store.write(|db| {
+            mirror.sync(db)?;
+            let mut state = db.state()?;
+            let failed = state.errors.remove(unit).ok_or_else(|| {
+                EmulatorError::Usage(format!("unit {unit:?} is not in an error state"))
+            })?;
+            if retry {
+                db.queue_push_front(&failed)?;
+            } else {
+                let before = mirror
+                    .model
+                    .relations
+                    .keys()
+                    .copied()
+                    .collect::<BTreeSet<_>>();
+                let follow_up = match mirror.model.begin_hook(&failed) {
+                    Ok(()) => mirror.model.commit(unit, Pending::default()),
+                    // The hook no longer fits the model (e.g. its relation is gone).
+                    Err(_) => Vec::new(),
+                };
+                let gone: BTreeSet<u32> = before
+                    .into_iter()
+                    .filter(|n| !mirror.model.relations.contains_key(n))
+                    .collect();
+                mirror.save_bags(db, &gone, unit)?;
+                mirror.save_skeleton(db)?;
+                db.queue_push(&follow_up)?;
+            }
+            db.put_state(&state)
+        })
+    }
+
     /// Runs one hook now, outside the queue order: Juju's pre-hook membership change, the
-    /// charm's handler with the full hook environment in the unit's charm dir, then — only
-    /// on exit 0 — the commit of its relation writes, whose follow-up hooks are queued.
+    /// charm's handler with the hook environment in the unit's charm dir, then — only on
+    /// exit 0 — the commit of its staged writes, whose follow-up hooks are queued. On failure
+    /// the unit goes into error.
     ///
     /// # Errors
     /// The invocation does not fit the model ([`EmulatorError::Model`]), or the model
     /// directory cannot be read or written. A failing hook is not an error: see the report.
     pub fn run_hook(&mut self, invocation: HookInvocation) -> Result<HookReport, EmulatorError> {
-        let mut model = self.store.load_model()?;
-        model.begin_hook(&invocation)?;
-        self.store.save_model(&model)?;
-        let mut state = self.store.load_state()?;
-        state.hooks_started += 1;
-        let queued_before = state.queue.len();
-        self.store.save_state(&state)?;
         let context_id = format!("{}-{}-{}", invocation.unit, invocation.hook, random_hex());
-        self.store.save_context(&HookContextFile {
-            id: context_id.clone(),
-            invocation: invocation.clone(),
-            pending: Pending::default(),
-        })?;
+        let unit = invocation.unit.clone();
+        let mirror = &mut self.mirror;
+        let queue_mark = self.store.write(|db| {
+            mirror.sync(db)?;
+            mirror.model.begin_hook(&invocation)?;
+            mirror.save_skeleton(db)?;
+            if let Some(relation) = &invocation.relation {
+                mirror.save_bags(db, &BTreeSet::from([relation.number()]), &unit)?;
+            }
+            let mut state = db.state()?;
+            state.hooks_started += 1;
+            db.put_state(&state)?;
+            db.put_context(&HookContextFile {
+                id: context_id.clone(),
+                invocation: invocation.clone(),
+                pending: Pending::default(),
+            })?;
+            db.queue_last()
+        });
+        let queue_mark = match queue_mark {
+            Ok(mark) => mark,
+            Err(e) => {
+                // The transaction was rolled back: so is the in-memory hook start.
+                self.mirror.model.running.remove(&unit);
+                return Err(e);
+            }
+        };
         let calls_offset = std::fs::metadata(self.store.calls_path()).map_or(0, |m| m.len());
 
-        let charm_dir = self.store.unit_charm_dir(&invocation.unit);
+        let charm_dir = self.store.unit_charm_dir(&unit);
         let env = hook_environment(&HookEnv {
             invocation: &invocation,
             context_id: &context_id,
-            model_name: &model.name,
+            model_name: &self.mirror.model.name,
             model_dir: self.store.dir(),
             charm_dir: &charm_dir,
             tools_dir: &self.store.tools_dir(),
-            base: &self.base_env,
+            extra: &self.extra_env,
         });
         let (outcome, stdout, stderr, duration_us) = self.execute(&invocation, &charm_dir, &env);
-
         let tool_calls = self.count_calls(calls_offset, &context_id)?;
-        let mut model = self.store.load_model()?;
-        let context = self.store.load_context(&context_id)?;
-        let mut queued = Vec::new();
+
         let succeeded = matches!(outcome, HookOutcome::Succeeded | HookOutcome::NoHandler);
-        if succeeded {
-            let pending = context.map(|c| c.pending).unwrap_or_default();
-            queued = model.commit(&invocation.unit, pending);
-        } else {
-            model.abort(&invocation.unit);
-        }
-        self.store.save_model(&model)?;
-        self.store.remove_context(&context_id)?;
-        let mut state = self.store.load_state()?;
-        // Hooks the tools queued during the run (leader-settings-changed) come first.
-        let mut caused: Vec<HookInvocation> =
-            state.queue.iter().skip(queued_before).cloned().collect();
-        state.queue.extend(queued.iter().cloned());
-        self.store.save_state(&state)?;
-        caused.extend(queued);
-        self.model = model;
+        let mirror = &mut self.mirror;
+        let caused = self.store.write(|db| {
+            mirror.sync(db)?;
+            let context = db.context(&context_id)?;
+            db.delete_context(&context_id)?;
+            let mut state = db.state()?;
+            let mut queued = Vec::new();
+            if succeeded {
+                let pending = context.map(|c| c.pending).unwrap_or_default();
+                let mut touched: BTreeSet<u32> = pending
+                    .unit_writes
+                    .keys()
+                    .chain(pending.app_writes.keys())
+                    .copied()
+                    .collect();
+                touched.extend(invocation.relation.as_ref().map(RelationId::number));
+                let before: Vec<u32> = mirror.model.relations.keys().copied().collect();
+                queued = mirror.model.commit(&unit, pending);
+                touched.extend(
+                    before
+                        .into_iter()
+                        .filter(|n| !mirror.model.relations.contains_key(n)),
+                );
+                mirror.save_bags(db, &touched, &unit)?;
+            } else {
+                mirror.model.abort(&unit);
+                state.errors.insert(unit.clone(), invocation.clone());
+                db.put_state(&state)?;
+            }
+            mirror.save_skeleton(db)?;
+            // Hooks the tools queued during the run (leader-settings-changed) come first.
+            let mut caused = db.queue_since(queue_mark)?;
+            db.queue_push(&queued)?;
+            caused.extend(queued);
+            Ok(caused)
+        })?;
 
         let report = HookReport {
             invocation,

@@ -56,13 +56,16 @@ mod cli;
 mod emulator;
 mod error;
 mod format;
+mod redact;
 mod runner;
+mod status;
 pub mod store;
 mod tools;
 
 pub use charm::{copy_charm, CharmInfo, ConfigOption};
 pub use cli::{run_cli, EmulatorCli, EmulatorCommand};
-pub use emulator::{Emulator, HookOutcome, HookReport, DEFAULT_HOOK_TIMEOUT};
+pub use emulator::{Emulator, HookOutcome, HookReport};
 pub use error::EmulatorError;
+pub use redact::{redact_private_keys, REDACTED};
 pub use runner::JUJU_VERSION;
 pub use tools::{is_hook_tool, tool_main, HOOK_TOOLS, MODEL_DIR_VAR};

@@ -65,38 +65,47 @@ pub(crate) struct HookEnv<'a> {
     pub model_dir: &'a Path,
     pub charm_dir: &'a Path,
     pub tools_dir: &'a Path,
-    /// The environment the emulator itself runs in (for PATH, HOME, LANG, ...).
-    pub base: &'a BTreeMap<String, String>,
+    /// Test-only additions ([`crate::Emulator::with_extra_env`]); cannot override Juju's
+    /// variables (a `PATH` goes between the tools dir and the system path).
+    pub extra: &'a BTreeMap<String, String>,
 }
 
-/// The hook's environment: the base environment without any `JUJU_*`, plus everything the
-/// unit agent sets ([ctx/context.go `HookVars`]), with the tools dir first on `PATH`.
+/// The `PATH` after the tools dir: the unit agent's own (systemd's default), never the
+/// caller's.
+pub(crate) const SYSTEM_PATH: &str =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin";
+
+/// The hook's whole environment: what the unit agent sets and nothing else — `HookVars`
+/// ([context/context.go]), `OSDependentEnvVars` for Ubuntu ([context/env.go] `ubuntuEnv`:
+/// `APT_LISTCHANGES_FRONTEND`, `DEBIAN_FRONTEND`, `LANG`, `TERM`, `PATH` with the tools dir
+/// first), plus `JUJU_EMULATOR_DIR`, which the emulator's tools need.
 pub(crate) fn hook_environment(h: &HookEnv<'_>) -> BTreeMap<String, String> {
     let inv = h.invocation;
     let mut env: BTreeMap<String, String> = h
-        .base
+        .extra
         .iter()
-        .filter(|(k, _)| !k.starts_with("JUJU_") && k.as_str() != "CHARM_DIR")
+        .filter(|(k, _)| !k.starts_with("JUJU_") && !matches!(k.as_str(), "PATH" | "CHARM_DIR"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let inherited_path = h
-        .base
-        .get("PATH")
-        .cloned()
-        .unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".to_owned());
     // The relation environment (and unit, hook, charm dir) as the model defines it.
     env.extend(inv.env(h.model_name, h.charm_dir));
     let agent = format!("unit-{}-{}", inv.unit.app(), inv.unit.number());
     let mut set = |k: &str, v: String| {
         env.insert(k.to_owned(), v);
     };
-    set(
-        "PATH",
-        format!("{}:{inherited_path}", h.tools_dir.display()),
-    );
+    let path = match h.extra.get("PATH") {
+        Some(extra) => format!("{}:{extra}:{SYSTEM_PATH}", h.tools_dir.display()),
+        None => format!("{}:{SYSTEM_PATH}", h.tools_dir.display()),
+    };
+    set("PATH", path);
+    set("APT_LISTCHANGES_FRONTEND", "none".to_owned());
+    set("DEBIAN_FRONTEND", "noninteractive".to_owned());
+    set("LANG", "C.UTF-8".to_owned());
+    set("TERM", "tmux-256color".to_owned());
     set("JUJU_CONTEXT_ID", h.context_id.to_owned());
     set("JUJU_MODEL_UUID", fake_uuid(h.model_name));
     set("JUJU_VERSION", JUJU_VERSION.to_owned());
+    set("JUJU_SLA", "unsupported".to_owned());
     set("JUJU_API_ADDRESSES", "127.0.0.1:17070".to_owned());
     set("JUJU_MACHINE_ID", inv.unit.number().to_string());
     set("JUJU_AVAILABILITY_ZONE", String::new());
@@ -142,17 +151,18 @@ pub(crate) struct ProcessResult {
     pub duration: Duration,
 }
 
-/// Runs `program` with exactly `env`, in `cwd`, with no stdin, killing it after `timeout`.
-/// Output goes to temporary files rather than pipes, so a daemon the hook leaves behind
-/// cannot keep us waiting.
+/// Runs `program` with exactly `env`, in `cwd`, with no stdin, in a process group of its
+/// own; after `timeout` (if any) the whole group is killed. Output goes to temporary files
+/// rather than pipes, so a daemon the hook leaves behind cannot keep us waiting.
 pub(crate) fn run_process(
     program: &Path,
     cwd: &Path,
     env: &BTreeMap<String, String>,
-    timeout: Duration,
+    timeout: Option<Duration>,
     unit: &str,
     hook: &str,
 ) -> Result<ProcessResult, EmulatorError> {
+    use std::os::unix::process::CommandExt;
     let spawn_error = |source| EmulatorError::Spawn {
         unit: unit.to_owned(),
         hook: hook.to_owned(),
@@ -168,14 +178,17 @@ pub(crate) fn run_process(
         .stdin(Stdio::null())
         .stdout(out.try_clone().map_err(spawn_error)?)
         .stderr(err.try_clone().map_err(spawn_error)?)
+        .process_group(0)
         .spawn()
         .map_err(spawn_error)?;
-    let status = child.wait_timeout(timeout).map_err(spawn_error)?;
+    let status = match timeout {
+        Some(timeout) => child.wait_timeout(timeout).map_err(spawn_error)?,
+        None => Some(child.wait().map_err(spawn_error)?),
+    };
     let (code, timed_out) = match status {
         Some(status) => (status.code(), false),
         None => {
-            // Our own child, by handle.
-            let _ = child.kill();
+            kill_group(&child);
             let _ = child.wait();
             (None, true)
         }
@@ -188,6 +201,17 @@ pub(crate) fn run_process(
         stderr: read_all(&mut err),
         duration,
     })
+}
+
+/// Kills the process group our child leads (its id is the child's pid: `process_group(0)`).
+fn kill_group(child: &std::process::Child) {
+    match libc::pid_t::try_from(child.id()) {
+        // SAFETY: killpg only sends a signal; the group is the one our own child leads.
+        Ok(pgid) if pgid > 0 => unsafe {
+            libc::killpg(pgid, libc::SIGKILL);
+        },
+        _ => {}
+    }
 }
 
 fn read_all(file: &mut File) -> String {
@@ -237,10 +261,11 @@ mod tests {
             remote_app: Some("b".parse().unwrap()),
             departing_unit: None,
         };
-        let base: BTreeMap<String, String> = [("PATH", "/bin"), ("JUJU_STRAY", "x")]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
+        let extra: BTreeMap<String, String> =
+            [("PATH", "/bin"), ("JUJU_STRAY", "x"), ("ETCD_BIN", "/e")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
         let env = hook_environment(&HookEnv {
             invocation: &invocation,
             context_id: "a/1-db-relation-broken-1",
@@ -248,9 +273,12 @@ mod tests {
             model_dir: Path::new("/m"),
             charm_dir: Path::new("/m/units/a-1/charm"),
             tools_dir: Path::new("/m/tools"),
-            base: &base,
+            extra: &extra,
         });
-        assert_eq!(env["PATH"], "/m/tools:/bin");
+        assert_eq!(env["PATH"], format!("/m/tools:/bin:{SYSTEM_PATH}"));
+        assert_eq!(env["ETCD_BIN"], "/e");
+        assert_eq!(env["JUJU_SLA"], "unsupported");
+        assert_eq!(env["TERM"], "tmux-256color");
         assert_eq!(env["JUJU_REMOTE_UNIT"], "");
         assert_eq!(env["JUJU_REMOTE_APP"], "b");
         assert_eq!(env["JUJU_RELATION"], "db");

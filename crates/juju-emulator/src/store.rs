@@ -1,41 +1,108 @@
 //! The model directory: where the emulated Juju keeps its state between processes.
 //!
 //! ```text
-//! <dir>/model.json            the juju-hooks Model (applications, relations, databags, ...)
-//! <dir>/emulator.json         the hook queue and what the Model has no field for
-//! <dir>/contexts/<id>.json    the running hook: its invocation and staged relation writes
-//! <dir>/calls.jsonl           one JSON line per hook-tool call
+//! <dir>/model.db              SQLite database (WAL mode): the model, the queue, running hooks
+//! <dir>/calls.jsonl           one JSON line per hook-tool call (argv with keys redacted)
 //! <dir>/hooks.jsonl           one JSON line per hook run
 //! <dir>/tools/<tool>          symlinks to the emulator binary, first on the hooks' PATH
 //! <dir>/units/<app>-<n>/charm each unit's own copy of its charm
 //! ```
 //!
-//! Every state file is replaced atomically (temporary file in the same directory, fsync,
-//! rename) with mode 0600, since relation data may hold private keys. Hooks run one at a time,
-//! and a hook's tool calls run one at a time, so there is one writer at any moment.
+//! # Why SQLite
+//!
+//! Hook tools are separate processes, and a charm may run twenty of them at once in one hook;
+//! two `emulator` commands may run at once too. SQLite gives them transactions and one writer
+//! at a time (`BEGIN IMMEDIATE` per tool call and per command step, a 30 s busy timeout), and
+//! lets a call read only the rows it needs, so its cost does not grow with the model. The
+//! database stays readable with the `sqlite3` shell:
+//!
+//! ```sh
+//! sqlite3 "$JUJU_EMULATOR_DIR/model.db" "select relation, owner, data from bags"
+//! ```
+//!
+//! # Schema
+//!
+//! ```sql
+//! -- Counters: 'generation' (bumped by every write of bags or of the whole model) and
+//! -- 'skeleton' (bumped by every write of the skeleton); a process that keeps the model in
+//! -- memory re-reads what the counters say changed.
+//! meta(key TEXT PRIMARY KEY, value INTEGER)
+//! -- The juju-hooks Model as JSON without its bulky parts: no databags, no juju-log lines,
+//! -- no running hooks. Everything else (applications, units, statuses, leader data, config,
+//! -- relations and their members, and any field added later) is here.
+//! skeleton(id INTEGER PRIMARY KEY CHECK (id = 0), model TEXT)
+//! -- One row per relation databag: kind 'unit' (owner = unit name) or 'app' (owner = app).
+//! bags(relation INTEGER, kind TEXT, owner TEXT, data TEXT /* JSON object */)
+//! -- juju-log, append-only.
+//! logs(seq INTEGER PRIMARY KEY AUTOINCREMENT, unit TEXT, level TEXT, message TEXT)
+//! -- Hooks Juju would run next, by seq (a retried hook goes in front with a lower seq).
+//! queue(seq INTEGER PRIMARY KEY, unit TEXT, invocation TEXT /* JSON */)
+//! -- EmulatorState without its queue (application statuses, units in error, counters).
+//! state(id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT /* JSON */)
+//! -- Running hooks: invocation and staged writes (HookContextFile as JSON).
+//! contexts(id TEXT PRIMARY KEY, context TEXT)
+//! ```
+//!
+//! The directory is made 0700 and the database (with its `-wal` and `-shm` files, which
+//! SQLite creates with the database's mode) and the logs 0600 whatever the umask: relation
+//! data may hold private keys.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use juju_hooks::testing::{HookInvocation, Model, Pending};
-use juju_hooks::{AppName, UnitName, WorkloadStatus};
+use juju_hooks::testing::{HookInvocation, LogEntry, Model, Pending};
+use juju_hooks::{AppName, Databag, LogLevel, UnitName, WorkloadStatus};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EmulatorError;
 
+/// How long a writer waits for another one before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS skeleton (id INTEGER PRIMARY KEY CHECK (id = 0), model TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bags (
+    relation INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('unit', 'app')),
+    owner TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (relation, kind, owner)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS logs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    unit TEXT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY, unit TEXT NOT NULL, invocation TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS contexts (id TEXT PRIMARY KEY, context TEXT NOT NULL) WITHOUT ROWID;
+";
+
 /// State of the emulator that the [`Model`] has no field for.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EmulatorState {
-    /// Hooks Juju would run next, oldest first.
+    /// Hooks Juju would run next, oldest first (kept in the `queue` table).
+    #[serde(skip)]
     pub queue: VecDeque<HookInvocation>,
     /// Application statuses set with `status-set --application`.
     pub app_status: BTreeMap<AppName, WorkloadStatus>,
     /// How many hooks have been started (numbers context ids and log lines).
     pub hooks_started: u64,
+    /// Units whose last hook failed, with that hook: they run nothing until resolved.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<UnitName, HookInvocation>,
 }
 
 /// The hook that is running: what tools need to answer as Juju would.
@@ -45,7 +112,7 @@ pub struct HookContextFile {
     pub id: String,
     /// Which unit, which hook, which relation.
     pub invocation: HookInvocation,
-    /// Relation writes staged by `relation-set`, committed when the hook exits 0.
+    /// Writes staged by the hook's tools, committed when the hook exits 0.
     pub pending: Pending,
 }
 
@@ -60,7 +127,7 @@ pub struct CallRecord {
     pub context_id: Option<String>,
     /// The tool, e.g. `relation-get`.
     pub tool: String,
-    /// Its arguments (never stdin).
+    /// Its arguments (never stdin), private keys redacted.
     pub argv: Vec<String>,
     /// The exit code it returned.
     pub exit_code: i32,
@@ -68,16 +135,32 @@ pub struct CallRecord {
     pub duration_us: u64,
 }
 
-/// Paths and file operations of one model directory.
-#[derive(Clone, Debug)]
+/// The model directory and its database connection (opened on first use).
 pub struct Store {
     dir: PathBuf,
+    conn: OnceCell<Connection>,
+}
+
+impl Clone for Store {
+    /// The same directory, with a connection of its own.
+    fn clone(&self) -> Self {
+        Self::new(self.dir.clone())
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store").field("dir", &self.dir).finish()
+    }
 }
 
 impl Store {
     /// The store in `dir` (nothing is read or created yet).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self {
+            dir: dir.into(),
+            conn: OnceCell::new(),
+        }
     }
 
     /// The model directory.
@@ -85,14 +168,9 @@ impl Store {
         &self.dir
     }
 
-    fn model_path(&self) -> PathBuf {
-        self.dir.join("model.json")
-    }
-    fn state_path(&self) -> PathBuf {
-        self.dir.join("emulator.json")
-    }
-    fn contexts_dir(&self) -> PathBuf {
-        self.dir.join("contexts")
+    /// `model.db`.
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.join("model.db")
     }
     /// `calls.jsonl`.
     pub fn calls_path(&self) -> PathBuf {
@@ -117,108 +195,195 @@ impl Store {
         self.unit_dir(unit).join("charm")
     }
 
-    /// Whether a model exists here.
+    /// Whether a model exists here (without creating anything).
     pub fn exists(&self) -> bool {
-        self.model_path().is_file()
+        self.db_path().is_file()
+            && self
+                .read(|db| db.skeleton_text().map(|t| t.is_some()))
+                .unwrap_or(false)
     }
 
-    /// Reads the model.
+    fn corrupt(&self, reason: impl fmt::Display) -> EmulatorError {
+        EmulatorError::Corrupt {
+            path: self.db_path(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The connection, opening (and if needed creating) the database.
+    fn conn(&self) -> Result<&Connection, EmulatorError> {
+        if let Some(conn) = self.conn.get() {
+            return Ok(conn);
+        }
+        let conn = self.open()?;
+        Ok(self.conn.get_or_init(|| conn))
+    }
+
+    fn open(&self) -> Result<Connection, EmulatorError> {
+        let path = self.db_path();
+        if !path.exists() {
+            ensure_private_dir(&self.dir)?;
+            // Created by us with 0600 so that SQLite's -wal/-shm files copy that mode.
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(&path)
+                .and_then(|f| f.set_permissions(fs::Permissions::from_mode(0o600)))
+                .map_err(|source| EmulatorError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+        }
+        let sql = |e: rusqlite::Error| self.corrupt(e);
+        let conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sql)?;
+        // WAL: readers never block the writer. NORMAL is safe in WAL mode (no corruption);
+        // only a power cut can lose the last commits, which an emulator can afford.
+        conn.execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(sql)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sql)?;
+        if version != SCHEMA_VERSION {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(sql)?;
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            ))
+            .map_err(sql)?;
+        }
+        Ok(conn)
+    }
+
+    /// Starts the write transaction of a tool call (held until [`Store::commit`]).
+    pub(crate) fn begin(&self) -> Result<Db<'_>, EmulatorError> {
+        let conn = self.conn()?;
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.corrupt(e))?;
+        Ok(Db { store: self, conn })
+    }
+
+    /// Commits the transaction [`Store::begin`] started.
+    pub(crate) fn commit(&self) -> Result<(), EmulatorError> {
+        self.conn()?
+            .execute_batch("COMMIT")
+            .map_err(|e| self.corrupt(e))
+    }
+
+    /// Rolls back the transaction [`Store::begin`] started, if any.
+    pub(crate) fn rollback(&self) {
+        if let Some(conn) = self.conn.get() {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+        }
+    }
+
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`): committed if it returns `Ok`,
+    /// rolled back otherwise.
     ///
     /// # Errors
-    /// No model here, or the file cannot be read or decoded.
+    /// `f`'s error, or the database cannot be opened or written.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Db<'_>) -> Result<T, EmulatorError>,
+    ) -> Result<T, EmulatorError> {
+        let db = self.begin()?;
+        match f(&db) {
+            Ok(value) => {
+                self.commit()?;
+                Ok(value)
+            }
+            Err(e) => {
+                self.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `f` on one consistent snapshot (a read transaction).
+    ///
+    /// # Errors
+    /// `f`'s error, or the database cannot be opened or read.
+    pub(crate) fn read<T>(
+        &self,
+        f: impl FnOnce(&Db<'_>) -> Result<T, EmulatorError>,
+    ) -> Result<T, EmulatorError> {
+        let conn = self.conn()?;
+        conn.execute_batch("BEGIN").map_err(|e| self.corrupt(e))?;
+        let result = f(&Db { store: self, conn });
+        let _ = conn.execute_batch("COMMIT");
+        result
+    }
+
+    /// Reads the whole model (skeleton, every databag, every log line).
+    ///
+    /// # Errors
+    /// No model here, or the database cannot be read or decoded.
     pub fn load_model(&self) -> Result<Model, EmulatorError> {
-        if !self.exists() {
+        if !self.db_path().is_file() {
             return Err(EmulatorError::NoModel(self.dir.clone()));
         }
-        read_json(&self.model_path())
+        self.read(|db| db.full_model())
     }
 
-    /// Replaces the model.
+    /// Replaces the whole model.
     ///
     /// # Errors
-    /// The file cannot be written.
+    /// The database cannot be written.
     pub fn save_model(&self, model: &Model) -> Result<(), EmulatorError> {
-        write_json(&self.model_path(), model)
+        self.write(|db| db.save_full(model))
     }
 
-    /// Reads the emulator state (empty if absent).
+    /// Reads the emulator state, queue included (empty if absent).
     ///
     /// # Errors
-    /// The file cannot be read or decoded.
+    /// The database cannot be read or decoded.
     pub fn load_state(&self) -> Result<EmulatorState, EmulatorError> {
-        let path = self.state_path();
-        if path.exists() {
-            read_json(&path)
-        } else {
-            Ok(EmulatorState::default())
-        }
+        self.read(|db| {
+            let mut state = db.state()?;
+            state.queue = db.queue_all()?.into();
+            Ok(state)
+        })
     }
 
-    /// Replaces the emulator state.
+    /// Replaces the emulator state, queue included.
     ///
     /// # Errors
-    /// The file cannot be written.
+    /// The database cannot be written.
     pub fn save_state(&self, state: &EmulatorState) -> Result<(), EmulatorError> {
-        write_json(&self.state_path(), state)
-    }
-
-    /// The file of a context id, or `None` for an id that cannot name one (so a
-    /// `JUJU_CONTEXT_ID` from the environment can never point outside the directory).
-    fn context_path(&self, id: &str) -> Option<PathBuf> {
-        let safe = !id.is_empty()
-            && !id.contains("..")
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'));
-        safe.then(|| {
-            self.contexts_dir()
-                .join(format!("{}.json", id.replace('/', "_")))
+        self.write(|db| {
+            db.put_state(state)?;
+            db.queue_replace(state.queue.iter())
         })
     }
 
     /// The running hook with this context id, if there is one.
     ///
     /// # Errors
-    /// The file exists but cannot be read or decoded.
+    /// The database cannot be read or decoded.
     pub fn load_context(&self, id: &str) -> Result<Option<HookContextFile>, EmulatorError> {
-        let Some(path) = self.context_path(id) else {
-            return Ok(None);
-        };
-        if !path.exists() {
-            return Ok(None);
-        }
-        let context: HookContextFile = read_json(&path)?;
-        Ok((context.id == id).then_some(context))
+        self.read(|db| db.context(id))
     }
 
     /// Writes the context of a running hook.
     ///
     /// # Errors
-    /// The id cannot name a file, or the file cannot be written.
+    /// The database cannot be written.
     pub fn save_context(&self, context: &HookContextFile) -> Result<(), EmulatorError> {
-        let path = self
-            .context_path(&context.id)
-            .ok_or_else(|| EmulatorError::Usage(format!("bad context id {:?}", context.id)))?;
-        ensure_dir(&self.contexts_dir())?;
-        write_json(&path, context)
+        self.write(|db| db.put_context(context))
     }
 
     /// Removes a finished hook's context.
     ///
     /// # Errors
-    /// The file exists but cannot be removed.
+    /// The database cannot be written.
     pub fn remove_context(&self, id: &str) -> Result<(), EmulatorError> {
-        if let Some(path) = self.context_path(id) {
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(source) => return Err(EmulatorError::Io { path, source }),
-            }
-        }
-        Ok(())
+        self.write(|db| db.delete_context(id))
     }
 
-    /// Appends one JSON line to a log file.
+    /// Appends one JSON line to a log file (created 0600).
     ///
     /// # Errors
     /// The file cannot be opened or written.
@@ -269,6 +434,552 @@ impl Store {
     }
 }
 
+/// Whose databag a `bags` row is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum BagKey {
+    /// A unit's bag.
+    Unit(UnitName),
+    /// An application's bag.
+    App(AppName),
+}
+
+impl BagKey {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Unit(_) => "unit",
+            Self::App(_) => "app",
+        }
+    }
+    fn owner(&self) -> String {
+        match self {
+            Self::Unit(u) => u.to_string(),
+            Self::App(a) => a.to_string(),
+        }
+    }
+}
+
+/// A relation's unit bags and app bags.
+type RelationBags = (BTreeMap<UnitName, Databag>, BTreeMap<AppName, Databag>);
+
+/// The parts of a [`Model`] the skeleton leaves out.
+#[derive(Default)]
+pub(crate) struct Bulky {
+    bags: BTreeMap<u32, RelationBags>,
+    logs: BTreeMap<UnitName, Vec<LogEntry>>,
+    running: BTreeMap<UnitName, HookInvocation>,
+}
+
+impl Bulky {
+    /// The juju-log lines taken out, per unit.
+    pub(crate) fn logs(&self) -> &BTreeMap<UnitName, Vec<LogEntry>> {
+        &self.logs
+    }
+}
+
+/// Takes the bulky parts out of `model`, leaving its skeleton.
+pub(crate) fn take_bulky(model: &mut Model) -> Bulky {
+    let mut bulky = Bulky {
+        running: std::mem::take(&mut model.running),
+        ..Bulky::default()
+    };
+    for (number, rel) in &mut model.relations {
+        bulky.bags.insert(
+            *number,
+            (
+                std::mem::take(&mut rel.unit_bags),
+                std::mem::take(&mut rel.app_bags),
+            ),
+        );
+    }
+    for app in model.applications.values_mut() {
+        for (unit, record) in &mut app.units {
+            if !record.logs.is_empty() {
+                bulky
+                    .logs
+                    .insert(unit.clone(), std::mem::take(&mut record.logs));
+            }
+        }
+    }
+    bulky
+}
+
+/// Puts bulky parts back into a skeleton (dropping those of relations and units it lacks).
+pub(crate) fn put_bulky(model: &mut Model, bulky: Bulky) {
+    for (number, (units, apps)) in bulky.bags {
+        if let Some(rel) = model.relations.get_mut(&number) {
+            rel.unit_bags = units;
+            rel.app_bags = apps;
+        }
+    }
+    for (unit, logs) in bulky.logs {
+        if let Some(record) = model
+            .applications
+            .get_mut(unit.app())
+            .and_then(|a| a.units.get_mut(&unit))
+        {
+            let newer = std::mem::replace(&mut record.logs, logs);
+            record.logs.extend(newer);
+        }
+    }
+    model.running = bulky.running;
+}
+
+/// The skeleton of `model` as stored: JSON without bags, logs and running hooks.
+pub(crate) fn skeleton_json(model: &mut Model) -> Result<String, serde_json::Error> {
+    let bulky = take_bulky(model);
+    let text = serde_json::to_string(model);
+    put_bulky(model, bulky);
+    text
+}
+
+/// Operations inside one transaction.
+pub(crate) struct Db<'a> {
+    store: &'a Store,
+    conn: &'a Connection,
+}
+
+impl<'a> Db<'a> {
+    /// The operations of the transaction `store` has open ([`Store::begin`]).
+    pub(crate) fn of(store: &'a Store) -> Result<Self, EmulatorError> {
+        Ok(Self {
+            store,
+            conn: store.conn()?,
+        })
+    }
+
+    fn sql(&self, e: impl fmt::Display) -> EmulatorError {
+        self.store.corrupt(e)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, what: &str, text: &str) -> Result<T, EmulatorError> {
+        serde_json::from_str(text).map_err(|e| self.sql(format!("{what}: {e}")))
+    }
+
+    fn encode(&self, value: &impl Serialize) -> Result<String, EmulatorError> {
+        serde_json::to_string(value).map_err(|e| self.sql(e))
+    }
+
+    /// A counter of `meta` (0 if never set).
+    pub(crate) fn counter(&self, key: &str) -> Result<i64, EmulatorError> {
+        self.conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")
+            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+            .map(Option::unwrap_or_default)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Increments a counter; returns its new value.
+    pub(crate) fn bump(&self, key: &str) -> Result<i64, EmulatorError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, 1) \
+                 ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value",
+            )
+            .and_then(|mut s| s.query_row([key], |r| r.get(0)))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The stored skeleton, if a model exists.
+    pub(crate) fn skeleton_text(&self) -> Result<Option<String>, EmulatorError> {
+        self.conn
+            .prepare_cached("SELECT model FROM skeleton WHERE id = 0")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+            .map_err(|e| self.sql(e))
+    }
+
+    /// The skeleton decoded (no bags, no logs).
+    pub(crate) fn skeleton(&self) -> Result<(Model, String), EmulatorError> {
+        let text = self
+            .skeleton_text()?
+            .ok_or_else(|| EmulatorError::NoModel(self.store.dir.clone()))?;
+        Ok((self.decode("model", &text)?, text))
+    }
+
+    /// Replaces the skeleton; returns the new skeleton counter.
+    pub(crate) fn put_skeleton(&self, text: &str) -> Result<i64, EmulatorError> {
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO skeleton (id, model) VALUES (0, ?1)")
+            .and_then(|mut s| s.execute([text]))
+            .map_err(|e| self.sql(e))?;
+        self.bump("skeleton")
+    }
+
+    /// One databag, if stored.
+    pub(crate) fn bag(
+        &self,
+        relation: u32,
+        key: &BagKey,
+    ) -> Result<Option<Databag>, EmulatorError> {
+        let text: Option<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT data FROM bags WHERE relation = ?1 AND kind = ?2 AND owner = ?3",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![relation, key.kind(), key.owner()], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|e| self.sql(e))?;
+        text.map(|t| self.decode("databag", &t)).transpose()
+    }
+
+    /// Writes (or with `None` deletes) one databag.
+    pub(crate) fn put_bag(
+        &self,
+        relation: u32,
+        key: &BagKey,
+        bag: Option<&Databag>,
+    ) -> Result<(), EmulatorError> {
+        match bag {
+            Some(bag) => {
+                let text = self.encode(bag)?;
+                self.conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO bags (relation, kind, owner, data) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .and_then(|mut s| s.execute(params![relation, key.kind(), key.owner(), text]))
+            }
+            None => self
+                .conn
+                .prepare_cached("DELETE FROM bags WHERE relation = ?1 AND kind = ?2 AND owner = ?3")
+                .and_then(|mut s| s.execute(params![relation, key.kind(), key.owner()])),
+        }
+        .map(drop)
+        .map_err(|e| self.sql(e))
+    }
+
+    /// Deletes every bag of a relation.
+    pub(crate) fn delete_relation_bags(&self, relation: u32) -> Result<(), EmulatorError> {
+        self.conn
+            .prepare_cached("DELETE FROM bags WHERE relation = ?1")
+            .and_then(|mut s| s.execute([relation]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Appends juju-log lines of `unit`.
+    pub(crate) fn append_logs(
+        &self,
+        unit: &UnitName,
+        entries: &[LogEntry],
+    ) -> Result<(), EmulatorError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO logs (unit, level, message) VALUES (?1, ?2, ?3)")
+            .map_err(|e| self.sql(e))?;
+        let unit = unit.to_string();
+        for entry in entries {
+            stmt.execute(params![unit, entry.level.as_str(), entry.message])
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    /// The sequence number of the last log line (0 if none).
+    pub(crate) fn last_log_seq(&self) -> Result<i64, EmulatorError> {
+        self.conn
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM logs")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Log lines after `seq`, with their sequence numbers.
+    pub(crate) fn logs_since(
+        &self,
+        seq: i64,
+    ) -> Result<Vec<(i64, UnitName, LogEntry)>, EmulatorError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, unit, level, message FROM logs WHERE seq > ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([seq], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, unit, level, message) = row.map_err(|e| self.sql(e))?;
+            let unit: UnitName = unit.parse().map_err(|e| self.sql(format!("logs: {e}")))?;
+            out.push((
+                seq,
+                unit,
+                LogEntry {
+                    level: parse_level(&level),
+                    message,
+                },
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The whole model.
+    pub(crate) fn full_model(&self) -> Result<Model, EmulatorError> {
+        let (mut model, _) = self.skeleton()?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT relation, kind, owner, data FROM bags")
+            .map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?;
+        for row in rows {
+            let (number, kind, owner, data) = row.map_err(|e| self.sql(e))?;
+            let Some(rel) = model.relations.get_mut(&number) else {
+                continue;
+            };
+            let bag: Databag = self.decode("databag", &data)?;
+            let bad = |e: &dyn fmt::Display| self.sql(format!("bags: {e}"));
+            if kind == "app" {
+                let app: AppName = owner.parse().map_err(|e| bad(&e))?;
+                rel.app_bags.insert(app, bag);
+            } else {
+                let unit: UnitName = owner.parse().map_err(|e| bad(&e))?;
+                rel.unit_bags.insert(unit, bag);
+            }
+        }
+        for (_, unit, entry) in self.logs_since(0)? {
+            if let Some(record) = model
+                .applications
+                .get_mut(unit.app())
+                .and_then(|a| a.units.get_mut(&unit))
+            {
+                record.logs.push(entry);
+            }
+        }
+        Ok(model)
+    }
+
+    /// Replaces the whole model (skeleton, bags, logs).
+    pub(crate) fn save_full(&self, model: &Model) -> Result<(), EmulatorError> {
+        let mut model = model.clone();
+        let bulky = take_bulky(&mut model);
+        let text = self.encode(&model)?;
+        self.conn
+            .execute_batch("DELETE FROM bags; DELETE FROM logs;")
+            .map_err(|e| self.sql(e))?;
+        self.put_skeleton(&text)?;
+        for (number, (units, apps)) in &bulky.bags {
+            for (unit, bag) in units {
+                self.put_bag(*number, &BagKey::Unit(unit.clone()), Some(bag))?;
+            }
+            for (app, bag) in apps {
+                self.put_bag(*number, &BagKey::App(app.clone()), Some(bag))?;
+            }
+        }
+        for (unit, logs) in &bulky.logs {
+            self.append_logs(unit, logs)?;
+        }
+        self.bump("generation").map(drop)
+    }
+
+    /// The emulator state without its queue.
+    pub(crate) fn state(&self) -> Result<EmulatorState, EmulatorError> {
+        let text: Option<String> = self
+            .conn
+            .prepare_cached("SELECT state FROM state WHERE id = 0")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
+            .map_err(|e| self.sql(e))?;
+        text.map_or_else(
+            || Ok(EmulatorState::default()),
+            |t| self.decode("state", &t),
+        )
+    }
+
+    /// Replaces the emulator state (not its queue).
+    pub(crate) fn put_state(&self, state: &EmulatorState) -> Result<(), EmulatorError> {
+        let text = self.encode(state)?;
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO state (id, state) VALUES (0, ?1)")
+            .and_then(|mut s| s.execute([text]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    fn queue_rows(&self, sql: &str, arg: i64) -> Result<Vec<(i64, HookInvocation)>, EmulatorError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.sql(e))?;
+        let rows = stmt
+            .query_map([arg], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.sql(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, text) = row.map_err(|e| self.sql(e))?;
+            out.push((seq, self.decode("queue", &text)?));
+        }
+        Ok(out)
+    }
+
+    /// The queue, oldest first.
+    pub(crate) fn queue_all(&self) -> Result<Vec<HookInvocation>, EmulatorError> {
+        Ok(self
+            .queue_rows(
+                "SELECT seq, invocation FROM queue WHERE seq > ?1 ORDER BY seq",
+                i64::MIN,
+            )?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
+    }
+
+    /// The hooks queued after `seq`.
+    pub(crate) fn queue_since(&self, seq: i64) -> Result<Vec<HookInvocation>, EmulatorError> {
+        Ok(self
+            .queue_rows(
+                "SELECT seq, invocation FROM queue WHERE seq > ?1 ORDER BY seq",
+                seq,
+            )?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
+    }
+
+    /// The highest sequence number in the queue (0 if empty).
+    pub(crate) fn queue_last(&self) -> Result<i64, EmulatorError> {
+        self.conn
+            .prepare_cached("SELECT coalesce(max(seq), 0) FROM queue")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Appends hooks to the queue.
+    pub(crate) fn queue_push<'i>(
+        &self,
+        hooks: impl IntoIterator<Item = &'i HookInvocation>,
+    ) -> Result<(), EmulatorError> {
+        let first = self.queue_last()?.max(0) + 1;
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO queue (seq, unit, invocation) VALUES (?1, ?2, ?3)")
+            .map_err(|e| self.sql(e))?;
+        for (seq, hook) in (first..).zip(hooks) {
+            let text = self.encode(hook)?;
+            stmt.execute(params![seq, hook.unit.to_string(), text])
+                .map_err(|e| self.sql(e))?;
+        }
+        Ok(())
+    }
+
+    /// Puts a hook in front of the queue.
+    pub(crate) fn queue_push_front(&self, hook: &HookInvocation) -> Result<(), EmulatorError> {
+        let first: i64 = self
+            .conn
+            .prepare_cached("SELECT coalesce(min(seq), 1) FROM queue")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| self.sql(e))?;
+        let text = self.encode(hook)?;
+        self.conn
+            .prepare_cached("INSERT INTO queue (seq, unit, invocation) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![first - 1, hook.unit.to_string(), text]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Replaces the whole queue.
+    pub(crate) fn queue_replace<'i>(
+        &self,
+        hooks: impl IntoIterator<Item = &'i HookInvocation>,
+    ) -> Result<(), EmulatorError> {
+        self.conn
+            .execute_batch("DELETE FROM queue")
+            .map_err(|e| self.sql(e))?;
+        self.queue_push(hooks)
+    }
+
+    /// Removes and returns the oldest hook of a unit not in `blocked`.
+    pub(crate) fn queue_pop(
+        &self,
+        blocked: &BTreeSet<UnitName>,
+    ) -> Result<Option<HookInvocation>, EmulatorError> {
+        let found = if blocked.is_empty() {
+            self.queue_rows(
+                "SELECT seq, invocation FROM queue WHERE seq > ?1 ORDER BY seq LIMIT 1",
+                i64::MIN,
+            )?
+            .into_iter()
+            .next()
+        } else {
+            let blocked: BTreeSet<String> = blocked.iter().map(ToString::to_string).collect();
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT seq, unit, invocation FROM queue ORDER BY seq")
+                .map_err(|e| self.sql(e))?;
+            let mut rows = stmt.query([]).map_err(|e| self.sql(e))?;
+            let mut found = None;
+            while let Some(row) = rows.next().map_err(|e| self.sql(e))? {
+                let unit: String = row.get(1).map_err(|e| self.sql(e))?;
+                if !blocked.contains(&unit) {
+                    let seq: i64 = row.get(0).map_err(|e| self.sql(e))?;
+                    let text: String = row.get(2).map_err(|e| self.sql(e))?;
+                    found = Some((seq, self.decode("queue", &text)?));
+                    break;
+                }
+            }
+            found
+        };
+        let Some((seq, hook)) = found else {
+            return Ok(None);
+        };
+        self.conn
+            .prepare_cached("DELETE FROM queue WHERE seq = ?1")
+            .and_then(|mut s| s.execute([seq]))
+            .map_err(|e| self.sql(e))?;
+        Ok(Some(hook))
+    }
+
+    /// The running hook with this context id, if there is one.
+    pub(crate) fn context(&self, id: &str) -> Result<Option<HookContextFile>, EmulatorError> {
+        let text: Option<String> = self
+            .conn
+            .prepare_cached("SELECT context FROM contexts WHERE id = ?1")
+            .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+            .map_err(|e| self.sql(e))?;
+        text.map(|t| self.decode("context", &t)).transpose()
+    }
+
+    /// Writes a running hook's context.
+    pub(crate) fn put_context(&self, context: &HookContextFile) -> Result<(), EmulatorError> {
+        let text = self.encode(context)?;
+        self.conn
+            .prepare_cached("INSERT OR REPLACE INTO contexts (id, context) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![context.id, text]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+
+    /// Removes a finished hook's context.
+    pub(crate) fn delete_context(&self, id: &str) -> Result<(), EmulatorError> {
+        self.conn
+            .prepare_cached("DELETE FROM contexts WHERE id = ?1")
+            .and_then(|mut s| s.execute([id]))
+            .map(drop)
+            .map_err(|e| self.sql(e))
+    }
+}
+
+fn parse_level(text: &str) -> LogLevel {
+    match text {
+        "DEBUG" => LogLevel::Debug,
+        "WARNING" => LogLevel::Warning,
+        "ERROR" => LogLevel::Error,
+        _ => LogLevel::Info,
+    }
+}
+
 /// Creates a directory and its parents.
 ///
 /// # Errors
@@ -280,76 +991,87 @@ pub(crate) fn ensure_dir(path: &Path) -> Result<(), EmulatorError> {
     })
 }
 
-fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, EmulatorError> {
-    let text = fs::read(path).map_err(|source| EmulatorError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    serde_json::from_slice(&text).map_err(|e| EmulatorError::Corrupt {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })
-}
-
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), EmulatorError> {
-    let mut text = serde_json::to_vec_pretty(value).map_err(|e| EmulatorError::Corrupt {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    })?;
-    text.push(b'\n');
-    write_atomic(path, &text)
-}
-
-/// Replaces `path` with `bytes`: temporary file (mode 0600) in the same directory, fsync,
-/// rename. A reader sees the old or the new content, never a mix.
+/// Creates a directory (and parents) and makes it 0700, whatever the umask.
 ///
 /// # Errors
-/// Any step fails.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EmulatorError> {
-    let io = |source| EmulatorError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let parent = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(io)?;
-    tmp.write_all(bytes).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+/// It cannot be created or its mode set.
+pub(crate) fn ensure_private_dir(path: &Path) -> Result<(), EmulatorError> {
+    ensure_dir(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o700)).map_err(|source| {
+        EmulatorError::Io {
+            path: path.to_owned(),
+            source,
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn state_files_round_trip_and_are_private() {
+    fn state_round_trips_and_the_database_is_private() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
+        let store = Store::new(dir.path().join("m"));
         assert!(matches!(store.load_model(), Err(EmulatorError::NoModel(_))));
+        assert!(!store.exists());
         let mut state = store.load_state().unwrap();
         state.hooks_started = 7;
+        state
+            .queue
+            .push_back(HookInvocation::new("a/0".parse().unwrap(), "install"));
         store.save_state(&state).unwrap();
         assert_eq!(store.load_state().unwrap(), state);
-        let mode = fs::metadata(dir.path().join("emulator.json"))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let mode = |p: PathBuf| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(store.db_path()), 0o600);
+        assert_eq!(mode(store.dir().to_owned()), 0o700);
     }
 
     #[test]
-    fn context_ids_cannot_escape_the_directory() {
+    fn the_model_round_trips_through_skeleton_bags_and_logs() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(dir.path());
-        assert_eq!(store.context_path("../model"), None);
-        assert_eq!(store.context_path("a b"), None);
-        assert!(store
-            .context_path("etcd/0-install-0123")
+        let (mut model, number) =
+            Model::with_relation(("etcd", 2), ("kube", 1), "db", "kv").unwrap();
+        let etcd0: UnitName = "etcd/0".parse().unwrap();
+        model
+            .relations
+            .get_mut(&number)
             .unwrap()
-            .ends_with("contexts/etcd_0-install-0123.json"));
+            .unit_bags
+            .get_mut(&etcd0)
+            .unwrap()
+            .insert("k".into(), "v".into());
+        model.log(&etcd0, LogLevel::Info, "hello");
+        store.save_model(&model).unwrap();
+        assert!(store.exists());
+        assert_eq!(store.load_model().unwrap(), model);
+        let skeleton = store.read(|db| db.skeleton_text()).unwrap().unwrap();
+        assert!(!skeleton.contains("hello") && !skeleton.contains("ingress-address"));
+        let bag = store
+            .read(|db| db.bag(number, &BagKey::Unit(etcd0.clone())))
+            .unwrap()
+            .unwrap();
+        assert_eq!(bag["k"], "v");
+    }
+
+    #[test]
+    fn contexts_are_stored_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
         assert_eq!(store.load_context("etcd/0-install-1").unwrap(), None);
+        let context = HookContextFile {
+            id: "etcd/0-install-1".into(),
+            invocation: HookInvocation::new("etcd/0".parse().unwrap(), "install"),
+            pending: Pending::default(),
+        };
+        store.save_context(&context).unwrap();
+        assert_eq!(
+            store.load_context(&context.id).unwrap(),
+            Some(context.clone())
+        );
+        store.remove_context(&context.id).unwrap();
+        assert_eq!(store.load_context(&context.id).unwrap(), None);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //!   --sides requirer,provider
 //!   --out FILE             also write the Markdown results to FILE
 //!   --keep DIR             copy each primed state file to DIR (to profile the binary alone)
-//!   --parts hooks,membership   what to measure
+//!   --parts hooks,membership,store   what to measure
+//!   --store-sizes 2,1000   remote units of the relation-get part of `store`
+//!   --settle-sizes 10,1000 requirer units of the deploy-and-settle part of `store`
 //!   --membership-reps 30   runs per membership fetch method
 //! ```
 //!
@@ -20,6 +22,7 @@ mod measure;
 mod membership;
 mod report;
 mod scenarios;
+mod store_cost;
 mod world;
 
 use std::path::{Path, PathBuf};
@@ -47,6 +50,9 @@ struct Options {
     hooks: bool,
     membership: bool,
     membership_reps: usize,
+    store: bool,
+    store_sizes: Vec<u32>,
+    settle_sizes: Vec<u32>,
 }
 
 fn list<T>(value: &str, parse: impl Fn(&str) -> Fallible<T>) -> Fallible<Vec<T>> {
@@ -65,6 +71,9 @@ fn parse_options() -> Fallible<Options> {
         hooks: true,
         membership: true,
         membership_reps: 30,
+        store: true,
+        store_sizes: vec![2, 1000],
+        settle_sizes: vec![10, 1000],
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -94,14 +103,18 @@ fn parse_options() -> Fallible<Options> {
             "--out" => options.out = Some(PathBuf::from(value()?)),
             "--keep" => options.keep = Some(PathBuf::from(value()?)),
             "--membership-reps" => options.membership_reps = value()?.parse()?,
+            "--store-sizes" => options.store_sizes = list(&value()?, |s| Ok(s.parse()?))?,
+            "--settle-sizes" => options.settle_sizes = list(&value()?, |s| Ok(s.parse()?))?,
             "--parts" => {
                 let parts = value()?;
                 options.hooks = false;
                 options.membership = false;
+                options.store = false;
                 for part in parts.split(',') {
                     match part.trim() {
                         "hooks" => options.hooks = true,
                         "membership" => options.membership = true,
+                        "store" => options.store = true,
                         other => return Err(format!("unknown part {other:?}").into()),
                     }
                 }
@@ -166,6 +179,16 @@ fn run() -> Fallible<()> {
     } else {
         String::new()
     };
+    let store_text = if options.store {
+        format!(
+            "## Emulator store\n\n{}\n{}\n{}",
+            report::machine(),
+            store_cost::relation_get(binary, &pki, &options.store_sizes, options.reps)?,
+            store_cost::settle(binary, &options.settle_sizes)?
+        )
+    } else {
+        String::new()
+    };
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
@@ -188,7 +211,7 @@ fn run() -> Fallible<()> {
         String::new()
     };
     let text = format!(
-        "Command: `{command}` (took {:.0} s, of which hooks {:.0} s)\n\n{hooks}{membership_text}",
+        "Command: `{command}` (took {:.0} s, of which hooks {:.0} s)\n\n{hooks}{membership_text}{store_text}",
         started.elapsed().as_secs_f64(),
         hooks_took.as_secs_f64(),
     );

@@ -63,6 +63,8 @@ pub enum Dispatch {
     True,
     /// `exec relation-list -r RID`: a hook with exactly one hook-tool call.
     OneRelationList(RelationId),
+    /// Any bash body.
+    Script(String),
 }
 
 impl Dispatch {
@@ -72,6 +74,7 @@ impl Dispatch {
                 format!("exec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" {args}")
             }
             Dispatch::True => "exec true".to_owned(),
+            Dispatch::Script(body) => body.clone(),
             // The hook's own relation when it has one, as a charm would.
             Dispatch::OneRelationList(rid) => {
                 format!("exec relation-list -r \"${{JUJU_RELATION_ID:-{rid}}}\"")
@@ -81,10 +84,12 @@ impl Dispatch {
     }
 }
 
-/// The files that make up the model and the unit's state at one moment.
+/// The model, the emulator state and the unit's state file at one moment.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
-    files: Vec<(PathBuf, Option<Vec<u8>>)>,
+    model: Model,
+    state: EmulatorState,
+    unit_state: (PathBuf, Option<Vec<u8>>),
 }
 
 /// A model directory with the unit under test and `n` remote units.
@@ -134,14 +139,6 @@ fn write_charm(dir: &Path, side: Side, binary: &Path) -> Fallible<()> {
     Ok(())
 }
 
-/// The environment hooks inherit: just what finds programs and a home.
-fn base_env() -> BTreeMap<String, String> {
-    ["PATH", "HOME", "LANG"]
-        .into_iter()
-        .filter_map(|k| Some((k.to_owned(), std::env::var(k).ok()?)))
-        .collect()
-}
-
 impl World {
     /// Builds the model: the unit under test on `side`, `n` remote units related as `shape`
     /// says, each remote unit's bag holding `remote_bag` (empty for none).
@@ -158,7 +155,7 @@ impl World {
         let scratch = dir.path().join("scratch");
         std::fs::create_dir_all(&scratch)?;
         let model_dir = dir.path().join("model");
-        let mut emulator = Emulator::create(&model_dir, "bench", binary)?.with_base_env(base_env());
+        let mut emulator = Emulator::create(&model_dir, "bench", binary)?;
         let (local_app, remote_role) = match side {
             Side::Requirer => ("proxy-client", EndpointRole::Provides),
             Side::Provider => ("etcd", EndpointRole::Requires),
@@ -279,35 +276,30 @@ impl World {
 
     /// The model, emulator state and unit state as they are now.
     pub fn snapshot(&self) -> Fallible<Snapshot> {
-        let paths = [
-            self.store.dir().join("model.json"),
-            self.store.dir().join("emulator.json"),
-            self.state_file(),
-        ];
-        let files = paths
-            .into_iter()
-            .map(|path| {
-                let bytes = match std::fs::read(&path) {
-                    Ok(b) => Some(b),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => return Err(e.into()),
-                };
-                Ok((path, bytes))
-            })
-            .collect::<Fallible<_>>()?;
-        Ok(Snapshot { files })
+        let path = self.state_file();
+        let unit_state = match std::fs::read(&path) {
+            Ok(b) => Some(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Snapshot {
+            model: self.store.load_model()?,
+            state: self.store.load_state()?,
+            unit_state: (path, unit_state),
+        })
     }
 
-    /// Puts the files back as they were in `snapshot`.
+    /// Puts the model, the emulator state and the unit's state back as in `snapshot`.
     pub fn restore(&self, snapshot: &Snapshot) -> Fallible<()> {
-        for (path, bytes) in &snapshot.files {
-            match bytes {
-                Some(bytes) => std::fs::write(path, bytes)?,
-                None => match std::fs::remove_file(path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                    _ => {}
-                },
-            }
+        self.store.save_model(&snapshot.model)?;
+        self.store.save_state(&snapshot.state)?;
+        let (path, bytes) = &snapshot.unit_state;
+        match bytes {
+            Some(bytes) => std::fs::write(path, bytes)?,
+            None => match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            },
         }
         Ok(())
     }

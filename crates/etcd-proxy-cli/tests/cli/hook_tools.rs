@@ -362,6 +362,16 @@ fn a_publish_in_a_hook_that_then_fails_is_made_again_in_the_next_hook() {
     let failed: Vec<&HookReport> = reports.iter().filter(|r| !r.succeeded()).collect();
     assert_eq!(failed.len(), 1, "{reports:#?}");
     assert_eq!(failed[0].invocation.unit, unit("etcd/0"));
+    // As in Juju, the unit waits in error until resolved; the retry runs the hook again.
+    let failed_hook = failed[0].invocation.clone();
+    assert_eq!(
+        emulator.hook_errors().unwrap().get(&unit("etcd/0")),
+        Some(&failed_hook)
+    );
+    emulator.resolved(&unit("etcd/0"), true).unwrap();
+    let reports = emulator.settle(200).unwrap();
+    assert!(reports.iter().all(HookReport::succeeded), "{reports:#?}");
+    assert_eq!(reports[0].invocation, failed_hook);
 
     let sets: Vec<CallRecord> = emulator
         .calls()

@@ -8,6 +8,7 @@
 mod help;
 mod leader;
 mod relation;
+mod settings;
 mod unit;
 
 use std::collections::BTreeMap;
@@ -16,12 +17,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use juju_hooks::testing::{Model, Refusal};
-use juju_hooks::{RelationId, UnitName};
+use juju_hooks::{BagOwner, RelationId, UnitName};
 use serde_json::Value;
 
 use crate::args::{self, OptSpec, Parsed, ParsedArgs};
 use crate::format::{render, Format};
-use crate::store::{CallRecord, EmulatorState, HookContextFile, Store};
+use crate::store::{take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Store};
 
 /// The environment variable that tells tools (and the CLI) where the model directory is.
 pub const MODEL_DIR_VAR: &str = "JUJU_EMULATOR_DIR";
@@ -74,19 +75,41 @@ pub fn tool_main(
         (Some(_), None) => Err(Failure::runtime(format!(
             "{MODEL_DIR_VAR} not set (this tool only works inside a hook that juju-emulator runs)"
         ))),
-        (Some(id), Some(store)) => Session::open(store, id).and_then(|mut session| {
-            who = (
-                Some(session.unit().to_string()),
-                Some(session.context.invocation.hook.clone()),
-            );
-            let io = ToolIo {
-                stdin,
-                out: &mut out,
-                err: &mut err,
+        (Some(id), Some(store)) => {
+            // A call that reads stdin (`--file -`) reads it before taking the model's write
+            // lock: the producer may itself be a hook tool (`relation-get | relation-set
+            // --file -`), which would otherwise wait for our lock while we wait for it.
+            let mut buffered = None;
+            if reads_stdin(args) {
+                let mut bytes = Vec::new();
+                match stdin.read_to_end(&mut bytes) {
+                    Ok(_) => buffered = Some(bytes),
+                    Err(e) => {
+                        let _ = writeln!(stderr, "ERROR cannot read stdin: {e}");
+                        return 1;
+                    }
+                }
+            }
+            let mut cursor = buffered.as_deref().unwrap_or_default();
+            let stdin: &mut dyn Read = if buffered.is_some() {
+                &mut cursor
+            } else {
+                stdin
             };
-            let result = dispatch(tool, args, &mut session, io);
-            session.save().and(result)
-        }),
+            Session::open(store, id).and_then(|mut session| {
+                who = (
+                    Some(session.unit().to_string()),
+                    Some(session.context.invocation.hook.clone()),
+                );
+                let io = ToolIo {
+                    stdin,
+                    out: &mut out,
+                    err: &mut err,
+                };
+                let result = dispatch(tool, args, &mut session, io);
+                session.save().and(result)
+            })
+        }
     };
     let code = match result {
         Ok(()) => 0,
@@ -107,7 +130,11 @@ pub fn tool_main(
             hook: who.1,
             context_id: context_id.cloned(),
             tool: tool.to_owned(),
-            argv: args.to_vec(),
+            // Redacted when recorded: the log never holds a private key (the databags do).
+            argv: args
+                .iter()
+                .map(|a| crate::redact::redact_private_keys(a).into_owned())
+                .collect(),
             exit_code: code,
             duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         };
@@ -116,6 +143,11 @@ pub fn tool_main(
         }
     }
     code
+}
+
+/// Whether the call reads stdin: a `--file -` argument.
+fn reads_stdin(args: &[String]) -> bool {
+    args.iter().any(|a| a == "--file=-") || args.windows(2).any(|w| w[0] == "--file" && w[1] == "-")
 }
 
 fn dispatch(tool: &str, args: &[String], s: &mut Session, io: ToolIo<'_>) -> Result<(), Failure> {
@@ -181,31 +213,68 @@ pub(crate) struct ToolIo<'a> {
     pub err: &'a mut Vec<u8>,
 }
 
-/// The running hook as one tool call sees it: the model, and the hook's context file.
+/// The running hook as one tool call sees it: the model's skeleton (no databags, no logs:
+/// [`Session::load_bag`] fetches the one bag a call reads), and the hook's context.
+///
+/// The whole call is one write transaction (`BEGIN IMMEDIATE` in [`Session::open`], commit
+/// in [`Session::save`]): parallel tool calls of one hook run one after the other, and none
+/// loses another's write.
 pub(crate) struct Session {
     store: Store,
     pub model: Model,
     pub context: HookContextFile,
     state: Option<EmulatorState>,
+    /// How long the queue was when the state was loaded (tools only append to it).
+    queue_loaded: usize,
     model_changed: bool,
     context_changed: bool,
+    /// The skeleton as loaded, to write it only when it changed.
+    skeleton_text: String,
+    finished: bool,
 }
 
 impl Session {
     fn open(store: &Store, id: &str) -> Result<Self, Failure> {
-        let context = store.load_context(id)?.ok_or_else(|| {
+        let store = store.clone();
+        let wrong_id = || {
             Failure::runtime(format!(
                 "bad request: wrong context ID; got {}",
                 args::go_quote(id)
             ))
-        })?;
+        };
+        if !store.db_path().is_file() {
+            return Err(wrong_id());
+        }
+        let db = store.begin()?;
+        let opened = (|| {
+            let context = db.context(id)?;
+            let skeleton = match &context {
+                Some(_) => Some(db.skeleton()?),
+                None => None,
+            };
+            Ok::<_, crate::error::EmulatorError>((context, skeleton))
+        })();
+        let (context, skeleton) = match opened {
+            Ok(found) => found,
+            Err(e) => {
+                store.rollback();
+                return Err(e.into());
+            }
+        };
+        let (Some(context), Some((model, skeleton_text))) = (context, skeleton) else {
+            store.rollback();
+            return Err(wrong_id());
+        };
         Ok(Self {
-            store: store.clone(),
-            model: store.load_model()?,
+            store,
+            model,
             context,
             state: None,
+            queue_loaded: 0,
             model_changed: false,
             context_changed: false,
+            skeleton_text,
+            finished: false,
         })
     }
 
@@ -219,10 +288,34 @@ impl Session {
         &mut self.model
     }
 
+    /// Loads one committed databag of relation `number` into `self.model` (the skeleton has
+    /// none), so that the model's readers see it. A bag that does not exist stays absent.
+    pub(crate) fn load_bag(&mut self, number: u32, owner: &BagOwner) -> Result<(), Failure> {
+        let key = match owner {
+            BagOwner::Unit(u) => BagKey::Unit(u.clone()),
+            BagOwner::App(a) => BagKey::App(a.clone()),
+        };
+        let Some(rel) = self.model.relations.get_mut(&number) else {
+            return Ok(());
+        };
+        let db = crate::store::Db::of(&self.store)?;
+        if let Some(bag) = db.bag(number, &key)? {
+            match key {
+                BagKey::Unit(u) => rel.unit_bags.insert(u, bag),
+                BagKey::App(a) => rel.app_bags.insert(a, bag),
+            };
+        }
+        Ok(())
+    }
+
     /// The emulator state (queue, app statuses), loaded on first use and saved at the end.
     pub(crate) fn state_mut(&mut self) -> Result<&mut EmulatorState, Failure> {
         if self.state.is_none() {
-            self.state = Some(self.store.load_state()?);
+            let db = crate::store::Db::of(&self.store)?;
+            let mut state = db.state()?;
+            state.queue = db.queue_all()?.into();
+            self.queue_loaded = state.queue.len();
+            self.state = Some(state);
         }
         Ok(self.state.get_or_insert_with(EmulatorState::default))
     }
@@ -232,15 +325,43 @@ impl Session {
         self.state_mut().map(|s| &*s)
     }
 
-    fn save(self) -> Result<(), Failure> {
+    /// Writes what the call changed and commits.
+    fn save(mut self) -> Result<(), Failure> {
+        let result = self.write();
+        self.finished = true;
+        match result {
+            Ok(()) => self.store.commit().map_err(Failure::from),
+            Err(e) => {
+                self.store.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn write(&mut self) -> Result<(), Failure> {
+        let db = crate::store::Db::of(&self.store)?;
         if self.context_changed {
-            self.store.save_context(&self.context)?;
+            db.put_context(&self.context)?;
         }
         if self.model_changed {
-            self.store.save_model(&self.model)?;
+            // The skeleton came without logs: any log line now in it is new.
+            let bulky = take_bulky(&mut self.model);
+            for (unit, logs) in bulky.logs() {
+                db.append_logs(unit, logs)?;
+            }
+            let text = serde_json::to_string(&self.model)
+                .map_err(|e| Failure::runtime(format!("cannot encode the model: {e}")))?;
+            if text != self.skeleton_text {
+                db.put_skeleton(&text)?;
+            }
         }
         if let Some(state) = &self.state {
-            self.store.save_state(state)?;
+            db.put_state(state)?;
+            if state.queue.len() >= self.queue_loaded {
+                db.queue_push(state.queue.iter().skip(self.queue_loaded))?;
+            } else {
+                db.queue_replace(state.queue.iter())?;
+            }
         }
         Ok(())
     }
@@ -291,6 +412,14 @@ impl Session {
                 .relation
                 .clone()
                 .ok_or_else(|| Failure::usage("no relation id specified")),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.store.rollback();
         }
     }
 }

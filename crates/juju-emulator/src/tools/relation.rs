@@ -97,6 +97,7 @@ pub(super) fn relation_get(
     };
     let rest: Vec<String> = positionals.cloned().collect();
     check_empty(&rest).map_err(Failure::usage)?;
+    s.load_bag(relation.number(), &owner)?;
     let bag = s
         .model
         .relation_get(s.unit(), &s.context.pending, &relation, &owner)?;
@@ -181,8 +182,8 @@ pub(super) fn relation_set(
     Ok(())
 }
 
-/// Reads `--file PATH` (or `-` for stdin): a YAML (or JSON) map of strings; `null` values
-/// become empty strings, which delete the key, as Go's YAML decoder makes them.
+/// Reads `--file PATH` (or `-` for stdin): a YAML (or JSON) map of strings, decoded as Juju
+/// decodes it ([`super::settings`]).
 fn read_settings_file(path: &str, io: &mut ToolIo<'_>) -> Result<Databag, Failure> {
     let mut bytes = Vec::new();
     if path == "-" {
@@ -192,101 +193,5 @@ fn read_settings_file(path: &str, io: &mut ToolIo<'_>) -> Result<Databag, Failur
     } else {
         bytes = std::fs::read(path).map_err(|e| Failure::runtime(format!("open {path}: {e}")))?;
     }
-    parse_settings(&bytes).map_err(Failure::runtime)
-}
-
-fn parse_settings(bytes: &[u8]) -> Result<Databag, String> {
-    use serde::Deserialize;
-    use serde_yaml_ng::Value as Yaml;
-    let Some(document) = serde_yaml_ng::Deserializer::from_slice(bytes).next() else {
-        return Ok(Databag::new());
-    };
-    let value = Yaml::deserialize(document).map_err(|e| format!("yaml: {e}"))?;
-    let map = match untag(value) {
-        Yaml::Null => return Ok(Databag::new()),
-        Yaml::Mapping(map) => map,
-        other => {
-            return Err(format!(
-                "yaml: unmarshal errors:\n  line 1: cannot unmarshal {} into map[string]string",
-                describe(&other)
-            ))
-        }
-    };
-    let mut bag = Databag::new();
-    for (key, value) in map {
-        let key = scalar_text(untag(key))
-            .ok_or("yaml: unmarshal errors:\n  cannot unmarshal a non-scalar key into string")?;
-        let value = match untag(value) {
-            Yaml::Null => String::new(),
-            other => scalar_text(other.clone()).ok_or_else(|| {
-                format!(
-                    "yaml: unmarshal errors:\n  cannot unmarshal {} into string",
-                    describe(&other)
-                )
-            })?,
-        };
-        bag.insert(key, value);
-    }
-    Ok(bag)
-}
-
-fn untag(value: serde_yaml_ng::Value) -> serde_yaml_ng::Value {
-    match value {
-        serde_yaml_ng::Value::Tagged(tagged) => untag(tagged.value),
-        other => other,
-    }
-}
-
-fn scalar_text(value: serde_yaml_ng::Value) -> Option<String> {
-    use serde_yaml_ng::Value as Yaml;
-    match value {
-        Yaml::String(s) => Some(s),
-        Yaml::Bool(b) => Some(b.to_string()),
-        Yaml::Number(n) => Some(n.to_string()),
-        Yaml::Null => Some(String::new()),
-        _ => None,
-    }
-}
-
-fn describe(value: &serde_yaml_ng::Value) -> String {
-    use serde_yaml_ng::Value as Yaml;
-    match value {
-        Yaml::String(s) => format!("!!str `{s}`"),
-        Yaml::Number(n) => format!("!!int `{n}`"),
-        Yaml::Bool(b) => format!("!!bool `{b}`"),
-        Yaml::Sequence(_) => "!!seq".to_owned(),
-        Yaml::Mapping(_) => "!!map".to_owned(),
-        Yaml::Null => "!!null".to_owned(),
-        Yaml::Tagged(_) => "!!tagged".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settings_files_are_yaml_or_json_maps() {
-        let bag = parse_settings(b"a: '1'\nb: null\nc: 2\nd: multi\n").unwrap();
-        assert_eq!(bag["a"], "1");
-        assert_eq!(bag["b"], "");
-        assert_eq!(bag["c"], "2");
-        let bag = parse_settings(br#"{"x": "<y>", "gone": null}"#).unwrap();
-        assert_eq!(bag["x"], "<y>");
-        assert_eq!(bag["gone"], "");
-        assert!(parse_settings(b"").unwrap().is_empty());
-        assert!(parse_settings(b"{}").unwrap().is_empty());
-        assert_eq!(parse_settings(b"a: x\n---\nb: y\n").unwrap().len(), 1);
-    }
-
-    #[test]
-    fn non_maps_are_refused_with_a_yaml_error() {
-        let err = parse_settings(b"haha").unwrap_err();
-        assert_eq!(
-            err,
-            "yaml: unmarshal errors:\n  line 1: cannot unmarshal !!str `haha` into map[string]string"
-        );
-        assert!(parse_settings(b"a: [1]").unwrap_err().contains("!!seq"));
-        assert!(parse_settings(b"a: {").unwrap_err().starts_with("yaml: "));
-    }
+    super::settings::parse_settings(&bytes).map_err(Failure::runtime)
 }

@@ -110,10 +110,8 @@ fn a_relation_lives_and_dies_as_in_juju() {
         None,
         OBSERVE,
     );
-    let base_env = BTreeMap::from([("PATH".to_owned(), "/usr/bin:/bin".to_owned())]);
-    let mut emulator = Emulator::create(&root.path().join("model"), "life", &emulator_binary())
-        .unwrap()
-        .with_base_env(base_env);
+    let mut emulator =
+        Emulator::create(&root.path().join("model"), "life", &emulator_binary()).unwrap();
     emulator
         .deploy(&"etcd".parse().unwrap(), &provider, 2)
         .unwrap();
@@ -227,6 +225,50 @@ fn a_relation_lives_and_dies_as_in_juju() {
         "the failed write was discarded"
     );
 
+    // As in Juju (worker/uniter/operation/runhook.go): a failed hook puts its unit in error,
+    // and it runs nothing more until resolved; nothing retries it by itself.
+    let errors = emulator.hook_errors().unwrap();
+    assert_eq!(
+        errors.keys().map(ToString::to_string).collect::<Vec<_>>(),
+        ["etcd/0", "etcd/1"]
+    );
+    assert_eq!(errors[&unit("etcd/0")].hook, "config-changed");
+    emulator
+        .set_config(
+            &"etcd".parse().unwrap(),
+            &BTreeMap::from([("value".to_owned(), "two".to_owned())]),
+        )
+        .unwrap();
+    assert!(
+        emulator.settle(100).unwrap().is_empty(),
+        "units in error wait"
+    );
+    assert_eq!(emulator.queued().unwrap().len(), 2);
+    // `resolved` retries the failed hook first; `--no-retry` skips it.
+    emulator.resolved(&unit("etcd/0"), true).unwrap();
+    emulator.resolved(&unit("etcd/1"), false).unwrap();
+    assert!(
+        emulator.resolved(&unit("etcd/1"), false).is_err(),
+        "not in error"
+    );
+    let reports = emulator.settle(100).unwrap();
+    assert!(reports.iter().all(HookReport::succeeded), "{reports:#?}");
+    let ran = summary(&reports);
+    assert_eq!(
+        ran.iter()
+            .filter(|h| h.starts_with("etcd/"))
+            .collect::<Vec<_>>(),
+        [
+            "etcd/0 config-changed",
+            "etcd/0 config-changed",
+            "etcd/1 config-changed"
+        ]
+    );
+    let bags = &emulator.model().relations[&relation].unit_bags;
+    assert_eq!(bags[&unit("etcd/0")]["value"], "two");
+    assert_eq!(bags[&unit("etcd/1")]["value"], "two");
+    assert!(emulator.hook_errors().unwrap().is_empty());
+
     // Removing a unit: the remaining side sees it departed, already gone from relation-list.
     emulator.remove_unit(&unit("etcd/1")).unwrap();
     let reports = emulator.settle(100).unwrap();
@@ -285,12 +327,15 @@ fn legacy_hooks_missing_handlers_and_timeouts() {
     .unwrap();
     std::fs::set_permissions(&install, std::fs::Permissions::from_mode(0o755)).unwrap();
     let start = charm.join("hooks/start");
-    std::fs::write(&start, "#!/bin/sh\nexec sleep 5\n").unwrap();
+    // A child of the hook that outlives it unless its process group is killed.
+    std::fs::write(
+        &start,
+        "#!/bin/sh\nsleep 30 &\necho $! > \"$JUJU_CHARM_DIR/child.pid\"\nwait\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&start, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let base_env = BTreeMap::from([("PATH".to_owned(), "/usr/bin:/bin".to_owned())]);
     let mut emulator = Emulator::create(&root.path().join("model"), "old", &emulator_binary())
         .unwrap()
-        .with_base_env(base_env)
         .with_hook_timeout(std::time::Duration::from_millis(300));
     emulator.deploy(&"old".parse().unwrap(), &charm, 1).unwrap();
     let reports = emulator.settle(10).unwrap();
@@ -308,10 +353,46 @@ fn legacy_hooks_missing_handlers_and_timeouts() {
     assert_eq!(reports[1].outcome, HookOutcome::NoHandler);
     assert_eq!(reports[3].invocation.hook, "start");
     assert_eq!(reports[3].outcome, HookOutcome::TimedOut);
+    let pid =
+        std::fs::read_to_string(charm_dir_path(&emulator, "old/0").join("child.pid")).unwrap();
+    assert!(
+        gone(pid.trim()),
+        "the hook's whole process group was killed"
+    );
+    assert_eq!(
+        emulator.hook_errors().unwrap()[&unit("old/0")].hook,
+        "start",
+        "a timed-out hook is a failed one"
+    );
     // Settling is bounded.
     emulator.add_unit(&"old".parse().unwrap()).unwrap();
     assert_eq!(emulator.settle(2).unwrap().len(), 2);
     assert_eq!(emulator.queued().unwrap().len(), 2);
+}
+
+fn charm_dir_path(emulator: &Emulator, name: &str) -> std::path::PathBuf {
+    emulator.unit_charm_dir(&unit(name))
+}
+
+/// Whether process `pid` has ended (absent, or a zombie waiting for its new parent).
+fn gone(pid: &str) -> bool {
+    for _ in 0..50 {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(stat)
+                if stat
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z') =>
+            {
+                return true
+            }
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(40)),
+        }
+    }
+    false
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! Integration tests of the emulator: tool conformance (in-process and as processes), the
 //! command line, and whole relation life cycles of bash charms.
 
+mod cli;
 mod conformance;
 mod lifecycle;
 mod process;
+mod store;
 mod support;

@@ -75,15 +75,27 @@ pub struct Application {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UnitRecord {
     /// Its workload status (starts as `unknown`).
+    #[serde(default = "unknown_status", skip_serializing_if = "is_unknown_status")]
     pub status: WorkloadStatus,
     /// Everything it sent to `juju-log`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub logs: Vec<LogEntry>,
+}
+
+// Defaults left out of the serialized form: the emulator parses the model on every
+// hook-tool call, and most of a big model's units have neither a status nor logs.
+fn unknown_status() -> WorkloadStatus {
+    WorkloadStatus::new(StatusKind::Unknown, "")
+}
+
+fn is_unknown_status(status: &WorkloadStatus) -> bool {
+    *status == unknown_status()
 }
 
 impl Default for UnitRecord {
     fn default() -> Self {
         Self {
-            status: WorkloadStatus::new(StatusKind::Unknown, ""),
+            status: unknown_status(),
             logs: Vec::new(),
         }
     }

@@ -93,14 +93,12 @@ impl World {
             .unwrap();
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
         }
-        let base_env = BTreeMap::from([(
-            "PATH".to_owned(),
-            format!("{}:/usr/local/bin:/usr/bin:/bin", fakebin.display()),
-        )]);
+        // Test-only: the fake system tools go first on the hooks' PATH.
+        let extra_env = BTreeMap::from([("PATH".to_owned(), fakebin.display().to_string())]);
 
         let mut emulator = Emulator::create(&root.join("model"), "lifecycle", &charm_binary())
             .unwrap()
-            .with_base_env(base_env);
+            .with_extra_env(extra_env);
         emulator
             .deploy(&app("etcd"), &provider, etcd_units)
             .unwrap();

@@ -1,0 +1,202 @@
+//! The `juju-emulator` command line as a user runs it: a generic tool (no word of any one
+//! interface in its help), private keys hidden, hook errors held as Juju holds them, and a
+//! status whose columns fit.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::support::emulator_binary;
+
+fn emu(model: &Path, args: &[&str]) -> Output {
+    Command::new(emulator_binary())
+        .args(args)
+        .env_clear()
+        .env("JUJU_EMULATOR_DIR", model)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn write_charm(dir: &Path, metadata: &str, dispatch: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
+    let path = dir.join("dispatch");
+    std::fs::write(&path, dispatch).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn no_help_text_names_an_interface() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = emu(dir.path(), &["--help"]);
+    assert!(main.status.success());
+    let mut texts = vec![stdout(&main)];
+    let commands = [
+        "create",
+        "deploy",
+        "add-unit",
+        "relate",
+        "unrelate",
+        "remove-unit",
+        "resolved",
+        "config",
+        "set-leader-data",
+        "run",
+        "next",
+        "settle",
+        "queue",
+        "status",
+        "show",
+        "databags",
+        "calls",
+        "logs",
+    ];
+    for command in commands {
+        let out = emu(dir.path(), &[command, "--help"]);
+        assert!(out.status.success(), "{command} --help");
+        texts.push(stdout(&out));
+    }
+    for text in &texts {
+        let lower = text.to_lowercase();
+        for word in ["etcd", "proxy", "kube", "client_key"] {
+            assert!(!lower.contains(word), "{word:?} in help:\n{text}");
+        }
+    }
+    assert!(texts[0].contains("resolved"), "{}", texts[0]);
+}
+
+const KEY: &str =
+    "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIDZm\n-----END PRIVATE KEY-----";
+
+#[test]
+fn private_keys_are_hidden_unless_asked_for() {
+    let root = tempfile::tempdir().unwrap();
+    let model = root.path().join("model");
+    let provider = root.path().join("provider");
+    write_charm(
+        &provider,
+        "name: p\nprovides:\n  db:\n    interface: kv\n",
+        "#!/bin/sh\n[ \"$JUJU_HOOK_NAME\" = db-relation-created ] || exit 0\n\
+         relation-set client_key=\"$(cat key.pem)\" ca=cert\n",
+    );
+    std::fs::write(provider.join("key.pem"), KEY).unwrap();
+    let requirer = root.path().join("requirer");
+    write_charm(
+        &requirer,
+        "name: r\nrequires:\n  db:\n    interface: kv\n",
+        "#!/bin/sh\n",
+    );
+    assert!(emu(&model, &["create"]).status.success());
+    for charm in [&provider, &requirer] {
+        assert!(emu(&model, &["deploy", charm.to_str().unwrap()])
+            .status
+            .success());
+    }
+    assert!(emu(&model, &["relate", "p", "r"]).status.success());
+
+    let calls = stdout(&emu(&model, &["calls"]));
+    assert!(
+        calls.contains("relation-set client_key=<private key redacted> ca=cert"),
+        "{calls}"
+    );
+    let on_disk = std::fs::read_to_string(model.join("calls.jsonl")).unwrap();
+    assert!(
+        !on_disk.contains("PRIVATE KEY"),
+        "recorded redacted: {on_disk}"
+    );
+    for command in [&["databags"][..], &["show"], &["databags", "0"]] {
+        let out = stdout(&emu(&model, command));
+        assert!(!out.contains("MC4CAQAw"), "{command:?}: {out}");
+        assert!(out.contains("<private key redacted>"), "{command:?}: {out}");
+    }
+    let shown = stdout(&emu(&model, &["databags", "--show-secrets"]));
+    assert!(shown.contains("MC4CAQAwBQYDK2VwBCIEIDZm"), "{shown}");
+}
+
+/// Juju (worker/uniter/operation/runhook.go, uniter resolver): a failed hook sets the unit's
+/// agent status to error `hook failed: "<hook>"`, which `juju status` shows as the workload
+/// status; the unit waits for `juju resolved`, other units go on.
+#[test]
+fn a_failed_hook_holds_its_unit_until_resolved() {
+    let root = tempfile::tempdir().unwrap();
+    let model = root.path().join("model");
+    let charm = root.path().join("charm");
+    let long = "x".repeat(60);
+    write_charm(
+        &charm,
+        "name: c\n",
+        &format!(
+            "#!/bin/sh\nstatus-set active \"{long}\"\n\
+             if [ \"$JUJU_UNIT_NAME\" = c/1 ] && [ \"$JUJU_HOOK_NAME\" = install ] && [ ! -e ok ]; then exit 3; fi\n"
+        ),
+    );
+    assert!(emu(&model, &["create"]).status.success());
+    let out = emu(&model, &["deploy", charm.to_str().unwrap(), "-n", "2"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("c/1 is in error: hook failed: \"install\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("c/0          start  ok"),
+        "other units carry on: {text}"
+    );
+    assert!(
+        !text.contains("c/1          leader-settings-changed"),
+        "{text}"
+    );
+
+    let status = stdout(&emu(&model, &["status"]));
+    let unit_header = status.lines().find(|l| l.starts_with("Unit")).unwrap();
+    let c1 = status.lines().find(|l| l.starts_with("c/1")).unwrap();
+    let c0 = status.lines().find(|l| l.starts_with("c/0")).unwrap();
+    assert!(c1.contains(" error "), "{status}");
+    assert!(c1.ends_with("hook failed: \"install\""), "{status}");
+    assert!(c0.ends_with(&long), "{status}");
+    for line in [c0, c1] {
+        assert_eq!(
+            line.find("  install").or_else(|| line.find("  start")),
+            unit_header.find("  Last hook"),
+            "columns line up: {status}"
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&emu(&model, &["status", "--format", "json"]).stdout).unwrap();
+    let c1 = &json["applications"]["c"]["units"]["c/1"];
+    assert_eq!(c1["workload-status"]["current"], "error");
+    assert_eq!(c1["workload-status"]["message"], "hook failed: \"install\"");
+    assert_eq!(c1["charm-status"]["message"], long.as_str());
+    assert_eq!(json["queued-hooks"], 3, "c/1's other hooks wait");
+
+    let unit_dir = model.join("units/c-1/charm");
+    std::fs::write(unit_dir.join("ok"), "").unwrap();
+    let out = emu(&model, &["resolved", "c/1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    let ran: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("c/1"))
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            "install",
+            "leader-settings-changed",
+            "config-changed",
+            "start"
+        ]
+    );
+    let out = emu(&model, &["resolved", "--no-retry", "c/1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not in an error state"),
+        "{:?}",
+        out
+    );
+}

@@ -236,6 +236,7 @@ mod tests {
             remote_unit: None,
             remote_app: Some("b".parse().unwrap()),
             departing_unit: None,
+            secret: None,
         };
         let base: BTreeMap<String, String> = [("PATH", "/bin"), ("JUJU_STRAY", "x")]
             .into_iter()

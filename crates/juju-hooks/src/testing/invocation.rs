@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::model::HookInvocation;
+use super::secrets::SecretHook;
 use crate::ids::{AppName, RelationId, UnitName};
 
 impl HookInvocation {
@@ -16,6 +17,15 @@ impl HookInvocation {
             remote_unit: None,
             remote_app: None,
             departing_unit: None,
+            secret: None,
+        }
+    }
+
+    /// A secret hook (`secret-changed`, `secret-remove`, ...) on `unit` about `secret`.
+    pub fn secret(unit: UnitName, hook: impl Into<String>, secret: SecretHook) -> Self {
+        Self {
+            secret: Some(secret),
+            ..Self::new(unit, hook)
         }
     }
 
@@ -33,6 +43,7 @@ impl HookInvocation {
             remote_unit,
             remote_app: Some(remote_app),
             departing_unit: None,
+            secret: None,
         }
     }
 
@@ -111,6 +122,16 @@ impl HookInvocation {
         }
         if let Some(departing) = &self.departing_unit {
             set("JUJU_DEPARTING_UNIT", departing.to_string());
+        }
+        if let Some(secret) = &self.secret {
+            set("JUJU_SECRET_ID", secret.uri.to_string());
+            set(
+                "JUJU_SECRET_LABEL",
+                secret.label.clone().unwrap_or_default(),
+            );
+            if let Some(revision) = secret.revision.filter(|r| *r > 0) {
+                set("JUJU_SECRET_REVISION", revision.to_string());
+            }
         }
         env
     }

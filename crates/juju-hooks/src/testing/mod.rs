@@ -24,6 +24,8 @@ mod invocation;
 mod lifecycle;
 mod model;
 mod runner;
+mod secrets;
+mod state;
 mod tools;
 
 pub use model::{
@@ -31,4 +33,5 @@ pub use model::{
     Pending, Refusal, Relation, RelationEnd, UnitRecord,
 };
 pub use runner::{run, Outcome};
+pub use secrets::{SecretConsumer, SecretGrantee, SecretHook, SecretOp, SecretRead, SecretRecord};
 pub use tools::{InMemoryTools, ToolCall};

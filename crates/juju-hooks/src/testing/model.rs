@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::secrets::{SecretHook, SecretOp, SecretRecord};
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
+use crate::secret::SecretUri;
 use crate::tools::{Config, Databag, LogLevel, StatusKind, WorkloadStatus};
 
 /// A whole Juju model as plain data.
@@ -27,6 +29,12 @@ pub struct Model {
     /// [`Model::abort`]; the commit applies its life-cycle effects (leaving after `-broken`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub running: BTreeMap<UnitName, HookInvocation>,
+    /// Secrets, keyed by their (local) URI.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<SecretUri, SecretRecord>,
+    /// How many secret ids were handed out (ids are derived from it, so runs repeat).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub next_secret_number: u64,
 }
 
 /// Whether an endpoint provides, requires, or is a peer relation.
@@ -78,6 +86,9 @@ pub struct UnitRecord {
     pub status: WorkloadStatus,
     /// Everything it sent to `juju-log`.
     pub logs: Vec<LogEntry>,
+    /// Its Juju-side state (`state-get`/`state-set`/`state-delete`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state: BTreeMap<String, String>,
 }
 
 impl Default for UnitRecord {
@@ -85,6 +96,7 @@ impl Default for UnitRecord {
         Self {
             status: WorkloadStatus::new(StatusKind::Unknown, ""),
             logs: Vec::new(),
+            state: BTreeMap::new(),
         }
     }
 }
@@ -179,15 +191,25 @@ pub struct HookInvocation {
     pub remote_app: Option<AppName>,
     /// `JUJU_DEPARTING_UNIT` in `-departed`.
     pub departing_unit: Option<UnitName>,
+    /// The secret of a secret hook (`JUJU_SECRET_ID`, `_LABEL`, `_REVISION`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretHook>,
 }
 
-/// Relation writes staged during one hook, applied by [`Model::commit`] only on success.
+/// Relation writes, secret changes and unit-state changes staged during one hook, applied by
+/// [`Model::commit`] only on success.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pending {
     /// Staged unit-bag changes per relation number (empty value = delete).
     pub unit_writes: BTreeMap<u32, Databag>,
     /// Staged app-bag changes per relation number (empty value = delete).
     pub app_writes: BTreeMap<u32, Databag>,
+    /// Staged secret operations, in call order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_ops: Vec<SecretOp>,
+    /// Staged unit-state changes (`None` = `state-delete`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state_writes: BTreeMap<String, Option<String>>,
 }
 
 /// A tool call Juju would refuse, with Juju's exact error text and exit code.
@@ -220,6 +242,10 @@ impl Refusal {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("impossible state: {0}")]
 pub struct Inconsistency(pub String);
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
 
 /// `base` with `changes` applied: an empty value deletes the key.
 pub(super) fn overlay(base: &Databag, changes: &Databag) -> Databag {

@@ -237,6 +237,7 @@ mod tests {
             remote_app: Some("b".parse().unwrap()),
             departing_unit: None,
             secret: None,
+            action: None,
         };
         let base: BTreeMap<String, String> = [("PATH", "/bin"), ("JUJU_STRAY", "x")]
             .into_iter()

@@ -18,6 +18,7 @@ impl HookInvocation {
             remote_app: None,
             departing_unit: None,
             secret: None,
+            action: None,
         }
     }
 
@@ -44,6 +45,7 @@ impl HookInvocation {
             remote_app: Some(remote_app),
             departing_unit: None,
             secret: None,
+            action: None,
         }
     }
 
@@ -101,8 +103,20 @@ impl HookInvocation {
         };
         let charm_dir = charm_dir.to_string_lossy().into_owned();
         set("JUJU_UNIT_NAME", self.unit.to_string());
-        set("JUJU_HOOK_NAME", self.hook.clone());
-        set("JUJU_DISPATCH_PATH", format!("hooks/{}", self.hook));
+        // Actions: no hook name, `actions/<name>` as the dispatch path, and the action's id.
+        match &self.action {
+            Some(id) => {
+                set("JUJU_HOOK_NAME", String::new());
+                set("JUJU_DISPATCH_PATH", format!("actions/{}", self.hook));
+                set("JUJU_ACTION_NAME", self.hook.clone());
+                set("JUJU_ACTION_UUID", id.clone());
+                set("JUJU_ACTION_TAG", format!("action-{id}"));
+            }
+            None => {
+                set("JUJU_HOOK_NAME", self.hook.clone());
+                set("JUJU_DISPATCH_PATH", format!("hooks/{}", self.hook));
+            }
+        }
         set("JUJU_CHARM_DIR", charm_dir.clone());
         set("CHARM_DIR", charm_dir);
         set("JUJU_MODEL_NAME", model_name.to_owned());

@@ -15,6 +15,7 @@ use super::model::{
     inconsistent, overlay, unit_address, Application, EndpointRole, HookInvocation, Inconsistency,
     Model, Pending, Relation, RelationEnd, UnitRecord,
 };
+use super::ports::apply_port_changes;
 use super::state::apply_state;
 use crate::context::HookKind;
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
@@ -463,14 +464,13 @@ impl Model {
                 }
             }
         }
-        if !pending.state_writes.is_empty() {
-            if let Some(record) = self
-                .applications
-                .get_mut(unit.app())
-                .and_then(|app| app.units.get_mut(unit))
-            {
-                apply_state(&mut record.state, pending.state_writes);
-            }
+        if let Some(record) = self
+            .applications
+            .get_mut(unit.app())
+            .and_then(|app| app.units.get_mut(unit))
+        {
+            apply_state(&mut record.state, pending.state_writes);
+            apply_port_changes(&mut record.opened_ports, &pending.port_changes);
         }
         next.extend(self.commit_secrets(pending.secret_ops));
         if let Some(finished) = finished {

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::actions::ActionRecord;
+use super::ports::{OpenedPorts, PortChange};
 use super::secrets::{SecretHook, SecretOp, SecretRecord};
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
 use crate::secret::SecretUri;
@@ -35,6 +37,12 @@ pub struct Model {
     /// How many secret ids were handed out (ids are derived from it, so runs repeat).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub next_secret_number: u64,
+    /// Actions, by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub actions: BTreeMap<String, ActionRecord>,
+    /// How many actions were queued (Juju 3 numbers them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub next_action_number: u64,
 }
 
 /// Whether an endpoint provides, requires, or is a peer relation.
@@ -89,6 +97,12 @@ pub struct UnitRecord {
     /// Its Juju-side state (`state-get`/`state-set`/`state-delete`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub state: BTreeMap<String, String>,
+    /// Port ranges it opened, per endpoint (`*` = all).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub opened_ports: OpenedPorts,
+    /// `application-version-set`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub workload_version: String,
 }
 
 impl Default for UnitRecord {
@@ -97,6 +111,8 @@ impl Default for UnitRecord {
             status: WorkloadStatus::new(StatusKind::Unknown, ""),
             logs: Vec::new(),
             state: BTreeMap::new(),
+            opened_ports: OpenedPorts::new(),
+            workload_version: String::new(),
         }
     }
 }
@@ -194,6 +210,9 @@ pub struct HookInvocation {
     /// The secret of a secret hook (`JUJU_SECRET_ID`, `_LABEL`, `_REVISION`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<SecretHook>,
+    /// The id of the action this runs (`JUJU_ACTION_UUID`); `hook` is then the action name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// Relation writes, secret changes and unit-state changes staged during one hook, applied by
@@ -210,6 +229,9 @@ pub struct Pending {
     /// Staged unit-state changes (`None` = `state-delete`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub state_writes: BTreeMap<String, Option<String>>,
+    /// Staged `open-port`/`close-port`, in call order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub port_changes: Vec<PortChange>,
 }
 
 /// A tool call Juju would refuse, with Juju's exact error text and exit code.

@@ -282,15 +282,17 @@ pub(super) fn overlay(base: &Databag, changes: &Databag) -> Databag {
     bag
 }
 
-/// The address a unit gets in its relation bags: stable per unit, different across units of
-/// one application (and, with high probability, across applications).
+/// The address a unit gets in its relation bags, `unit-get` and `network-get`: a loopback
+/// address (127.0.0.0/8 is all loopback on Linux, so a server a charm binds there is
+/// reachable), stable per unit, different across units of one application (and, with high
+/// probability, across applications).
 pub fn unit_address(unit: &UnitName) -> String {
     // FNV-1a over the application name picks the two middle octets.
     let hash = unit.app().as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     });
     let [_, _, high, low] = hash.to_be_bytes();
-    format!("10.{high}.{low}.{}", unit.number() % 254 + 1)
+    format!("127.{high}.{low}.{}", unit.number() % 254 + 1)
 }
 
 pub(super) fn inconsistent(message: impl Into<String>) -> Inconsistency {
@@ -429,7 +431,7 @@ mod tests {
         assert_ne!(unit_address(&unit("etcd/0")), unit_address(&unit("kube/0")));
         let address = unit_address(&unit("etcd/3"));
         assert!(
-            address.starts_with("10.") && address.ends_with(".4"),
+            address.starts_with("127.") && address.ends_with(".4"),
             "{address}"
         );
     }

@@ -4,6 +4,7 @@
 mod conformance;
 mod juju36;
 mod lifecycle;
+mod ops_charm;
 mod process;
 mod support;
 mod uniter;

@@ -180,7 +180,8 @@ fn an_ops_charm_shares_a_secret_keeps_state_and_runs_an_action() {
     assert_eq!(failed.invocation.hook, "config-changed");
     let logs = &emulator.model().unit(&unit("alpha/0")).unwrap().logs;
     assert!(
-        logs.iter().any(|l| l.message.contains("config-changed failed on purpose")),
+        logs.iter()
+            .any(|l| l.message.contains("config-changed failed on purpose")),
         "{failed:#?} {logs:#?}"
     );
     assert_eq!(

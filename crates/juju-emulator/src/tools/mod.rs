@@ -272,9 +272,16 @@ impl Session {
                 args::go_quote(id)
             ))
         })?;
+        let mut model = store.load_model()?;
+        // The model's rules that depend on the running hook (no relations during install)
+        // read it from `running`, which the context file always knows.
+        model
+            .running
+            .entry(context.invocation.unit.clone())
+            .or_insert_with(|| context.invocation.clone());
         Ok(Self {
             store: store.clone(),
-            model: store.load_model()?,
+            model,
             context,
             state: None,
             model_changed: false,

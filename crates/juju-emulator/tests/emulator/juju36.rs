@@ -386,3 +386,21 @@ fn action_tools_outside_an_action_fail() {
     f.tool(&unit, "action-log", &[])
         .assert_error(2, "no message specified");
 }
+
+/// `worker/uniter/relation/resolver.go`: relations are tracked once the charm is installed,
+/// so an `install` hook sees none.
+#[test]
+fn install_sees_no_relation() {
+    let mut f = Fixture::new();
+    let install = f.plain("kube/0", "install");
+    f.tool(&install, "relation-ids", &["proxy"]).assert_ok("");
+    let rid = format!("proxy:{}", f.relation);
+    f.tool(&install, "relation-list", &["-r", &rid])
+        .assert_error(
+            2,
+            &format!("invalid value \"{rid}\" for option -r: relation not found"),
+        );
+    let later = f.plain("kube/0", "update-status");
+    f.tool(&later, "relation-ids", &["proxy"])
+        .assert_ok(&format!("{rid}\n"));
+}

@@ -18,6 +18,7 @@ use crate::store::{
     EmulatorState, HookContextFile, Store,
 };
 use crate::tools::HOOK_TOOLS;
+use crate::uniter;
 
 /// How a hook run ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -388,9 +389,15 @@ impl Emulator {
         Ok(())
     }
 
+    /// The model directory's store.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// In one transaction: catches up with the database, applies `change` to a copy of the
-    /// model, writes what changed and queues the hooks it returns. An error changes nothing.
-    fn change<T>(
+    /// model, writes what changed and queues the hooks it returns (repeated ones coalesce).
+    /// An error changes nothing.
+    pub(crate) fn change<T>(
         &mut self,
         change: impl FnOnce(&mut Model) -> Result<(T, Vec<HookInvocation>), EmulatorError>,
     ) -> Result<T, EmulatorError> {
@@ -402,7 +409,7 @@ impl Emulator {
             let before = std::mem::replace(&mut mirror.model, model);
             mirror.save_bag_changes(db, &before)?;
             mirror.save_skeleton(db)?;
-            db.queue_push(&hooks)?;
+            db.queue_push_coalesced(hooks)?;
             Ok(result)
         })
     }
@@ -427,16 +434,15 @@ impl Emulator {
                 application.charm_dir = Some(charm_dir.clone());
                 application.config = info.default_config();
             }
-            let mut hooks = Vec::new();
-            for unit in &names {
-                hooks.extend(setup_hooks(model, unit));
-            }
+            let mut relation_hooks = Vec::new();
             for (endpoint, (role, _)) in &info.endpoints {
                 if *role == EndpointRole::Peers {
                     let end = RelationEnd::new(app.clone(), endpoint.clone());
-                    hooks.extend(model.relate(&end, &end)?.1);
+                    relation_hooks.extend(model.relate(&end, &end)?.1);
                 }
             }
+            uniter::mark_new_units(model, &names);
+            let hooks = uniter::setup_sequence(model, &names, relation_hooks);
             Ok((names, hooks))
         })?;
         for unit in &names {
@@ -460,8 +466,9 @@ impl Emulator {
                     EmulatorError::Usage(format!("application {app} is not deployed"))
                 })?;
             let (unit, relation_hooks) = model.add_unit(app)?;
-            let mut hooks = setup_hooks(model, &unit);
-            hooks.extend(relation_hooks);
+            let units = [unit.clone()];
+            uniter::mark_new_units(model, &units);
+            let hooks = uniter::setup_sequence(model, &units, relation_hooks);
             Ok(((unit, charm_dir), hooks))
         })?;
         copy_charm(&charm_dir, &self.store.unit_charm_dir(&unit))?;
@@ -670,6 +677,7 @@ impl Emulator {
         let queue_mark = self.store.write(|db| {
             mirror.sync(db)?;
             mirror.model.begin_hook(&invocation)?;
+            uniter::before_hook(&mut mirror.model, &invocation);
             mirror.save_skeleton(db)?;
             if let Some(relation) = &invocation.relation {
                 mirror.save_bags(db, &BTreeSet::from([relation.number()]), &unit)?;
@@ -737,11 +745,11 @@ impl Emulator {
                 state.errors.insert(unit.clone(), invocation.clone());
                 db.put_state(&state)?;
             }
+            uniter::after_hook(&mut mirror.model, &invocation, succeeded);
             mirror.save_skeleton(db)?;
             // Hooks the tools queued during the run (leader-settings-changed) come first.
             let mut caused = db.queue_since(queue_mark)?;
-            db.queue_push(&queued)?;
-            caused.extend(queued);
+            caused.extend(db.queue_push_coalesced(queued)?);
             Ok(caused)
         })?;
 
@@ -826,19 +834,6 @@ impl Emulator {
             .count();
         Ok(count)
     }
-}
-
-/// The hooks a new unit runs before anything else.
-fn setup_hooks(model: &Model, unit: &UnitName) -> Vec<HookInvocation> {
-    let leadership = if model.is_leader(unit) {
-        "leader-elected"
-    } else {
-        "leader-settings-changed"
-    };
-    ["install", leadership, "config-changed", "start"]
-        .into_iter()
-        .map(|hook| HookInvocation::new(unit.clone(), hook))
-        .collect()
 }
 
 /// Parses `app:endpoint` or `app`, finding the endpoints `juju integrate` would pick.

@@ -53,19 +53,23 @@
 mod args;
 mod charm;
 mod cli;
+mod clock;
 mod emulator;
 mod error;
 mod format;
+mod operations;
 mod redact;
 mod runner;
 mod status;
 pub mod store;
 mod tools;
+mod uniter;
 
 pub use charm::{copy_charm, CharmInfo, ConfigOption};
 pub use cli::{run_cli, EmulatorCli, EmulatorCommand};
 pub use emulator::{Emulator, HookOutcome, HookReport};
 pub use error::EmulatorError;
+pub use operations::ActionOutcome;
 pub use redact::{redact_private_keys, REDACTED};
 pub use runner::JUJU_VERSION;
-pub use tools::{is_hook_tool, tool_main, HOOK_TOOLS, MODEL_DIR_VAR};
+pub use tools::{is_hook_tool, tool_main, HOOK_TOOLS, MODEL_DIR_VAR, UNSUPPORTED_TOOLS};

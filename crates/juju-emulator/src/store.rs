@@ -856,6 +856,35 @@ impl<'a> Db<'a> {
             .map_err(|e| self.sql(e))
     }
 
+    /// Appends hooks to the queue, leaving out a hook that coalesces
+    /// ([`crate::uniter::coalesces`]) while an identical one still waits; returns those added.
+    pub(crate) fn queue_push_coalesced(
+        &self,
+        hooks: impl IntoIterator<Item = HookInvocation>,
+    ) -> Result<Vec<HookInvocation>, EmulatorError> {
+        let mut added: Vec<HookInvocation> = Vec::new();
+        for hook in hooks {
+            if crate::uniter::coalesces(&hook) {
+                let text = self.encode(&hook)?;
+                let waiting: bool = self
+                    .conn
+                    .prepare_cached(
+                        "SELECT EXISTS(SELECT 1 FROM queue WHERE unit = ?1 AND invocation = ?2)",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![hook.unit.to_string(), text], |r| r.get(0))
+                    })
+                    .map_err(|e| self.sql(e))?;
+                if waiting {
+                    continue;
+                }
+            }
+            self.queue_push(std::iter::once(&hook))?;
+            added.push(hook);
+        }
+        Ok(added)
+    }
+
     /// Appends hooks to the queue.
     pub(crate) fn queue_push<'i>(
         &self,
@@ -1025,6 +1054,33 @@ mod tests {
         let mode = |p: PathBuf| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(store.db_path()), 0o600);
         assert_eq!(mode(store.dir().to_owned()), 0o700);
+    }
+
+    #[test]
+    fn repeated_changes_coalesce_while_one_is_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("m"));
+        store.save_state(&EmulatorState::default()).unwrap();
+        let changed = |remote: &str| {
+            HookInvocation::changed(
+                "a/0".parse().unwrap(),
+                "db:0".parse().unwrap(),
+                remote.parse().unwrap(),
+            )
+        };
+        let push =
+            |hooks: Vec<HookInvocation>| store.write(|db| db.queue_push_coalesced(hooks)).unwrap();
+        assert_eq!(push(vec![changed("b/0"), changed("b/0")]).len(), 1);
+        assert_eq!(push(vec![changed("b/0"), changed("b/1")]), [changed("b/1")]);
+        // Once the queued one ran, a new change queues again.
+        let mut state = store.load_state().unwrap();
+        state.queue.pop_front();
+        store.save_state(&state).unwrap();
+        assert_eq!(push(vec![changed("b/0")]).len(), 1);
+        // Other hooks never coalesce.
+        let install = HookInvocation::new("a/0".parse().unwrap(), "install");
+        assert_eq!(push(vec![install.clone(), install]).len(), 2);
+        assert_eq!(store.load_state().unwrap().queue.len(), 4);
     }
 
     #[test]

@@ -63,6 +63,7 @@ mod flags;
 mod ids;
 mod process;
 mod read;
+mod secret;
 mod tools;
 
 #[cfg(feature = "testing")]
@@ -77,6 +78,10 @@ pub use flags::{
 pub use ids::{AppName, Endpoint, RelationId, UnitName};
 pub use process::{ProcessHookTools, DEFAULT_TOOL_TIMEOUT};
 pub use read::{read_regular_file, read_regular_text};
+pub use secret::{
+    is_valid_secret_key, RotatePolicy, SecretContent, SecretError, SecretInfo, SecretMeta,
+    SecretOwner, SecretOwnerKind, SecretUri,
+};
 pub use tools::{
     BagOwner, Config, Databag, HookTools, LogLevel, StatusKind, WorkloadStatus, WriteScope,
 };

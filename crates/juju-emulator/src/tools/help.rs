@@ -116,7 +116,10 @@ pub(super) fn text(tool: &str) -> String {
              --all is set, all known keys are printed; those without defaults or values are\n\
              reported as null. <key> and --all are mutually exclusive.",
         ),
-        other => return format!("Usage: {other}\n"),
+        other => match super::misc::usage(other) {
+            Some((usage, summary)) => (usage, summary, String::new(), ""),
+            None => return format!("Usage: {other}\n"),
+        },
     };
     let mut text = format!("Usage: {usage}\n\nSummary:\n{summary}\n");
     if !options.is_empty() {

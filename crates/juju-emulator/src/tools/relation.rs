@@ -184,7 +184,7 @@ pub(super) fn relation_set(
 
 /// Reads `--file PATH` (or `-` for stdin): a YAML (or JSON) map of strings, decoded as Juju
 /// decodes it ([`super::settings`]).
-fn read_settings_file(path: &str, io: &mut ToolIo<'_>) -> Result<Databag, Failure> {
+pub(super) fn read_settings_file(path: &str, io: &mut ToolIo<'_>) -> Result<Databag, Failure> {
     let mut bytes = Vec::new();
     if path == "-" {
         io.stdin

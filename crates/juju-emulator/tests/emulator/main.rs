@@ -3,7 +3,10 @@
 
 mod cli;
 mod conformance;
+mod juju36;
 mod lifecycle;
+mod ops_charm;
 mod process;
 mod store;
 mod support;
+mod uniter;

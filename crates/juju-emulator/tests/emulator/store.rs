@@ -124,8 +124,8 @@ fn concurrent_commands_lose_no_write() {
     assert_eq!(data.len(), 12, "{data:?}");
     assert_eq!(
         emulator.queued().unwrap().len(),
-        12,
-        "each change queued its hook"
+        1,
+        "the changes queued one leader-settings-changed for c/1 (repeats coalesce)"
     );
 }
 

@@ -245,7 +245,7 @@ class EtcdProxyRequirer(ops.Object):
         for warning in warnings:
             logger.warning("%s: %s", self._relation_name, warning)
         # A guess is not kept: the next hook asks the peers again.
-        self._stored.endpoints = None if source == "guessed" else (key, list(found))
+        self._stored.endpoints = None if source == "guessed" else [key, list(found)]
         return found
 
     # -- events ------------------------------------------------------------------------
@@ -371,7 +371,7 @@ class EtcdProxyProvider(ops.Object):
     def __init__(self, charm: ops.CharmBase, relation_name: str = "proxy"):
         super().__init__(charm, relation_name)
         self._relation_name = relation_name
-        self._stored.set_default(cluster=None, client_urls=None, pems=None, granted=[])
+        self._stored.set_default(cluster=None, client_urls=None, pems=None, granted=[], secret_id=None)
         events = charm.on[relation_name]
         for event in (events.relation_created, events.relation_joined, events.relation_changed):
             self.framework.observe(event, self._on_relation_event)
@@ -442,24 +442,28 @@ class EtcdProxyProvider(ops.Object):
         if writes["app"] is None or not self.model.unit.is_leader():
             return
         if writes["secret"] is not None:
-            secret = self._secret(writes["secret"])
+            secret, uri = self._secret(writes["secret"])
             if relation.id not in self._stored.granted:
                 secret.grant(relation)
                 self._stored.granted = list(self._stored.granted) + [relation.id]
-            writes = _core.relation_writes(requirer_app, secret_uri=secret.id, **args)
+            writes = _core.relation_writes(requirer_app, secret_uri=uri, **args)
         _update_bag(relation.data[self.model.app], writes["app"])
 
-    def _secret(self, content: Dict[str, str]) -> ops.Secret:
+    def _secret(self, content: Dict[str, str]) -> Tuple[ops.Secret, str]:
+        """The application's credentials secret with this content, and its URI."""
         try:
             secret = self.model.get_secret(label=_SECRET_LABEL)
         except ops.SecretNotFoundError:
-            return self.model.app.add_secret(content, label=_SECRET_LABEL)
+            secret = self.model.app.add_secret(content, label=_SECRET_LABEL)
+            self._stored.secret_id = secret.id
+            return secret, str(secret.id)
         if secret.peek_content() != content:
             # One new revision: key and certificate change together.
             secret.set_content(content)
-        if secret.id is None:
-            secret = self.model.get_secret(label=_SECRET_LABEL)
-        return secret
+        uri = secret.id or self._stored.secret_id
+        if not uri:
+            uri = self._stored.secret_id = secret.get_info().id
+        return secret, str(uri)
 
     # -- events ------------------------------------------------------------------------
 
@@ -483,6 +487,7 @@ class EtcdProxyProvider(ops.Object):
                 secret.revoke(event.relation)
                 if not self._stored.granted:
                     secret.remove_all_revisions()
+                    self._stored.secret_id = None
             except ops.SecretNotFoundError:
                 pass
         self.on.departed.emit(event.relation, app=event.app, unit=event.unit)

@@ -55,6 +55,7 @@
 
 pub mod cluster;
 pub mod credentials;
+pub mod decide;
 pub mod endpoints;
 mod error;
 pub mod files;

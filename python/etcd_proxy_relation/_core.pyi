@@ -56,7 +56,7 @@ class Credentials:
     def fingerprint(self) -> str: ...
 
 class Decision:
-    """The requirer's decision for the relation data given to :func:`decide`."""
+    """The requirer's decision (see :func:`decide`); repr shows flags and status only."""
 
     @property
     def connected(self) -> bool: ...
@@ -64,6 +64,10 @@ class Decision:
     def available(self) -> bool: ...
     @property
     def tls_available(self) -> bool: ...
+    @property
+    def cluster_changed(self) -> bool: ...
+    @property
+    def tls_changed(self) -> bool: ...
     @property
     def cluster_string(self) -> Optional[str]: ...
     @property
@@ -75,26 +79,29 @@ class Decision:
     @property
     def status(self) -> Tuple[str, str]: ...
     @property
+    def set_flags(self) -> List[str]: ...
+    @property
+    def clear_flags(self) -> List[str]: ...
+    @property
     def flags(self) -> List[str]: ...
+    @property
+    def seen(self) -> Dict[str, Optional[str]]: ...
+    @property
+    def advertise(self) -> Dict[str, Dict[str, str]]: ...
+    @property
+    def source(self) -> Optional[Dict[str, object]]: ...
     @property
     def chosen_unit(self) -> Optional[str]: ...
     @property
-    def chosen_relation(self) -> Optional[int]: ...
-    @property
     def remote_units(self) -> int: ...
 
-def decide(
-    endpoint: str,
-    units: Mapping[int, Mapping[str, _Databag]],
-    apps: Optional[Mapping[int, Mapping[str, object]]] = None,
-) -> Decision:
-    """Chooses, validates and derives flags and status from the relation data."""
+def decide(input: Mapping[str, object]) -> Decision:
+    """The requirer's decision. input: {"endpoint", "relations": {"proxy:3": {"app",
+    "units", "remote_app", "secret": {"uri", "result"}}}, "previous", "juju_version",
+    "leader"}."""
 
 def juju_supports_wire_v2(juju_version: str) -> bool:
     """Whether a model on this Juju version speaks wire version 2 (Juju >= 3.1)."""
-
-def requirer_wire_version(requirer_app_databag: _Databag) -> int:
-    """The wire version a requirer application asks for (1 or 2)."""
 
 def unit_databag(
     cluster: Optional[str] = None,
@@ -103,15 +110,23 @@ def unit_databag(
 ) -> Dict[str, str]:
     """The version-1 unit databag keys for this publication, validated."""
 
-def relation_writes(
-    requirer_app_databag: _Databag,
-    cluster: Optional[str] = None,
-    credentials: Optional[Credentials] = None,
-    client_urls: Optional[Sequence[str]] = None,
-    secrets: bool = True,
-    secret_uri: Optional[str] = None,
-) -> Dict[str, object]:
-    """What to write on one relation: {"version", "unit", "app", "secret"}."""
+class ProviderPlan:
+    """What the provider writes (see :func:`provider_decide`)."""
+
+    @property
+    def refused(self) -> Optional[str]: ...
+    @property
+    def relations(self) -> Dict[str, Dict[str, object]]: ...
+    @property
+    def secret(self) -> Optional[Dict[str, object]]: ...
+    @property
+    def remove_secret(self) -> Optional[str]: ...
+
+def provider_decide(input: Mapping[str, object]) -> ProviderPlan:
+    """The provider's per-relation writes and secret plan. input: {"endpoint", "cluster",
+    "client_urls", "credentials": {"ca", "cert", "key"}, "leader", "secrets_supported",
+    "relations": {"proxy:3": {"wire_version"}}, "secret": {"uri", "content_digest",
+    "granted"}}."""
 
 def membership_from_etcd(
     url: str, credentials: Credentials, timeout: Optional[float] = None

@@ -43,7 +43,6 @@ logger = logging.getLogger(__name__)
 # Wire version 2 (docs/wire-contract.md): the requirer's leader advertises it.
 _WIRE_VERSION_KEY = "wire_version"
 _SECRET_KEY = "client_credentials_secret"
-_SECRET_LABEL = "etcd-proxy-client-credentials"
 
 _STATUS = {
     "active": ops.ActiveStatus,
@@ -110,8 +109,7 @@ class EtcdProxyRequirer(ops.Object):
         self._stored.set_default(
             available=False,
             tls_available=False,
-            cluster="",
-            fingerprint="",
+            seen=None,
             status=None,
             endpoints=None,
         )
@@ -251,63 +249,72 @@ class EtcdProxyRequirer(ops.Object):
     # -- events ------------------------------------------------------------------------
 
     def _on_leader_elected(self, _event: ops.LeaderElectedEvent) -> None:
-        self._advertise()
+        self._update(None)
 
     def _on_secret_changed(self, event: ops.SecretChangedEvent) -> None:
         self._refresh = True
         self._update(None)
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
-        self._advertise(event.relation)
         self._update(event)
 
-    def _advertise(self, only: Optional[ops.Relation] = None) -> None:
-        if not self.model.unit.is_leader() or not _supports_secrets(self.model):
-            return
-        relations = [only] if only is not None else self.model.relations[self._relation_name]
-        for relation in relations:
-            if not relation.active:
-                continue
-            bag = relation.data[self.model.app]
-            if bag.get(_WIRE_VERSION_KEY) != "2":
-                bag[_WIRE_VERSION_KEY] = "2"
-
     def _decide(self, event: Optional[ops.EventBase]) -> Decision:
-        units: Dict[int, Dict[str, Dict[str, str]]] = {}
-        apps: Dict[int, dict] = {}
-        gone = None
+        gone = event.relation.id if isinstance(event, ops.RelationBrokenEvent) else None
         departing = None
-        if isinstance(event, ops.RelationBrokenEvent):
-            gone = event.relation.id
         if isinstance(event, ops.RelationDepartedEvent) and event.departing_unit is not None:
             departing = event.departing_unit.name
+        relations = {}
         for relation in self.model.relations[self._relation_name]:
             if relation.id == gone or not relation.active:
                 continue
-            units[relation.id] = {
-                unit.name: dict(relation.data[unit])
-                for unit in relation.units
-                if unit.name != departing
+            data: dict = {
+                "units": {
+                    unit.name: dict(relation.data[unit])
+                    for unit in relation.units
+                    if unit.name != departing
+                }
             }
-            if relation.app is not None and units[relation.id]:
-                apps[relation.id] = self._app_publication(relation)
-        return _core.decide(self._relation_name, units, apps)
+            if relation.app is not None:
+                data["remote_app"] = relation.app.name
+                data["app"] = app = dict(relation.data[relation.app])
+                uri = app.get(_SECRET_KEY)
+                if uri:
+                    data["secret"] = {"uri": uri, "result": self._read_secret(uri)}
+            relations["{}:{}".format(self._relation_name, relation.id)] = data
+        return _core.decide(
+            {
+                "endpoint": self._relation_name,
+                "relations": relations,
+                "previous": dict(self._stored.seen or {}),
+                "juju_version": str(self.model.juju_version),
+                "leader": self.model.unit.is_leader(),
+            }
+        )
 
-    def _app_publication(self, relation: ops.Relation) -> dict:
-        databag = dict(relation.data[relation.app])
-        secret: object = None
-        uri = databag.get(_SECRET_KEY)
-        if uri:
-            try:
-                secret = self.model.get_secret(id=uri).get_content(refresh=self._refresh)
-            except ops.SecretNotFoundError:
-                secret = "secret {} not found or not granted".format(uri)
-            except ops.ModelError as e:
-                secret = "secret {} cannot be read: {}".format(uri, str(e).strip().splitlines()[-1:] or "")
-        return {"databag": databag, "secret": secret}
+    def _read_secret(self, uri: str) -> object:
+        try:
+            return {"content": self.model.get_secret(id=uri).get_content(refresh=self._refresh)}
+        except ops.SecretNotFoundError:
+            return {"unavailable": "not_found"}
+        except ops.ModelError as e:
+            text = str(e).strip().splitlines()
+            line = text[-1] if text else "cannot be read"
+            if "permission denied" in line or "not authorized" in line or "unauthorized" in line:
+                return {"unavailable": "not_granted"}
+            return {"unavailable": {"other": line}}
+
+    def _advertise(self, decision: Decision) -> None:
+        wanted = decision.advertise
+        if not wanted:
+            return
+        for relation in self.model.relations[self._relation_name]:
+            bag = wanted.get("{}:{}".format(self._relation_name, relation.id))
+            if bag and relation.active:
+                _update_bag(relation.data[self.model.app], bag)
 
     def _update(self, event: Optional[ops.EventBase]) -> None:
         decision = self._decision = self._decide(event)
+        self._advertise(decision)
         if self._set_status:
             kind, message = decision.status
             if self._stored.status != [kind, message]:
@@ -317,14 +324,9 @@ class EtcdProxyRequirer(ops.Object):
                 self._stored.status = [kind, message]
         was_available = self._stored.available
         was_tls = self._stored.tls_available
-        cluster = decision.cluster_string or ""
-        credentials = decision.credentials
-        fingerprint = credentials.fingerprint if credentials is not None else ""
-        changed = (cluster, fingerprint) != (self._stored.cluster, self._stored.fingerprint)
         self._stored.available = decision.available
         self._stored.tls_available = decision.tls_available
-        self._stored.cluster = cluster
-        self._stored.fingerprint = fingerprint
+        self._stored.seen = decision.seen
         if was_available and not decision.available:
             self.on.unavailable.emit()
             return
@@ -332,7 +334,7 @@ class EtcdProxyRequirer(ops.Object):
             self.on.available.emit()
         if decision.tls_available and not was_tls:
             self.on.tls_available.emit()
-        if decision.available and was_available and changed:
+        if was_available and (decision.cluster_changed or decision.tls_changed):
             self.on.changed.emit()
 
 
@@ -371,7 +373,7 @@ class EtcdProxyProvider(ops.Object):
     def __init__(self, charm: ops.CharmBase, relation_name: str = "proxy"):
         super().__init__(charm, relation_name)
         self._relation_name = relation_name
-        self._stored.set_default(cluster=None, client_urls=None, pems=None, granted=[], secret_id=None)
+        self._stored.set_default(cluster=None, client_urls=None, pems=None, secret=None)
         events = charm.on[relation_name]
         for event in (events.relation_created, events.relation_joined, events.relation_changed):
             self.framework.observe(event, self._on_relation_event)
@@ -417,58 +419,83 @@ class EtcdProxyProvider(ops.Object):
 
     # -- publishing --------------------------------------------------------------------
 
-    def _credentials(self) -> Optional[Credentials]:
-        pems = self._stored.pems
-        return _core.Credentials(*pems) if pems else None
-
-    def _publish_all(self) -> None:
-        for relation in self.model.relations[self._relation_name]:
-            if relation.active:
-                self._publish(relation)
-
-    def _publish(self, relation: ops.Relation) -> None:
+    def _publish_all(self, broken: Optional[ops.Relation] = None) -> None:
         if self._stored.cluster is None and self._stored.pems is None:
             return
-        credentials = self._credentials()
-        requirer_app = dict(relation.data[relation.app]) if relation.app is not None else {}
-        args = dict(
-            cluster=self._stored.cluster,
-            credentials=credentials,
-            client_urls=self._stored.client_urls,
-            secrets=_supports_secrets(self.model),
-        )
-        writes = _core.relation_writes(requirer_app, **args)
-        _update_bag(relation.data[self.model.unit], writes["unit"])
-        if writes["app"] is None or not self.model.unit.is_leader():
-            return
-        if writes["secret"] is not None:
-            secret, uri = self._secret(writes["secret"])
-            if relation.id not in self._stored.granted:
-                secret.grant(relation)
-                self._stored.granted = list(self._stored.granted) + [relation.id]
-            writes = _core.relation_writes(requirer_app, secret_uri=uri, **args)
-        _update_bag(relation.data[self.model.app], writes["app"])
+        name = self._relation_name
+        relations = {
+            "{}:{}".format(name, r.id): r
+            for r in self.model.relations[name]
+            if r.active and (broken is None or r.id != broken.id)
+        }
+        pems = self._stored.pems
+        leader = self.model.unit.is_leader()
+        request = {
+            "endpoint": name,
+            "cluster": self._stored.cluster,
+            "client_urls": list(self._stored.client_urls) if self._stored.client_urls else None,
+            "credentials": {"ca": pems[0], "cert": pems[1], "key": pems[2]} if pems else None,
+            "leader": leader,
+            "secrets_supported": _supports_secrets(self.model),
+            "relations": {
+                rid: {"wire_version": r.data[r.app].get(_WIRE_VERSION_KEY) if r.app else None}
+                for rid, r in relations.items()
+            },
+            "secret": _plain(self._stored.secret),
+        }
+        plan = _core.provider_decide(request)
+        if plan.refused:
+            raise _core.InvalidData(plan.refused)
+        wanted = plan.secret
+        if wanted is not None and leader:
+            self._apply_secret(wanted, relations, broken)
+            if wanted["create"]:
+                request["secret"] = _plain(self._stored.secret)
+                plan = _core.provider_decide(request)
+        if plan.remove_secret and leader:
+            try:
+                self.model.get_secret(id=plan.remove_secret).remove_all_revisions()
+            except ops.SecretNotFoundError:
+                pass
+            self._stored.secret = None
+        for rid, writes in plan.relations.items():
+            relation = relations[rid]
+            _update_bag(relation.data[self.model.unit], writes["unit"])
+            if writes["app"] is not None and leader:
+                _update_bag(relation.data[self.model.app], writes["app"])
 
-    def _secret(self, content: Dict[str, str]) -> Tuple[ops.Secret, str]:
-        """The application's credentials secret with this content, and its URI."""
-        try:
-            secret = self.model.get_secret(label=_SECRET_LABEL)
-        except ops.SecretNotFoundError:
-            secret = self.model.app.add_secret(content, label=_SECRET_LABEL)
-            self._stored.secret_id = secret.id
-            return secret, str(secret.id)
-        if secret.peek_content() != content:
-            # One new revision: key and certificate change together.
-            secret.set_content(content)
-        uri = secret.id or self._stored.secret_id
-        if not uri:
-            uri = self._stored.secret_id = secret.get_info().id
-        return secret, str(uri)
+    def _apply_secret(self, wanted: dict, relations: Dict[str, ops.Relation], broken: Optional[ops.Relation]) -> None:
+        """Creates or updates the credentials secret and its grants, as the core planned."""
+        if wanted["create"]:
+            secret = self.model.app.add_secret(wanted["content"], label=wanted["label"])
+            uri = str(secret.id)
+            granted: set = set()
+        else:
+            stored = self._stored.secret
+            uri = stored["uri"]
+            granted = set(stored["granted"])
+            secret = self.model.get_secret(id=uri)
+            if wanted["update"]:
+                # One new revision: key and certificate change together.
+                secret.set_content(wanted["content"])
+        for rid in wanted["grant"]:
+            secret.grant(relations[rid])
+            granted.add(rid)
+        for rid in wanted["revoke"]:
+            relation = relations.get(rid) or broken
+            if relation is not None and "{}:{}".format(self._relation_name, relation.id) == rid:
+                secret.revoke(relation)
+            granted.discard(rid)
+        self._stored.secret = {
+            "uri": uri,
+            "content_digest": wanted["content_digest"],
+            "granted": sorted(granted),
+        }
 
     # -- events ------------------------------------------------------------------------
 
     def _on_relation_event(self, event: ops.RelationEvent) -> None:
-        self._publish(event.relation)
+        self._publish_all()
         if event.relation.units:
             self.on.connected.emit(event.relation, app=event.app, unit=event.unit)
 
@@ -479,17 +506,7 @@ class EtcdProxyProvider(ops.Object):
         self.on.departed.emit(event.relation, app=event.app, unit=event.unit)
 
     def _on_broken(self, event: ops.RelationBrokenEvent) -> None:
-        rid = event.relation.id
-        if self.model.unit.is_leader() and rid in self._stored.granted:
-            self._stored.granted = [r for r in self._stored.granted if r != rid]
-            try:
-                secret = self.model.get_secret(label=_SECRET_LABEL)
-                secret.revoke(event.relation)
-                if not self._stored.granted:
-                    secret.remove_all_revisions()
-                    self._stored.secret_id = None
-            except ops.SecretNotFoundError:
-                pass
+        self._publish_all(broken=event.relation)
         self.on.departed.emit(event.relation, app=event.app, unit=event.unit)
 
 
@@ -501,3 +518,14 @@ def _update_bag(bag: ops.RelationDataContent, changes: Dict[str, str]) -> None:
                 bag[key] = value
             else:
                 del bag[key]
+
+
+def _plain(value: object) -> object:
+    """StoredState's wrappers as plain dicts and lists (for the core's JSON input)."""
+    if value is None:
+        return None
+    if hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}  # type: ignore[union-attr]
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "StoredList":
+        return [_plain(v) for v in value]  # type: ignore[union-attr]
+    return value

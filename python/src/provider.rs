@@ -2,9 +2,13 @@
 
 use std::collections::BTreeMap;
 
+use etcd_proxy::decide::{self, ProviderDecision, ProviderInput};
 use etcd_proxy::membership::{fetch_members, DEFAULT_TIMEOUT};
 use etcd_proxy::tls::ClientTls;
 use etcd_proxy::wire;
+use pyo3::types::PyDict;
+
+use crate::convert::from_py;
 use etcd_proxy::{EtcdUrl, Publication};
 use juju_hooks::Databag;
 use pyo3::prelude::*;
@@ -12,44 +16,15 @@ use pyo3::prelude::*;
 use crate::errors::{err, InvalidCredentials, InvalidData, MembershipError};
 use crate::values::{parse_cluster, parse_urls, seconds, url_strings, Credentials};
 
-const KEY_WIRE_VERSION: &str = "wire_version";
-const KEY_SECRET: &str = "client_credentials_secret";
-
-fn publication(
-    cluster: Option<&str>,
-    credentials: Option<&Credentials>,
-    client_urls: Option<Vec<String>>,
-) -> PyResult<Publication> {
-    Ok(Publication {
-        cluster: cluster.map(parse_cluster).transpose()?,
-        credentials: credentials.map(|c| c.inner.clone()),
-        client_urls: client_urls.map(|u| parse_urls(&u)).transpose()?,
-    })
-}
-
 /// Whether a model on this Juju version (`JUJU_VERSION`, e.g. `3.6.1`) speaks wire
-/// version 2: Juju 3.1 and later (secrets that can be granted to a relation).
+/// version 2: Juju 3.1 and later.
 #[pyfunction]
 fn juju_supports_wire_v2(juju_version: &str) -> bool {
-    let mut parts = juju_version.trim().split(['.', '-']);
-    let mut number = || parts.next().and_then(|p| p.parse::<u32>().ok());
-    matches!((number(), number()), (Some(major), Some(minor)) if (major, minor) >= (3, 1))
+    decide::supports_secrets(juju_version)
 }
 
-/// The wire version a requirer application asks for (its databag's `wire_version`).
-#[pyfunction]
-fn requirer_wire_version(requirer_app_databag: BTreeMap<String, String>) -> u32 {
-    match requirer_app_databag
-        .get(KEY_WIRE_VERSION)
-        .map(String::as_str)
-    {
-        Some("2") => 2,
-        _ => 1,
-    }
-}
-
-/// The keys a provider unit writes for a version-1 requirer: raw strings in its unit
-/// databag, exactly as the 2016 Python provider wrote them. Values are validated first.
+/// The keys a provider unit writes for a version-1 requirer (raw strings, as the 2016
+/// Python provider wrote them). Values are validated first.
 #[pyfunction]
 #[pyo3(signature = (cluster = None, credentials = None, client_urls = None))]
 fn unit_databag(
@@ -57,61 +32,118 @@ fn unit_databag(
     credentials: Option<PyRef<'_, Credentials>>,
     client_urls: Option<Vec<String>>,
 ) -> PyResult<BTreeMap<String, String>> {
-    Ok(publication(cluster, credentials.as_deref(), client_urls)?.to_databag())
+    Ok(Publication {
+        cluster: cluster.map(parse_cluster).transpose()?,
+        credentials: credentials.map(|c| c.inner.clone()),
+        client_urls: client_urls.map(|u| parse_urls(&u)).transpose()?,
+    }
+    .to_databag())
 }
 
-/// What to write on one relation, by the requirer's wire version.
-///
-/// Returns `{"version": 1 | 2, "unit": {...}, "app": {...} | None, "secret": {...} | None}`:
-/// the unit databag changes (an empty value deletes a key), the application databag
-/// changes (leader only; `None`: leave it alone) and the content of the one secret holding
-/// the credentials (`None`: no secret). For version 2 with secrets, call once to learn the
-/// content, create or update the secret, then again with its URI as `secret_uri`.
-#[pyfunction]
-#[pyo3(signature = (requirer_app_databag, cluster = None, credentials = None, client_urls = None, secrets = true, secret_uri = None))]
-fn relation_writes(
-    py: Python<'_>,
-    requirer_app_databag: BTreeMap<String, String>,
-    cluster: Option<&str>,
-    credentials: Option<PyRef<'_, Credentials>>,
-    client_urls: Option<Vec<String>>,
-    secrets: bool,
-    secret_uri: Option<String>,
-) -> PyResult<PyObject> {
-    let data = publication(cluster, credentials.as_deref(), client_urls)?;
-    let version = requirer_wire_version(requirer_app_databag);
-    let out = pyo3::types::PyDict::new(py);
-    out.set_item("version", version)?;
-    if version == 1 {
-        out.set_item("unit", data.to_databag())?;
-        out.set_item("app", py.None())?;
-        out.set_item("secret", py.None())?;
-        return Ok(out.into_any().unbind());
-    }
-    // Version 2: nothing of ours in the unit databag; the whole publication in the app's.
-    let unit: Databag = wire::PROVIDER_KEYS
+/// The changes that make a databag hold exactly `wanted` of the interface keys: every other
+/// interface key maps to `""` (delete).
+fn changes(wanted: &Databag, keys: &[&str]) -> Databag {
+    let mut out: Databag = keys
         .iter()
         .map(|k| ((*k).to_owned(), String::new()))
         .collect();
-    let mut app = data.to_databag();
-    let mut secret = None;
-    if let Some(creds) = data.credentials.as_ref().filter(|_| secrets) {
-        for key in wire::CREDENTIAL_KEYS {
-            app.insert(key.to_owned(), String::new());
-        }
-        secret = Some(BTreeMap::from([
-            ("client-ca".to_owned(), creds.ca_pem().to_owned()),
-            ("client-cert".to_owned(), creds.cert_pem().to_owned()),
-            ("client-key".to_owned(), creds.key_pem().to_owned()),
-        ]));
-        app.insert(KEY_SECRET.to_owned(), secret_uri.unwrap_or_default());
-    } else if data.credentials.is_some() {
-        app.insert(KEY_SECRET.to_owned(), String::new());
+    out.extend(wanted.iter().map(|(k, v)| (k.clone(), v.clone())));
+    out
+}
+
+/// What the provider should write, per relation and for the secret.
+///
+/// `relations` values hold *changes*: apply only the keys whose value differs, `""`
+/// deleting a key. Its `repr` never shows a value.
+#[pyclass(frozen, module = "etcd_proxy_relation._core")]
+pub struct ProviderPlan {
+    inner: ProviderDecision,
+}
+
+#[pymethods]
+impl ProviderPlan {
+    /// Why the publication is refused (nothing is to be written then).
+    #[getter]
+    fn refused(&self) -> Option<String> {
+        self.inner.refused.clone()
     }
-    out.set_item("unit", unit)?;
-    out.set_item("app", app)?;
-    out.set_item("secret", secret)?;
-    Ok(out.into_any().unbind())
+
+    /// Per relation id (`"proxy:3"`): `{"version": 1|2, "unit": {...}, "app": {...} | None}`
+    /// (`app` `None`: leave the application databag alone).
+    #[getter]
+    fn relations(&self, py: Python<'_>) -> PyResult<PyObject> {
+        let out = PyDict::new(py);
+        for (rid, writes) in &self.inner.relations {
+            let entry = PyDict::new(py);
+            entry.set_item("version", writes.version)?;
+            entry.set_item("unit", changes(&writes.unit, &wire::PROVIDER_KEYS))?;
+            entry.set_item(
+                "app",
+                writes
+                    .app
+                    .as_ref()
+                    .map(|app| changes(app, &wire::PROVIDER_KEYS)),
+            )?;
+            out.set_item(rid.to_string(), entry)?;
+        }
+        Ok(out.into_any().unbind())
+    }
+
+    /// The secret wanted (leader, wire version 2): `{"label", "content", "content_digest",
+    /// "create", "update", "grant", "revoke"}`; after creating it, decide again with its
+    /// URI.
+    #[getter]
+    fn secret(&self, py: Python<'_>) -> PyResult<PyObject> {
+        let Some(plan) = &self.inner.secret else {
+            return Ok(py.None());
+        };
+        let out = PyDict::new(py);
+        out.set_item("label", &plan.label)?;
+        out.set_item("content", plan.content.secret_content())?;
+        out.set_item("content_digest", &plan.content_digest)?;
+        out.set_item("create", plan.create)?;
+        out.set_item("update", plan.update)?;
+        let ids = |rids: &[juju_hooks::RelationId]| -> Vec<String> {
+            rids.iter().map(ToString::to_string).collect()
+        };
+        out.set_item("grant", ids(&plan.grant))?;
+        out.set_item("revoke", ids(&plan.revoke))?;
+        Ok(out.into_any().unbind())
+    }
+
+    /// The URI of a secret no relation uses any more: remove it.
+    #[getter]
+    fn remove_secret(&self) -> Option<String> {
+        self.inner.remove_secret.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        let versions: Vec<String> = self
+            .inner
+            .relations
+            .iter()
+            .map(|(rid, w)| format!("{rid}: v{}", w.version))
+            .collect();
+        format!(
+            "ProviderPlan(relations=[{}], secret={}, refused={:?})",
+            versions.join(", "),
+            self.inner.secret.is_some(),
+            self.inner.refused
+        )
+    }
+}
+
+/// Decides what the provider writes. `input` is a dict: `{"endpoint": "proxy",
+/// "cluster": str | None, "client_urls": [str] | None, "credentials": {"ca", "cert",
+/// "key"} | None, "leader": bool, "secrets_supported": bool, "relations": {"proxy:3":
+/// {"wire_version": "2" | None}}, "secret": {"uri", "content_digest", "granted": [rid]} |
+/// None}`.
+#[pyfunction]
+fn provider_decide(input: &Bound<'_, PyAny>) -> PyResult<ProviderPlan> {
+    let input: ProviderInput = from_py(input)?;
+    Ok(ProviderPlan {
+        inner: input.decide(),
+    })
 }
 
 /// Reads the live membership of the etcd cluster at `url` with the given credentials:
@@ -139,10 +171,10 @@ fn membership_from_etcd(
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(requirer_wire_version, m)?)?;
+    m.add_class::<ProviderPlan>()?;
+    m.add_function(wrap_pyfunction!(provider_decide, m)?)?;
     m.add_function(wrap_pyfunction!(juju_supports_wire_v2, m)?)?;
     m.add_function(wrap_pyfunction!(unit_databag, m)?)?;
-    m.add_function(wrap_pyfunction!(relation_writes, m)?)?;
     m.add_function(wrap_pyfunction!(membership_from_etcd, m)?)?;
     Ok(())
 }

@@ -1,62 +1,28 @@
-//! The requirer's decision from the relation data a framework hands over.
-//!
-//! Wire version 2 (a provider application databag with a secret) is mapped here onto the
-//! version-1 databag the core parses, until the core's own sans-I/O module takes over.
+//! The requirer's decision (`etcd_proxy::decide::RequirerInput`) for the relation data a
+//! framework hands over as plain dicts.
 
-use std::collections::BTreeMap;
-
-use etcd_proxy::view::RemoteView;
-use etcd_proxy::{Requirer, RequirerReport};
-use juju_hooks::{Databag, Endpoint, RelationId, UnitName};
+use etcd_proxy::decide::{RequirerDecision, RequirerInput};
+use etcd_proxy::CredentialsField;
 use pyo3::prelude::*;
 
-use crate::errors::{err, InvalidData};
-use crate::values::{url_strings, Credentials};
+use crate::convert::{from_py, to_py};
+use crate::values::Credentials;
 
-/// Wire version 2 keys and secret fields (docs/wire-contract.md).
-const KEY_SECRET: &str = "client_credentials_secret";
-const SECRET_FIELDS: [(&str, &str); 3] = [
-    ("client-ca", "client_ca"),
-    ("client-cert", "client_cert"),
-    ("client-key", "client_key"),
-];
-const APP_KEYS: [&str; 7] = [
-    "cluster",
-    "cluster_string",
-    "client_urls",
-    "client_ca",
-    "client_cert",
-    "client_key",
-    KEY_SECRET,
-];
-
-/// What the provider's application published on one relation (wire version 2).
-#[derive(FromPyObject)]
-struct AppPublication {
-    #[pyo3(item)]
-    databag: BTreeMap<String, String>,
-    /// The secret's content, or why it cannot be read.
-    #[pyo3(item)]
-    secret: Option<SecretRead>,
-}
-
-#[derive(FromPyObject)]
-enum SecretRead {
-    Content(BTreeMap<String, String>),
-    Problem(String),
-}
-
-/// The requirer's decision for the current relation data.
+/// The requirer's decision: the chosen publication, flags, status, what to advertise.
 ///
-/// Flags, status and the chosen publication are the Rust requirer's, computed from the data
-/// given: `connected`, `available`, `tls_available` are what the reactive flags
-/// `{endpoint}.connected`, `.available` and `.tls.available` mean.
+/// Its `repr` shows flags and status only; `credentials` is a `Credentials` whose repr
+/// hides the key.
 #[pyclass(frozen, module = "etcd_proxy_relation._core")]
 pub struct Decision {
     endpoint: String,
-    report: RequirerReport,
-    /// A wire-version-2 secret that could not be used, for the chosen relation.
-    secret_problem: Option<String>,
+    inner: RequirerDecision,
+}
+
+impl Decision {
+    fn has(&self, suffix: &str) -> bool {
+        let flag = format!("{}.{suffix}", self.endpoint);
+        self.inner.set_flags.contains(&flag)
+    }
 }
 
 #[pymethods]
@@ -64,104 +30,121 @@ impl Decision {
     /// Whether a remote unit is related on any relation of the endpoint.
     #[getter]
     fn connected(&self) -> bool {
-        self.report.connected
+        self.inner.connected
     }
 
-    /// Whether the chosen publication holds a valid cluster string and nothing invalid.
+    /// `{endpoint}.available`: a valid cluster string and nothing invalid.
     #[getter]
     fn available(&self) -> bool {
-        self.secret_problem.is_none() && self.report.cluster().is_some()
+        self.has("available")
     }
 
-    /// Whether it also holds valid client credentials.
+    /// `{endpoint}.tls.available`: valid client credentials as well.
     #[getter]
     fn tls_available(&self) -> bool {
-        self.secret_problem.is_none() && self.report.credentials().is_some()
+        self.has("tls.available")
+    }
+
+    /// `{endpoint}.cluster.changed`: the cluster string differs from `previous`.
+    #[getter]
+    fn cluster_changed(&self) -> bool {
+        self.has("cluster.changed")
+    }
+
+    /// `{endpoint}.tls.changed`: the credentials differ from `previous`.
+    #[getter]
+    fn tls_changed(&self) -> bool {
+        self.has("tls.changed")
     }
 
     /// The canonical cluster string, when available.
     #[getter]
     fn cluster_string(&self) -> Option<String> {
-        self.available()
-            .then(|| self.report.cluster_string())
-            .flatten()
+        self.inner.publication.as_ref()?.cluster.clone()
     }
 
     /// The provider's advertised client URLs, when published and valid.
     #[getter]
     fn client_urls(&self) -> Option<Vec<String>> {
-        if self.secret_problem.is_some() {
-            return None;
-        }
-        self.report.client_urls().map(url_strings)
+        self.inner.publication.as_ref()?.client_urls.clone()
     }
 
     /// The validated client credentials, when available.
     #[getter]
     fn credentials(&self) -> Option<Credentials> {
-        if !self.tls_available() {
-            return None;
+        self.inner.publication.as_ref()?.credentials.as_ref()?;
+        match &self.inner.chosen.as_ref()?.data.credentials {
+            CredentialsField::Valid(c) => Some(Credentials { inner: c.clone() }),
+            _ => None,
         }
-        self.report
-            .credentials()
-            .map(|c| Credentials { inner: c.clone() })
     }
 
-    /// Why the relation data is unusable (one line naming the key), if it is invalid.
+    /// Why the chosen publication cannot be used (one line naming the key), if invalid.
     #[getter]
     fn problem(&self) -> Option<String> {
-        self.secret_problem
-            .as_ref()
-            .map(|p| format!("{KEY_SECRET}: {p}"))
-            .or_else(|| self.report.problem())
+        self.inner.problem.clone()
     }
 
-    /// The workload status `(kind, message)` that describes the relation, e.g.
-    /// `("blocked", "proxy: etcd/0 sent client_cert: ...")`.
+    /// The workload status `(kind, message)`, e.g. `("blocked", "proxy: etcd/0 sent ...")`.
     #[getter]
     fn status(&self) -> (String, String) {
-        if let (Some(problem), Some(chosen)) = (self.problem(), &self.report.chosen) {
-            if self.secret_problem.is_some() {
-                let message = format!("{}: {} sent {problem}", self.endpoint, chosen.unit);
-                return ("blocked".to_owned(), message);
-            }
-        }
-        let s = &self.report.status;
+        let s = &self.inner.status;
         (s.kind.as_str().to_owned(), s.message.clone())
     }
 
-    /// The flags that hold, derived from the data: `{endpoint}.connected`, `.available`,
-    /// `.tls.available`.
+    /// Flags to set (availability, and `.changed` flags when something changed).
+    #[getter]
+    fn set_flags(&self) -> Vec<String> {
+        self.inner.set_flags.clone()
+    }
+
+    /// Flags to clear.
+    #[getter]
+    fn clear_flags(&self) -> Vec<String> {
+        self.inner.clear_flags.clone()
+    }
+
+    /// The flags that hold: `{endpoint}.connected`, `.available`, `.tls.available`.
     #[getter]
     fn flags(&self) -> Vec<String> {
         let ep = &self.endpoint;
-        [
-            (self.connected(), "connected"),
-            (self.available(), "available"),
-            (self.tls_available(), "tls.available"),
-        ]
-        .into_iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, suffix)| format!("{ep}.{suffix}"))
-        .collect()
+        ["connected", "available", "tls.available"]
+            .into_iter()
+            .map(|s| format!("{ep}.{s}"))
+            .filter(|f| self.inner.set_flags.contains(f))
+            .collect()
     }
 
-    /// The unit whose publication was chosen (the smallest name among those that agree).
+    /// What to pass as `previous` next time (digests, never the values).
+    #[getter]
+    fn seen(&self, py: Python<'_>) -> PyResult<PyObject> {
+        to_py(py, &self.inner.seen)
+    }
+
+    /// Per relation id (`"proxy:3"`), what the leader wants in its own application
+    /// databag (wire version 2 advertised); write what differs.
+    #[getter]
+    fn advertise(&self, py: Python<'_>) -> PyResult<PyObject> {
+        to_py(py, &self.inner.advertise)
+    }
+
+    /// Where the chosen publication comes from: `{"relation", "owner", "application",
+    /// "agreeing"}`, or `None`.
+    #[getter]
+    fn source(&self, py: Python<'_>) -> PyResult<PyObject> {
+        to_py(py, &self.inner.source)
+    }
+
+    /// The unit (or application) whose publication was chosen.
     #[getter]
     fn chosen_unit(&self) -> Option<String> {
-        self.report.chosen.as_ref().map(|c| c.unit.to_string())
-    }
-
-    /// The relation id (number) of that unit.
-    #[getter]
-    fn chosen_relation(&self) -> Option<u32> {
-        self.report.chosen.as_ref().map(|c| c.relation.number())
+        self.inner.source.as_ref().map(|s| s.owner.clone())
     }
 
     /// How many remote units are related, over all relations of the endpoint.
     #[getter]
     fn remote_units(&self) -> usize {
-        self.report.remote_units
+        self.inner.remote_units
     }
 
     fn __repr__(&self) -> String {
@@ -173,92 +156,24 @@ impl Decision {
     }
 }
 
-fn app_bag(publication: &AppPublication) -> (Databag, Option<String>) {
-    let mut bag: Databag = APP_KEYS
-        .iter()
-        .filter(|k| **k != KEY_SECRET)
-        .filter_map(|k| {
-            let v = publication.databag.get(*k).filter(|v| !v.is_empty())?;
-            Some(((*k).to_owned(), v.clone()))
-        })
-        .collect();
-    let uses_secret = publication
-        .databag
-        .get(KEY_SECRET)
-        .is_some_and(|v| !v.is_empty());
-    if !uses_secret {
-        return (bag, None);
-    }
-    match &publication.secret {
-        Some(SecretRead::Content(content)) => {
-            let missing: Vec<&str> = SECRET_FIELDS
-                .iter()
-                .filter(|(field, _)| content.get(*field).is_none_or(|v| v.is_empty()))
-                .map(|(field, _)| *field)
-                .collect();
-            if !missing.is_empty() {
-                return (bag, Some(format!("secret has no {}", missing.join(", "))));
-            }
-            for (field, key) in SECRET_FIELDS {
-                if let Some(v) = content.get(field) {
-                    bag.insert(key.to_owned(), v.clone());
-                }
-            }
-            (bag, None)
-        }
-        Some(SecretRead::Problem(why)) => (bag, Some(why.clone())),
-        None => (bag, Some("secret not read".to_owned())),
-    }
-}
-
-/// Decides what the relation data means for the requirer of `endpoint`.
+/// Decides for the requirer. `input` is a dict:
 ///
-/// `units` maps each relation id (the number) to the remote units related on it and their
-/// databags. `apps` maps a relation id to the provider application's publication (wire
-/// version 2): `{"databag": {...}, "secret": {field: value} | "why it cannot be read" |
-/// None}`; when it holds any interface key it stands for every unit of that relation.
+/// ```text
+/// {"endpoint": "proxy",
+///  "relations": {"proxy:3": {"app": {...} | None, "units": {"etcd/0": {...}},
+///                            "remote_app": "etcd",
+///                            "secret": {"uri": "secret:...",
+///                                       "result": {"content": {...}}
+///                                               | {"unavailable": "not_granted" | "not_found"
+///                                                  | "unsupported" | {"other": "why"}}}}},
+///  "previous": <Decision.seen of the last run>, "juju_version": "3.6.1", "leader": True}
+/// ```
 #[pyfunction]
-#[pyo3(signature = (endpoint, units, apps = None))]
-fn decide(
-    endpoint: &str,
-    units: BTreeMap<u32, BTreeMap<String, BTreeMap<String, String>>>,
-    apps: Option<BTreeMap<u32, AppPublication>>,
-) -> PyResult<Decision> {
-    let ep: Endpoint = endpoint.parse().map_err(err::<InvalidData>)?;
-    let apps = apps.unwrap_or_default();
-    let mut view = RemoteView::default();
-    let mut secret_problems = BTreeMap::new();
-    for (number, members) in units {
-        let rid: RelationId = format!("{ep}:{number}")
-            .parse()
-            .map_err(err::<InvalidData>)?;
-        let from_app = apps
-            .get(&number)
-            .map(app_bag)
-            .filter(|(bag, problem)| !bag.is_empty() || problem.is_some());
-        let mut bags = BTreeMap::new();
-        for (unit, bag) in members {
-            let unit: UnitName = unit.parse().map_err(err::<InvalidData>)?;
-            let bag = match &from_app {
-                Some((app, _)) => app.clone(),
-                None => bag,
-            };
-            bags.insert(unit, bag);
-        }
-        if let Some((_, Some(problem))) = from_app {
-            secret_problems.insert(rid.clone(), problem);
-        }
-        view.relations.insert(rid, bags);
-    }
-    let report = Requirer::new(ep).decide(&view);
-    let secret_problem = report
-        .chosen
-        .as_ref()
-        .and_then(|c| secret_problems.get(&c.relation).cloned());
+fn decide(input: &Bound<'_, PyAny>) -> PyResult<Decision> {
+    let input: RequirerInput = from_py(input)?;
     Ok(Decision {
-        endpoint: endpoint.to_owned(),
-        report,
-        secret_problem,
+        endpoint: input.endpoint.to_string(),
+        inner: input.decide(),
     })
 }
 

@@ -41,9 +41,14 @@ def test_credentials_validated_and_key_never_shown(pki):
     assert creds.fingerprint != epr.Credentials(pki["ca"], pki["cert2"], pki["key2"]).fingerprint
 
 
+def decide(units):
+    relations = {"proxy:{}".format(rid): {"units": bags} for rid, bags in units.items()}
+    return epr.decide({"endpoint": "proxy", "relations": relations})
+
+
 def test_decide_chooses_a_whole_publication(v1_bag, pki):
     other = dict(v1_bag, client_cert=pki["cert2"])  # cert2 does not match key: invalid
-    d = epr.decide("proxy", {1: {"etcd/0": other, "etcd/1": v1_bag, "etcd/2": v1_bag}})
+    d = decide({1: {"etcd/0": other, "etcd/1": v1_bag, "etcd/2": v1_bag}})
     assert d.chosen_unit == "etcd/1" and d.tls_available
     assert d.credentials.cert == pki["cert"]
     assert d.flags == ["proxy.connected", "proxy.available", "proxy.tls.available"]
@@ -52,15 +57,15 @@ def test_decide_chooses_a_whole_publication(v1_bag, pki):
 
 def test_decide_invalid_blocks_and_sets_no_availability(v1_bag):
     bad = dict(v1_bag, cluster="etcd0=ftp://x:1")
-    d = epr.decide("proxy", {1: {"etcd/0": bad}})
+    d = decide({1: {"etcd/0": bad}})
     assert not d.available and not d.tls_available and d.flags == ["proxy.connected"]
     assert d.status[0] == "blocked" and "etcd/0 sent cluster: " in d.status[1]
     assert d.cluster_string is None and d.credentials is None
 
 
 def test_decide_waits_without_units_and_for_credentials():
-    assert epr.decide("proxy", {}).status == ("waiting", "waiting for a relation to etcd on endpoint proxy")
-    d = epr.decide("proxy", {2: {"etcd/0": {"cluster": CLUSTER}}})
+    assert decide({}).status == ("waiting", "waiting for a relation to etcd on endpoint proxy")
+    d = decide({2: {"etcd/0": {"cluster": CLUSTER}}})
     assert d.available and not d.tls_available and d.status[0] == "waiting"
 
 
@@ -92,14 +97,25 @@ def test_render_gateway_and_refuse_grpc_with_cn(tmp_path, pki):
     assert "common name" in str(err.value)
 
 
-def test_relation_writes_by_wire_version(pki):
-    creds = epr.Credentials(pki["ca"], pki["cert"], pki["key"])
-    v1 = epr.relation_writes({}, cluster=CLUSTER, credentials=creds)
-    assert v1["version"] == 1 and v1["unit"]["client_key"] == pki["key"] and v1["app"] is None
-    v2 = epr.relation_writes({"wire_version": "2"}, cluster=CLUSTER, credentials=creds, secret_uri="secret:abc")
-    assert v2["version"] == 2
-    assert all(v == "" for v in v2["unit"].values())
-    assert v2["app"]["client_credentials_secret"] == "secret:abc" and v2["app"]["client_key"] == ""
-    assert v2["secret"] == {"client-ca": pki["ca"], "client-cert": pki["cert"], "client-key": pki["key"]}
-    no_secrets = epr.relation_writes({"wire_version": "2"}, cluster=CLUSTER, credentials=creds, secrets=False)
-    assert no_secrets["secret"] is None and no_secrets["app"]["client_key"] == pki["key"]
+def test_provider_plan_by_wire_version(pki):
+    request = {
+        "endpoint": "proxy",
+        "cluster": CLUSTER,
+        "credentials": {"ca": pki["ca"], "cert": pki["cert"], "key": pki["key"]},
+        "leader": True,
+        "secrets_supported": True,
+        "relations": {"proxy:1": {}, "proxy:2": {"wire_version": "2"}},
+    }
+    plan = epr.provider_decide(request)
+    assert plan.refused is None and pki["key"].splitlines()[1] not in repr(plan)
+    rels = plan.relations
+    assert rels["proxy:1"]["version"] == 1 and rels["proxy:1"]["unit"]["client_key"] == pki["key"]
+    assert rels["proxy:2"]["version"] == 2 and rels["proxy:2"]["unit"]["client_key"] == ""
+    assert plan.secret["create"] and plan.secret["grant"] == ["proxy:2"]
+    assert plan.secret["content"]["client-key"] == pki["key"]
+    request["secret"] = {"uri": "secret:abc", "content_digest": plan.secret["content_digest"], "granted": ["proxy:2"]}
+    again = epr.provider_decide(request)
+    assert again.relations["proxy:2"]["app"]["client_credentials_secret"] == "secret:abc"
+    assert not again.secret["create"] and not again.secret["update"] and again.secret["grant"] == []
+    bad = dict(request, credentials={"ca": pki["other_ca"], "cert": pki["cert"], "key": pki["key"]})
+    assert epr.provider_decide(bad).refused.startswith("client_cert: ")

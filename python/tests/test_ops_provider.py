@@ -152,9 +152,17 @@ def test_round_trip_provider_to_requirer_v2(pki):
     out = c.run(c.on.relation_joined(rel, remote_unit=0), testing.State(relations={rel}, leader=True))
     got = out.get_relation(rel.id)
     (secret,) = out.secrets
+    app = dict(got.local_app_data)
     d = epr.decide(
-        "proxy",
-        {7: {"etcd/0": dict(got.local_unit_data)}},
-        {7: {"databag": dict(got.local_app_data), "secret": dict(secret.tracked_content)}},
+        {
+            "endpoint": "proxy",
+            "relations": {
+                "proxy:7": {
+                    "units": {"etcd/0": dict(got.local_unit_data)},
+                    "app": app,
+                    "secret": {"uri": app["client_credentials_secret"], "result": {"content": dict(secret.tracked_content)}},
+                }
+            },
+        }
     )
     assert d.tls_available and d.cluster_string == CLUSTER and d.credentials.key == pki["key"]

@@ -39,12 +39,21 @@ def emulator(tmp_path):
 
 
 def charm_copy(source: Path, target: Path, venv: bool) -> Path:
-    shutil.copytree(source, target, symlinks=True)
+    # Symlinks followed: the reactive examples link the interface layer in, as `charm build`
+    # would copy it.
+    shutil.copytree(source, target)
     (target / "bin").mkdir(exist_ok=True)
     os.symlink(BIN, target / "bin" / "etcd-proxy-relation")
     if venv:
         # The charm's python: the virtualenv running this test, with the package installed.
         os.symlink(sys.prefix, target / "venv")
+    if (target / "reactive").is_dir():
+        # charmhelpers refuses any OS but Ubuntu/CentOS by name; a Juju machine is Ubuntu,
+        # this test machine may be Debian.
+        (target / "lib").mkdir(exist_ok=True)
+        (target / "lib" / "sitecustomize.py").write_text(
+            "import charmhelpers.osplatform as p\np.get_platform = lambda: 'ubuntu'\n"
+        )
     return target
 
 
@@ -83,3 +92,81 @@ def test_ops_requirer_next_to_the_bash_provider(emulator, tmp_path, pki):
     run("unrelate", "0")
     status = run("status").stdout
     assert "waiting" in status.split("kube/0", 1)[1].splitlines()[0], status
+
+
+def leader_pki(run, app, pki):
+    run(
+        "set-leader-data",
+        app,
+        "client_certificate=" + pki["cert"],
+        "client_key=" + pki["key"],
+        "certificate_authority=" + pki["ca"],
+    )
+
+
+def unit_line(status, unit):
+    return status.split(unit, 1)[1].splitlines()[0]
+
+
+def test_reactive_requirer_and_provider_of_the_readme(emulator, tmp_path, pki):
+    """Both sides are the seed README's handlers on the drop-in layer."""
+    run = emulator
+    etcd = charm_copy(ROOT / "examples" / "reactive-provider", tmp_path / "etcd", venv=True)
+    kube = charm_copy(ROOT / "examples" / "reactive-requirer", tmp_path / "kube", venv=True)
+    out = tmp_path / "out"
+    run("deploy", "--no-settle", str(etcd), "etcd")
+    leader_pki(run, "etcd", pki)
+    run("settle")
+    run("deploy", "--no-settle", str(kube), "kube")
+    run("config", "kube", "credentials-dir={}".format(out / "ssl"), "out-dir={}".format(out))
+    run("config", "etcd", "cluster=" + CLUSTER)
+    run("relate", "etcd", "kube")
+    status = run("status").stdout
+    assert "active" in unit_line(status, "kube/0"), status
+    opts = json.loads((out / "opts.json").read_text())
+    assert opts["cluster_string"] == CLUSTER
+    key = out / "ssl" / "client-key.pem"
+    assert key.read_text() == pki["key"] and stat.S_IMODE(key.stat().st_mode) == 0o600
+    # Rotation: new leader data and cluster; the README handlers publish and save again.
+    leader_pki(run, "etcd", dict(pki, cert=pki["cert2"], key=pki["key2"]))
+    run("config", "etcd", "cluster=" + CLUSTER.replace("etcd1", "etcd9"))
+    assert key.read_text() == pki["key2"] and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (out / "ssl" / "client-cert.pem").read_text() == pki["cert2"]
+    assert json.loads((out / "opts.json").read_text())["cluster_string"] == CLUSTER.replace("etcd1", "etcd9")
+    # Invalid credentials are refused by the provider before anything is sent.
+    leader_pki(run, "etcd", dict(pki, key=pki["key"], cert=pki["cert2"]))
+    failed = run("config", "etcd", "cluster=" + CLUSTER, check=False)
+    assert "client_key: private key does not match client_cert" in failed.stdout + failed.stderr
+    assert key.read_text() == pki["key2"]
+    run("unrelate", "0")
+    status = run("status").stdout
+    assert "waiting" in unit_line(status, "kube/0"), status
+    assert not (out / "opts.json").exists(), "proxy.available cleared when the relation went"
+
+
+def test_reactive_requirer_against_the_original_wire_format(emulator, tmp_path, pki):
+    """The bash provider writes exactly the 2016 layer's raw unit-databag keys."""
+    run = emulator
+    etcd = charm_copy(ROOT / "examples" / "bash-provider", tmp_path / "etcd", venv=False)
+    kube = charm_copy(ROOT / "examples" / "reactive-requirer", tmp_path / "kube", venv=True)
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    (tls / "ca.pem").write_text(pki["ca"])
+    (tls / "client.pem").write_text(pki["cert"])
+    (tls / "client-key.pem").write_text(pki["key"])
+    out = tmp_path / "out"
+    run("deploy", str(etcd), "etcd", "-n", "2")
+    run("deploy", "--no-settle", str(kube), "kube")
+    run("config", "kube", "credentials-dir={}".format(out / "ssl"), "out-dir={}".format(out))
+    run("relate", "etcd", "kube")
+    run("config", "etcd", "cluster=" + CLUSTER, "tls-dir={}".format(tls))
+    status = run("status").stdout
+    assert "active" in unit_line(status, "kube/0"), status
+    assert json.loads((out / "opts.json").read_text())["cluster_string"] == CLUSTER
+    # One of two etcd units goes: still available (-departed handled, nothing cleared).
+    run("remove-unit", "etcd/1")
+    assert "active" in unit_line(run("status").stdout, "kube/0")
+    assert (out / "opts.json").exists()
+    run("remove-unit", "etcd/0")
+    assert "waiting" in unit_line(run("status").stdout, "kube/0")
+    assert not (out / "opts.json").exists()

@@ -170,3 +170,34 @@ def test_reactive_requirer_against_the_original_wire_format(emulator, tmp_path, 
     run("remove-unit", "etcd/0")
     assert "waiting" in unit_line(run("status").stdout, "kube/0")
     assert not (out / "opts.json").exists()
+
+
+def test_wire_v2_ops_requirer_and_reactive_provider_with_a_secret(emulator, tmp_path, pki):
+    """Juju 3.6 on the emulator: the ops requirer's leader asks for version 2; the reactive
+    provider's leader answers with the application databag and one granted secret; no key
+    in any databag; rotation is one secret-set, seen through secret-changed."""
+    run = emulator
+    etcd = charm_copy(ROOT / "examples" / "reactive-provider", tmp_path / "etcd", venv=True)
+    kube = charm_copy(ROOT / "examples" / "ops-requirer", tmp_path / "kube", venv=True)
+    out = tmp_path / "out"
+    run("deploy", "--no-settle", str(etcd), "etcd")
+    leader_pki(run, "etcd", pki)
+    run("settle")
+    run("deploy", "--no-settle", str(kube), "kube")
+    run("config", "kube", "credentials-dir={}".format(out / "ssl"), "unit-file={}".format(out / "etcd-proxy.service"))
+    run("config", "etcd", "cluster=" + CLUSTER)
+    run("relate", "etcd", "kube")
+    status = run("status").stdout
+    assert "active" in unit_line(status, "kube/0"), status
+    key = out / "ssl" / "client-key.pem"
+    assert key.read_text() == pki["key"] and stat.S_IMODE(key.stat().st_mode) == 0o600
+    bags = run("databags").stdout
+    assert "client_credentials_secret" in bags and "wire_version" in bags, bags
+    assert "PRIVATE KEY" not in bags, "no key in any databag of a version-2 relation"
+    # Rotation: new credentials in leader data; the provider sets a new revision.
+    leader_pki(run, "etcd", dict(pki, cert=pki["cert2"], key=pki["key2"]))
+    run("config", "etcd", "cluster=" + CLUSTER + ",etcd2=https://10.0.0.3:2380")
+    run("settle")
+    assert key.read_text() == pki["key2"]
+    assert (out / "ssl" / "client-cert.pem").read_text() == pki["cert2"]
+    assert "PRIVATE KEY" not in run("databags").stdout

@@ -12,13 +12,13 @@ def _run(*args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def _client(cwd: Path, name: str, ca: str) -> None:
+def _client(cwd: Path, name: str, ca: str, usage: str = "clientAuth") -> None:
     _run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key", cwd=cwd)
     _run("pkcs8", "-topk8", "-nocrypt", "-in", f"{name}.key", "-out", f"{name}-key.pem", cwd=cwd)
     _run("req", "-new", "-key", f"{name}-key.pem", "-subj", "/CN=client", "-out", f"{name}.csr", cwd=cwd)
     (cwd / "ext.cnf").write_text(
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n"
-        "extendedKeyUsage=clientAuth\nsubjectAltName=IP:127.0.0.1\n"
+        "extendedKeyUsage={}\nsubjectAltName=IP:127.0.0.1\n".format(usage)
     )
     _run(
         "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}-key.pem",
@@ -43,6 +43,7 @@ def pki(tmp_path_factory) -> Dict[str, str]:
     _ca(d, "other-ca")
     _client(d, "client", "ca")
     _client(d, "client2", "ca")
+    _client(d, "server", "ca", usage="serverAuth,clientAuth")
     read = lambda n: (d / n).read_text()  # noqa: E731
     return {
         "ca": read("ca.pem"),
@@ -51,6 +52,9 @@ def pki(tmp_path_factory) -> Dict[str, str]:
         "cert2": read("client2.pem"),
         "key2": read("client2-key.pem"),
         "other_ca": read("other-ca.pem"),
+        "server_cert": read("server.pem"),
+        "server_key": read("server-key.pem"),
+        "dir": str(d),
     }
 
 

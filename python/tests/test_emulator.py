@@ -201,3 +201,105 @@ def test_wire_v2_ops_requirer_and_reactive_provider_with_a_secret(emulator, tmp_
     assert key.read_text() == pki["key2"]
     assert (out / "ssl" / "client-cert.pem").read_text() == pki["cert2"]
     assert "PRIVATE KEY" not in run("databags").stdout
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def etcd_member(tmp_path, pki):
+    """One real TLS etcd member on loopback (client and peer certificate auth)."""
+    etcd = shutil.which(os.environ.get("ETCD_BIN", "etcd"))
+    etcdctl = shutil.which(os.environ.get("ETCDCTL_BIN", "etcdctl"))
+    if not etcd or not etcdctl:
+        if os.environ.get("CI") or os.environ.get("ETCD_PROXY_REQUIRE_ETCD") == "1":
+            pytest.fail("etcd not found under CI / ETCD_PROXY_REQUIRE_ETCD=1")
+        print("SKIPPED: etcd not found (ops requirer put/get through the proxy)", file=sys.stderr)
+        pytest.skip("etcd not found")
+    d = Path(pki["dir"])
+    client, peer = free_port(), free_port()
+    peer_url = "https://127.0.0.1:{}".format(peer)
+    client_url = "https://127.0.0.1:{}".format(client)
+    tls = [
+        "--cert-file", str(d / "server.pem"), "--key-file", str(d / "server-key.pem"),
+        "--trusted-ca-file", str(d / "ca.pem"), "--client-cert-auth",
+        "--peer-cert-file", str(d / "server.pem"), "--peer-key-file", str(d / "server-key.pem"),
+        "--peer-trusted-ca-file", str(d / "ca.pem"), "--peer-client-cert-auth",
+    ]
+    proc = subprocess.Popen(
+        [
+            etcd, "--name", "etcd0", "--data-dir", str(tmp_path / "etcd-data"),
+            "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+            "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+            "--initial-cluster", "etcd0=" + peer_url, *tls,
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={"PATH": os.environ.get("PATH", "")},
+    )
+    try:
+        yield {"cluster": "etcd0=" + peer_url, "etcdctl": etcdctl, "client_url": client_url}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_ops_requirer_proxy_serves_put_and_get(emulator, etcd_member, tmp_path, pki):
+    """The gateway started from the unit the ops requirer rendered serves a put and a get
+    made with the credential files it saved."""
+    import time
+
+    run = emulator
+    etcd = charm_copy(ROOT / "examples" / "bash-provider", tmp_path / "etcd", venv=False)
+    kube = charm_copy(ROOT / "examples" / "ops-requirer", tmp_path / "kube", venv=True)
+    d = Path(pki["dir"])
+    tls = tmp_path / "tls"
+    tls.mkdir()
+    shutil.copy(d / "ca.pem", tls / "ca.pem")
+    shutil.copy(d / "client.pem", tls / "client.pem")
+    shutil.copy(d / "client-key.pem", tls / "client-key.pem")
+    out = tmp_path / "out"
+    listen = "127.0.0.1:{}".format(free_port())
+    run("deploy", str(etcd), "etcd")
+    run("deploy", "--no-settle", str(kube), "kube")
+    run(
+        "config", "kube", "credentials-dir={}".format(out / "ssl"),
+        "unit-file={}".format(out / "etcd-proxy.service"), "listen-address=" + listen,
+    )
+    run("relate", "etcd", "kube")
+    run("config", "etcd", "cluster=" + etcd_member["cluster"], "tls-dir={}".format(tls))
+    status = run("status").stdout
+    assert "active" in unit_line(status, "kube/0"), status
+    unit = (out / "etcd-proxy.service").read_text()
+    exec_start = next(l for l in unit.splitlines() if l.startswith("ExecStart="))
+    argv = exec_start[len("ExecStart="):].split(" ")
+    assert etcd_member["client_url"].split("//")[1] in exec_start, "client URL from the member list"
+    argv[0] = shutil.which(os.environ.get("ETCD_BIN", "etcd")) or argv[0]
+    gateway = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ssl = out / "ssl"
+        ctl = [
+            etcd_member["etcdctl"], "--endpoints=https://" + listen, "--cacert", str(ssl / "client-ca.pem"),
+            "--cert", str(ssl / "client-cert.pem"), "--key", str(ssl / "client-key.pem"),
+            "--dial-timeout=2s", "--command-timeout=5s",
+        ]
+        env = {"PATH": os.environ.get("PATH", ""), "ETCDCTL_API": "3"}
+        deadline = time.monotonic() + 30
+        while True:
+            put = subprocess.run(ctl + ["put", "ops-key", "ops-value"], capture_output=True, text=True, env=env)
+            if put.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert put.returncode == 0, put.stderr
+        got = subprocess.run(ctl + ["get", "ops-key", "--print-value-only"], capture_output=True, text=True, env=env)
+        assert got.stdout.strip() == "ops-value", got.stderr
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=10)

@@ -28,7 +28,9 @@ class OpsRequirerCharm(ops.CharmBase):
         try:
             if self.etcd.save_client_credentials(directory):
                 logger.info("saved client credentials to %s", directory)
-            unit = self.etcd.render_proxy(directory, mode=str(config["proxy-mode"]))
+            unit = self.etcd.render_proxy(
+                directory, mode=str(config["proxy-mode"]), listen=str(config["listen-address"])
+            )
             if unit.install(str(config["unit-file"])):
                 logger.info("rendered %s", config["unit-file"])
         except EtcdProxyError as e:

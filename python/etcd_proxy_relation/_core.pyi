@@ -187,3 +187,6 @@ def render_proxy(
     template: Optional[str] = None,
 ) -> RenderedUnit:
     """Renders the systemd unit of the local etcd proxy; raises RenderError."""
+
+def app_publication_is_valid(data: Mapping[str, object]) -> bool:
+    """Whether one relation's application publication (with its secret) is valid as a whole."""

@@ -267,27 +267,27 @@ class EtcdProxyRequirer(ops.Object):
         for relation in self.model.relations[self._relation_name]:
             if relation.id == gone or not relation.active:
                 continue
-            data: dict = {
-                "units": {
-                    unit.name: dict(relation.data[unit])
-                    for unit in relation.units
-                    if unit.name != departing
-                }
-            }
+            units = [unit for unit in relation.units if unit.name != departing]
+            data: dict = {"units": {unit.name: {} for unit in units}}
             if relation.app is not None:
                 data["remote_app"] = relation.app.name
                 data["app"] = app = dict(relation.data[relation.app])
                 uri = app.get(_SECRET_KEY)
                 if uri:
                     data["secret"] = {"uri": uri, "result": self._read_secret(uri)}
+            # A valid application publication (wire version 2) is enough: no unit reads.
+            if units and not ("app" in data and _core.app_publication_is_valid(data)):
+                data["units"] = {unit.name: dict(relation.data[unit]) for unit in units}
             relations["{}:{}".format(self._relation_name, relation.id)] = data
+        juju_version = str(self.model.juju_version)
         return _core.decide(
             {
                 "endpoint": self._relation_name,
                 "relations": relations,
                 "previous": dict(self._stored.seen or {}),
-                "juju_version": str(self.model.juju_version),
-                "leader": self.model.unit.is_leader(),
+                "juju_version": juju_version,
+                # Only the leader advertises, and only where wire version 2 exists.
+                "leader": _core.juju_supports_wire_v2(juju_version) and self.model.unit.is_leader(),
             }
         )
 

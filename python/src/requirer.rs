@@ -1,7 +1,7 @@
 //! The requirer's decision (`etcd_proxy::decide::RequirerInput`) for the relation data a
 //! framework hands over as plain dicts.
 
-use etcd_proxy::decide::{RequirerDecision, RequirerInput};
+use etcd_proxy::decide::{RelationData, RequirerDecision, RequirerInput};
 use etcd_proxy::CredentialsField;
 use pyo3::prelude::*;
 
@@ -177,7 +177,17 @@ fn decide(input: &Bound<'_, PyAny>) -> PyResult<Decision> {
     })
 }
 
+/// Whether one relation's provider application databag (with its secret, as read) holds a
+/// publication with no invalid part: then the unit databags need not be read. `data` is one
+/// value of `decide`'s `relations`.
+#[pyfunction]
+fn app_publication_is_valid(data: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let data: RelationData = from_py(data)?;
+    Ok(data.app_publication_is_valid(std::time::SystemTime::now()))
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(app_publication_is_valid, m)?)?;
     m.add_class::<Decision>()?;
     m.add_function(wrap_pyfunction!(decide, m)?)?;
     Ok(())

@@ -10,14 +10,16 @@
 //!   --sides requirer,provider
 //!   --out FILE             also write the Markdown results to FILE
 //!   --keep DIR             copy each primed state file to DIR (to profile the binary alone)
-//!   --parts hooks,membership   what to measure
+//!   --parts hooks,membership,ops   what to measure
 //!   --membership-reps 30   runs per membership fetch method
+//!   --ops-reps 15          runs per hook of the Python ops charms (needs ETCD_PROXY_PYTHON)
 //! ```
 //!
 //! See docs/benchmarks.md for what is measured and how to read it.
 
 mod measure;
 mod membership;
+mod ops_charm;
 mod report;
 mod scenarios;
 mod world;
@@ -47,6 +49,8 @@ struct Options {
     hooks: bool,
     membership: bool,
     membership_reps: usize,
+    ops: bool,
+    ops_reps: usize,
 }
 
 fn list<T>(value: &str, parse: impl Fn(&str) -> Fallible<T>) -> Fallible<Vec<T>> {
@@ -65,6 +69,8 @@ fn parse_options() -> Fallible<Options> {
         hooks: true,
         membership: true,
         membership_reps: 30,
+        ops: true,
+        ops_reps: 15,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -94,14 +100,17 @@ fn parse_options() -> Fallible<Options> {
             "--out" => options.out = Some(PathBuf::from(value()?)),
             "--keep" => options.keep = Some(PathBuf::from(value()?)),
             "--membership-reps" => options.membership_reps = value()?.parse()?,
+            "--ops-reps" => options.ops_reps = value()?.parse()?,
             "--parts" => {
                 let parts = value()?;
                 options.hooks = false;
                 options.membership = false;
+                options.ops = false;
                 for part in parts.split(',') {
                     match part.trim() {
                         "hooks" => options.hooks = true,
                         "membership" => options.membership = true,
+                        "ops" => options.ops = true,
                         other => return Err(format!("unknown part {other:?}").into()),
                     }
                 }
@@ -166,6 +175,11 @@ fn run() -> Fallible<()> {
     } else {
         String::new()
     };
+    let ops_text = if options.ops {
+        ops_charm::section(binary, &pki, options.ops_reps)?
+    } else {
+        String::new()
+    };
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
@@ -188,7 +202,7 @@ fn run() -> Fallible<()> {
         String::new()
     };
     let text = format!(
-        "Command: `{command}` (took {:.0} s, of which hooks {:.0} s)\n\n{hooks}{membership_text}",
+        "Command: `{command}` (took {:.0} s, of which hooks {:.0} s)\n\n{hooks}{membership_text}{ops_text}",
         started.elapsed().as_secs_f64(),
         hooks_took.as_secs_f64(),
     );

@@ -177,7 +177,13 @@ impl Requirer {
             Reads::MembersAndData,
             tools,
         )?;
-        let report = self.decide(&view);
+        let chosen = choose(&view);
+        let report = RequirerReport {
+            connected: view.has_units(),
+            status: self.describe(&view, chosen.as_ref()),
+            remote_units: view.units().count(),
+            chosen,
+        };
         self.derive_flags(state, &mut section, &view, &report);
         if self.set_status && !crate::status::status_is_current(state, &report.status) {
             // The reason first: if the log fails, the status is still the old one.
@@ -189,19 +195,6 @@ impl Requirer {
         section.view = Some(view);
         store_section(state, &key, &section);
         Ok(report)
-    }
-
-    /// The decision for a view of the remote databags, with no I/O: the chosen publication,
-    /// whether a unit is related, and the status. [`Requirer::sync`] uses it after its reads;
-    /// other front ends (the Python package) build the view from their framework's model.
-    pub fn decide(&self, view: &RemoteView) -> RequirerReport {
-        let chosen = choose(view);
-        RequirerReport {
-            connected: view.has_units(),
-            status: self.describe(view, chosen.as_ref()),
-            remote_units: view.units().count(),
-            chosen,
-        }
     }
 
     fn derive_flags(

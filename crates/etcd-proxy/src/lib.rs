@@ -97,6 +97,7 @@
 mod big_rsa;
 pub mod cluster;
 pub mod credentials;
+pub mod decide;
 pub mod endpoints;
 mod error;
 pub mod files;

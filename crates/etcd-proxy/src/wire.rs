@@ -14,6 +14,7 @@ use juju_hooks::Databag;
 
 use crate::cluster::{excerpt, ClusterString, EtcdUrl, UrlError, MAX_CLUSTER_STRING_LEN};
 use crate::credentials::ClientCredentials;
+use crate::decide::{SecretRead, SecretResult};
 
 /// The cluster string (`name=peerURL,...`).
 pub const KEY_CLUSTER: &str = "cluster";
@@ -29,13 +30,43 @@ pub const KEY_CLIENT_KEY: &str = "client_key";
 /// ignore).
 pub const KEY_CLIENT_URLS: &str = "client_urls";
 
+/// Wire version 2: the URI of the Juju secret holding the client credentials, in the
+/// provider's application databag (fields [`SECRET_FIELD_CA`], [`SECRET_FIELD_CERT`],
+/// [`SECRET_FIELD_KEY`]).
+pub const KEY_CREDENTIALS_SECRET: &str = "client_credentials_secret";
+/// Wire version 2: written by the requirer's leader in its application databag.
+pub const KEY_WIRE_VERSION: &str = "wire_version";
+/// The value of [`KEY_WIRE_VERSION`] this crate speaks.
+pub const WIRE_VERSION_2: &str = "2";
+/// The secret field holding the CA certificate (secret keys cannot hold `_`).
+pub const SECRET_FIELD_CA: &str = "client-ca";
+/// The secret field holding the client certificate.
+pub const SECRET_FIELD_CERT: &str = "client-cert";
+/// The secret field holding the client private key.
+pub const SECRET_FIELD_KEY: &str = "client-key";
+/// The secret fields, in [`CREDENTIAL_KEYS`] order.
+pub const SECRET_FIELDS: [&str; 3] = [SECRET_FIELD_CA, SECRET_FIELD_CERT, SECRET_FIELD_KEY];
+
 /// Every key the provider writes, so a writer can delete the ones it no longer publishes.
-pub const PROVIDER_KEYS: [&str; 5] = [
+pub const PROVIDER_KEYS: [&str; 6] = [
     KEY_CLUSTER,
     KEY_CLIENT_CA,
     KEY_CLIENT_CERT,
     KEY_CLIENT_KEY,
     KEY_CLIENT_URLS,
+    KEY_CREDENTIALS_SECRET,
+];
+
+/// Every key a provider may write, the old cluster key included: all a requirer keeps of a
+/// provider databag.
+pub const READ_KEYS: [&str; 7] = [
+    KEY_CLUSTER,
+    KEY_CLUSTER_LEGACY,
+    KEY_CLIENT_CA,
+    KEY_CLIENT_CERT,
+    KEY_CLIENT_KEY,
+    KEY_CLIENT_URLS,
+    KEY_CREDENTIALS_SECRET,
 ];
 
 /// The three credential keys, in the order a status message lists them.
@@ -122,6 +153,26 @@ impl RemoteData {
         }
     }
 
+    /// Parses a provider application databag (wire version 2): as a unit databag, except
+    /// that with `client_credentials_secret` set the credentials come from `secret`, the
+    /// secret as read (fields `client-ca`, `client-cert`, `client-key`), and any raw
+    /// credential keys are ignored.
+    pub fn from_app_databag_at(
+        bag: &Databag,
+        secret: Option<&SecretRead>,
+        now: SystemTime,
+    ) -> Self {
+        let credentials = match present(bag, KEY_CREDENTIALS_SECRET) {
+            Some(uri) => read_secret_credentials(uri, secret, now),
+            None => read_credentials(bag, now),
+        };
+        Self {
+            cluster: read_cluster(bag),
+            credentials,
+            client_urls: read_client_urls(bag),
+        }
+    }
+
     /// Every invalid part, in the order cluster, credentials, client URLs.
     pub fn invalid(&self) -> Vec<&InvalidValue> {
         let cluster = match &self.cluster {
@@ -183,6 +234,73 @@ fn read_credentials(bag: &Databag, now: SystemTime) -> CredentialsField {
         }
         (3, _) => CredentialsField::Missing,
         _ => CredentialsField::Incomplete { missing },
+    }
+}
+
+/// The longest secret URI accepted (`secret://<uuid>/<20-char id>` is 65 bytes).
+const MAX_SECRET_URI_LEN: usize = 256;
+
+/// Whether `uri` has the shape of a Juju secret URI: `secret:<id>` or
+/// `secret://<uuid>/<id>`, lowercase letters, digits, `-` and `/` only.
+pub fn is_secret_uri(uri: &str) -> bool {
+    let Some(rest) = uri.strip_prefix("secret:") else {
+        return false;
+    };
+    uri.len() <= MAX_SECRET_URI_LEN
+        && !rest.trim_start_matches('/').is_empty()
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'/')
+}
+
+fn read_secret_credentials(
+    uri: &str,
+    secret: Option<&SecretRead>,
+    now: SystemTime,
+) -> CredentialsField {
+    let invalid = |reason: String| {
+        CredentialsField::Invalid(InvalidValue {
+            key: KEY_CREDENTIALS_SECRET,
+            reason,
+        })
+    };
+    if !is_secret_uri(uri) {
+        return invalid(format!("'{}' is not a secret URI", excerpt(uri)));
+    }
+    let fields = match secret
+        .filter(|read| read.uri == uri)
+        .map(|read| &read.result)
+    {
+        None => return invalid(format!("{uri} was not read")),
+        Some(SecretResult::Unavailable(problem)) => {
+            return invalid(format!("{uri} cannot be read: {problem}"))
+        }
+        Some(SecretResult::Content(fields)) => fields,
+    };
+    let values = SECRET_FIELDS.map(|field| {
+        fields
+            .get(field)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    });
+    let missing: Vec<&str> = SECRET_FIELDS
+        .iter()
+        .zip(values)
+        .filter(|(_, value)| value.is_none())
+        .map(|(field, _)| *field)
+        .collect();
+    let [Some(ca), Some(cert), Some(key)] = values else {
+        return invalid(format!("{uri} lacks field(s) {}", missing.join(", ")));
+    };
+    match ClientCredentials::from_pem_at(ca, cert, key, now) {
+        Ok(credentials) => CredentialsField::Valid(credentials),
+        Err(e) => {
+            let field = SECRET_FIELDS[CREDENTIAL_KEYS
+                .iter()
+                .position(|k| *k == e.key.as_str())
+                .unwrap_or(0)];
+            invalid(format!("{uri} field {field}: {}", e.problem))
+        }
     }
 }
 

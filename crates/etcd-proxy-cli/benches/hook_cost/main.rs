@@ -10,16 +10,18 @@
 //!   --sides requirer,provider
 //!   --out FILE             also write the Markdown results to FILE
 //!   --keep DIR             copy each primed state file to DIR (to profile the binary alone)
-//!   --parts hooks,membership,store   what to measure
+//!   --parts hooks,membership,store,ops   what to measure
 //!   --store-sizes 2,1000   remote units of the relation-get part of `store`
 //!   --settle-sizes 10,1000 requirer units of the deploy-and-settle part of `store`
 //!   --membership-reps 30   runs per membership fetch method
+//!   --ops-reps 15          runs per hook of the Python ops charms (needs ETCD_PROXY_PYTHON)
 //! ```
 //!
 //! See docs/benchmarks.md for what is measured and how to read it.
 
 mod measure;
 mod membership;
+mod ops_charm;
 mod report;
 mod scenarios;
 mod store_cost;
@@ -53,6 +55,8 @@ struct Options {
     store: bool,
     store_sizes: Vec<u32>,
     settle_sizes: Vec<u32>,
+    ops: bool,
+    ops_reps: usize,
 }
 
 fn list<T>(value: &str, parse: impl Fn(&str) -> Fallible<T>) -> Fallible<Vec<T>> {
@@ -74,6 +78,8 @@ fn parse_options() -> Fallible<Options> {
         store: true,
         store_sizes: vec![2, 1000],
         settle_sizes: vec![10, 1000],
+        ops: true,
+        ops_reps: 15,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -105,16 +111,19 @@ fn parse_options() -> Fallible<Options> {
             "--membership-reps" => options.membership_reps = value()?.parse()?,
             "--store-sizes" => options.store_sizes = list(&value()?, |s| Ok(s.parse()?))?,
             "--settle-sizes" => options.settle_sizes = list(&value()?, |s| Ok(s.parse()?))?,
+            "--ops-reps" => options.ops_reps = value()?.parse()?,
             "--parts" => {
                 let parts = value()?;
                 options.hooks = false;
                 options.membership = false;
                 options.store = false;
+                options.ops = false;
                 for part in parts.split(',') {
                     match part.trim() {
                         "hooks" => options.hooks = true,
                         "membership" => options.membership = true,
                         "store" => options.store = true,
+                        "ops" => options.ops = true,
                         other => return Err(format!("unknown part {other:?}").into()),
                     }
                 }
@@ -189,6 +198,11 @@ fn run() -> Fallible<()> {
     } else {
         String::new()
     };
+    let ops_text = if options.ops {
+        ops_charm::section(binary, &pki, options.ops_reps)?
+    } else {
+        String::new()
+    };
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
@@ -211,7 +225,7 @@ fn run() -> Fallible<()> {
         String::new()
     };
     let text = format!(
-        "Command: `{command}` (took {:.0} s, of which hooks {:.0} s)\n\n{hooks}{membership_text}{store_text}",
+        "Command: `{command}` (took {:.0} s, of which hooks {:.0} s)\n\n{hooks}{membership_text}{store_text}{ops_text}",
         started.elapsed().as_secs_f64(),
         hooks_took.as_secs_f64(),
     );

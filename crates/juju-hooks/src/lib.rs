@@ -74,5 +74,6 @@ pub use flags::{transact, FileFlagStore, FlagStore, MemoryFlagStore, UnitState};
 pub use ids::{AppName, Endpoint, RelationId, UnitName};
 pub use process::{ProcessHookTools, DEFAULT_TOOL_TIMEOUT};
 pub use tools::{
-    BagOwner, Config, Databag, HookTools, LogLevel, StatusKind, WorkloadStatus, WriteScope,
+    BagOwner, Config, Databag, HookTools, LogLevel, SecretContent, SecretInfo, SecretOwner,
+    SecretRevision, StatusKind, WorkloadStatus, WriteScope,
 };

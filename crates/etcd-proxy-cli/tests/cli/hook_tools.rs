@@ -91,7 +91,10 @@ fn the_requirer_reads_only_what_each_hook_can_have_changed() {
     emulator.relate("etcd:proxy", "kube:proxy").unwrap();
     let reports = settle(&mut emulator);
 
-    // Joining etcd/0 (which published in its -created): membership, its bag, the status.
+    // Joining etcd/0 (which published in its -created): membership, the provider's
+    // application bag (read once: it holds no publication from a version-1 provider), its
+    // unit bag; the leader's check that its `wire_version` advertisement of -created was
+    // committed; the status.
     let hook_calls = |hook: &str, remote: &str| {
         let report = reports
             .iter()
@@ -107,7 +110,10 @@ fn the_requirer_reads_only_what_each_hook_can_have_changed() {
         hook_calls("proxy-relation-joined", "etcd/0"),
         [
             "relation-list --format=json -r proxy:0",
+            "relation-get --format=json -r proxy:0 --app - etcd",
             "relation-get --format=json -r proxy:0 - etcd/0",
+            "is-leader --format=json",
+            "relation-get --format=json -r proxy:0 --app - kube",
             "status-set waiting proxy: waiting for etcd client credentials",
         ]
     );
@@ -201,7 +207,7 @@ fn the_provider_writes_once_per_new_relation_and_never_in_steady_state() {
             .calls()
             .unwrap()
             .into_iter()
-            .filter(|c| c.tool == "relation-set")
+            .filter(|c| c.tool == "relation-set" && c.unit.as_deref() == Some("etcd/0"))
             .map(|c| format!("{} {}", c.tool, c.argv.join(" ")))
             .collect()
     };
@@ -251,9 +257,10 @@ fn the_provider_writes_once_per_new_relation_and_never_in_steady_state() {
             "relation-set -r proxy:1 --file -"
         ]
     );
+    // The requirer's leader advertised wire version 2 with the same tool.
     assert_eq!(
         fs::read_to_string(&stdin_copy).unwrap(),
-        format!("{{\"cluster\":\"{CLUSTER}\"}}")
+        format!("{{\"wire_version\":\"2\"}}{{\"cluster\":\"{CLUSTER}\"}}")
     );
     let bag = &emulator.model().relations[&1].unit_bags[&etcd];
     assert_eq!(bag["cluster"], CLUSTER);
@@ -275,7 +282,7 @@ fn a_failing_tool_fails_the_hook_names_the_tool_and_persists_nothing() {
         (
             "relation-get",
             None,
-            "relation-get --format=json -r proxy:0 - etcd/0: cannot run the tool",
+            "relation-get --format=json -r proxy:0 - etcd/0: no such tool \"relation-get\"",
         ),
         (
             "relation-list",
@@ -367,7 +374,7 @@ fn a_publish_in_a_hook_that_then_fails_is_made_again_in_the_next_hook() {
         .calls()
         .unwrap()
         .into_iter()
-        .filter(|c| c.tool == "relation-set")
+        .filter(|c| c.tool == "relation-set" && c.unit.as_deref() == Some("etcd/0"))
         .collect();
     assert_eq!(sets.len(), 2, "one discarded, one kept: {sets:#?}");
     assert_eq!(world.wire_bag(0, "etcd/0")["cluster"], CLUSTER);
@@ -423,6 +430,7 @@ fn commands_of_one_hook_share_their_reads_and_upgrade_charm_reads_all() {
         [
             "relation-ids --format=json proxy",
             "relation-list --format=json -r proxy:0",
+            "relation-get --format=json -r proxy:0 --app - etcd",
             "relation-get --format=json -r proxy:0 - etcd/0",
             "relation-get --format=json -r proxy:0 - etcd/1",
         ]

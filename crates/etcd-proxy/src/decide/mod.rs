@@ -39,7 +39,7 @@
 //! ```
 
 mod provider;
-mod requirer;
+pub(crate) mod requirer;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -26,6 +26,7 @@ impl Deployment {
         let world = World::new();
         let provider = world.example_charm("bash-provider");
         let requirer = world.example_charm("bash-requirer");
+        world.pin_juju_2_9(&requirer);
         let n = provider_units.to_string();
         world.emulator(&["deploy", path(&provider), "etcd", "-n", &n]);
         world.emulator(&["deploy", path(&requirer), "kube"]);

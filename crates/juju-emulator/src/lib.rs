@@ -53,6 +53,7 @@
 mod args;
 mod charm;
 mod cli;
+mod clock;
 mod emulator;
 mod error;
 mod format;
@@ -65,4 +66,4 @@ pub use cli::{run_cli, EmulatorCli, EmulatorCommand};
 pub use emulator::{Emulator, HookOutcome, HookReport, DEFAULT_HOOK_TIMEOUT};
 pub use error::EmulatorError;
 pub use runner::JUJU_VERSION;
-pub use tools::{is_hook_tool, tool_main, HOOK_TOOLS, MODEL_DIR_VAR};
+pub use tools::{is_hook_tool, tool_main, HOOK_TOOLS, MODEL_DIR_VAR, UNSUPPORTED_TOOLS};

@@ -115,7 +115,7 @@ pub(crate) fn hook_environment(h: &HookEnv<'_>) -> BTreeMap<String, String> {
 }
 
 /// A stable UUID-shaped id from the model name (only its shape matters to charms).
-fn fake_uuid(name: &str) -> String {
+pub(crate) fn fake_uuid(name: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in name.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
@@ -236,6 +236,8 @@ mod tests {
             remote_unit: None,
             remote_app: Some("b".parse().unwrap()),
             departing_unit: None,
+            secret: None,
+            action: None,
         };
         let base: BTreeMap<String, String> = [("PATH", "/bin"), ("JUJU_STRAY", "x")]
             .into_iter()

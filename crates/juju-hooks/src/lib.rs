@@ -62,6 +62,7 @@ mod error;
 mod flags;
 mod ids;
 mod process;
+mod secret;
 mod tools;
 
 #[cfg(feature = "testing")]
@@ -73,6 +74,10 @@ pub use error::{ContextError, IdError, StateError, ToolError, ToolErrorKind};
 pub use flags::{transact, FileFlagStore, FlagStore, MemoryFlagStore, UnitState};
 pub use ids::{AppName, Endpoint, RelationId, UnitName};
 pub use process::{ProcessHookTools, DEFAULT_TOOL_TIMEOUT};
+pub use secret::{
+    is_valid_secret_key, RotatePolicy, SecretContent, SecretError, SecretInfo, SecretMeta,
+    SecretOwner, SecretOwnerKind, SecretUri,
+};
 pub use tools::{
     BagOwner, Config, Databag, HookTools, LogLevel, SecretContent, SecretInfo, SecretOwner,
     SecretRevision, StatusKind, WorkloadStatus, WriteScope,

@@ -5,9 +5,17 @@
 //! [`juju_hooks::testing::Model`]; this module parses argv as Juju does, asks the model, and
 //! prints the answer in Juju's formats with Juju's exit codes and error texts.
 
+mod action;
 mod help;
 mod leader;
+mod misc;
+
+pub use misc::UNSUPPORTED_TOOLS;
+mod network;
+mod ports;
 mod relation;
+mod secret;
+mod state;
 mod unit;
 
 use std::collections::BTreeMap;
@@ -26,12 +34,15 @@ use crate::store::{CallRecord, EmulatorState, HookContextFile, Store};
 /// The environment variable that tells tools (and the CLI) where the model directory is.
 pub const MODEL_DIR_VAR: &str = "JUJU_EMULATOR_DIR";
 
-/// The hook tools the emulator provides, by the names Juju gives them.
-pub const HOOK_TOOLS: [&str; 11] = [
+/// Every hook tool of Juju 3.6 (`worker/uniter/runner/jujuc/commands.go`), by the names Juju
+/// gives them; the emulator answers each (those needing a cloud, storage, resources or
+/// Kubernetes fail with one line saying the emulator does not support them).
+pub const HOOK_TOOLS: [&str; 50] = [
     "relation-ids",
     "relation-list",
     "relation-get",
     "relation-set",
+    "relation-model-get",
     "is-leader",
     "leader-get",
     "leader-set",
@@ -39,6 +50,44 @@ pub const HOOK_TOOLS: [&str; 11] = [
     "status-set",
     "status-get",
     "config-get",
+    "secret-add",
+    "secret-get",
+    "secret-set",
+    "secret-grant",
+    "secret-revoke",
+    "secret-remove",
+    "secret-ids",
+    "secret-info-get",
+    "state-get",
+    "state-set",
+    "state-delete",
+    "unit-get",
+    "network-get",
+    "open-port",
+    "close-port",
+    "opened-ports",
+    "application-version-set",
+    "goal-state",
+    "action-get",
+    "action-set",
+    "action-fail",
+    "action-log",
+    "add-metric",
+    "credential-get",
+    "juju-reboot",
+    "k8s-raw-get",
+    "k8s-raw-set",
+    "k8s-spec-get",
+    "k8s-spec-set",
+    "payload-register",
+    "payload-status-set",
+    "payload-unregister",
+    "pod-spec-get",
+    "pod-spec-set",
+    "resource-get",
+    "storage-add",
+    "storage-get",
+    "storage-list",
 ];
 
 /// Whether `name` (a program's base name) is one of the hook tools the emulator provides.
@@ -131,6 +180,30 @@ fn dispatch(tool: &str, args: &[String], s: &mut Session, io: ToolIo<'_>) -> Res
         "status-set" => unit::status_set(s, args, io),
         "status-get" => unit::status_get(s, args, io),
         "config-get" => unit::config_get(s, args, io),
+        "relation-model-get" => misc::relation_model_get(s, args, io),
+        "secret-add" => secret::secret_add(s, args, io),
+        "secret-get" => secret::secret_get(s, args, io),
+        "secret-set" => secret::secret_set(s, args, io),
+        "secret-grant" => secret::secret_grant(s, args, io),
+        "secret-revoke" => secret::secret_revoke(s, args, io),
+        "secret-remove" => secret::secret_remove(s, args, io),
+        "secret-ids" => secret::secret_ids(s, args, io),
+        "secret-info-get" => secret::secret_info_get(s, args, io),
+        "state-get" => state::state_get(s, args, io),
+        "state-set" => state::state_set(s, args, io),
+        "state-delete" => state::state_delete(s, args, io),
+        "unit-get" => network::unit_get(s, args, io),
+        "network-get" => network::network_get(s, args, io),
+        "open-port" => ports::open_port(s, args, io),
+        "close-port" => ports::close_port(s, args, io),
+        "opened-ports" => ports::opened_ports(s, args, io),
+        "application-version-set" => misc::application_version_set(s, args, io),
+        "goal-state" => misc::goal_state(s, args, io),
+        "action-get" => action::action_get(s, args, io),
+        "action-set" => action::action_set(s, args, io),
+        "action-fail" => action::action_fail(s, args, io),
+        "action-log" => action::action_log(s, args, io),
+        other if misc::UNSUPPORTED_TOOLS.contains(&other) => Err(misc::unsupported(other)),
         other => Err(Failure::runtime(format!("unknown command: {other}"))),
     }
 }
@@ -309,6 +382,9 @@ fn parse(
     io: &mut ToolIo<'_>,
 ) -> Result<Option<ParsedArgs>, Failure> {
     let mut check = |key: &str, value: &str| match key {
+        "format" if YAML_JSON_TOOLS.contains(&tool) && value == "smart" => {
+            Err(format!("unknown format {}", args::go_quote(value)))
+        }
         "format" if tool != "relation-set" && tool != "juju-log" => Format::parse(value).map(drop),
         "relation" => session.check_relation_value(value),
         _ => Ok(()),
@@ -322,14 +398,28 @@ fn parse(
     }
 }
 
+/// Tools whose `--format` is `yaml` (the default) or `json`, with no `smart`
+/// (`secret-get.go`, `secret-ids.go`, `secret-info-get.go`).
+const YAML_JSON_TOOLS: [&str; 3] = ["secret-get", "secret-ids", "secret-info-get"];
+
 /// Writes a read tool's answer in the chosen format, to `-o FILE` or stdout.
 fn print(value: &Value, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), Failure> {
+    print_as(value, parsed, io, Format::Smart)
+}
+
+/// [`print`] with another default format.
+fn print_as(
+    value: &Value,
+    parsed: &ParsedArgs,
+    io: &mut ToolIo<'_>,
+    default: Format,
+) -> Result<(), Failure> {
     let format = parsed
         .value("format")
         .map(Format::parse)
         .transpose()
         .map_err(Failure::usage)?
-        .unwrap_or_default();
+        .unwrap_or(default);
     let text = render(value, format);
     match parsed.value("output") {
         Some(path) => std::fs::write(PathBuf::from(path), text)

@@ -183,7 +183,7 @@ pub(super) fn relation_set(
 
 /// Reads `--file PATH` (or `-` for stdin): a YAML (or JSON) map of strings; `null` values
 /// become empty strings, which delete the key, as Go's YAML decoder makes them.
-fn read_settings_file(path: &str, io: &mut ToolIo<'_>) -> Result<Databag, Failure> {
+pub(super) fn read_settings_file(path: &str, io: &mut ToolIo<'_>) -> Result<Databag, Failure> {
     let mut bytes = Vec::new();
     if path == "-" {
         io.stdin

@@ -2,7 +2,7 @@
 //! output bytes, exit codes and error texts, called in-process through `tool_main`.
 
 use juju_emulator::store::CallRecord;
-use juju_emulator::HOOK_TOOLS;
+use juju_emulator::{HOOK_TOOLS, UNSUPPORTED_TOOLS};
 use juju_hooks::testing::HookInvocation;
 
 use crate::support::Fixture;
@@ -263,11 +263,33 @@ fn relation_set_refuses_bad_pairs_files_and_non_leader_app_writes() {
     );
 }
 
+fn supported() -> impl Iterator<Item = &'static str> {
+    HOOK_TOOLS
+        .into_iter()
+        .filter(|t| !UNSUPPORTED_TOOLS.contains(t))
+}
+
+/// Every tool of Juju 3.6's `worker/uniter/runner/jujuc/commands.go` exists; the ones that need
+/// a cloud, storage, resources or Kubernetes fail with one line, exit 1, whatever the args.
+#[test]
+fn unsupported_tools_exist_and_fail_in_one_line() {
+    let mut f = Fixture::new();
+    let hook = f.kube_changed();
+    assert_eq!(HOOK_TOOLS.len(), 50);
+    for tool in UNSUPPORTED_TOOLS {
+        assert!(HOOK_TOOLS.contains(&tool), "{tool}");
+        for args in [&[][..], &["--help"][..], &["x", "--y"][..]] {
+            f.tool(&hook, tool, args)
+                .assert_error(1, &format!("{tool} is not supported by juju-emulator"));
+        }
+    }
+}
+
 #[test]
 fn help_goes_to_stdout_with_exit_zero_and_relation_set_mentions_file() {
     let mut f = Fixture::new();
     let hook = f.kube_changed();
-    for tool in HOOK_TOOLS {
+    for tool in supported() {
         for flag in ["--help", "-h"] {
             let run = f.tool(&hook, tool, &[flag]);
             assert_eq!(run.code, 0, "{tool} {flag}");
@@ -289,7 +311,7 @@ fn help_goes_to_stdout_with_exit_zero_and_relation_set_mentions_file() {
 fn option_errors_are_usage_errors_with_gnuflag_texts() {
     let mut f = Fixture::new();
     let hook = f.kube_changed();
-    for tool in HOOK_TOOLS {
+    for tool in supported() {
         f.tool(&hook, tool, &["--foo"])
             .assert_error(2, "option provided but not defined: --foo");
     }

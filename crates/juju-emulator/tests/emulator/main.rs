@@ -2,6 +2,7 @@
 //! command line, and whole relation life cycles of bash charms.
 
 mod conformance;
+mod juju36;
 mod lifecycle;
 mod process;
 mod support;

@@ -148,6 +148,17 @@ impl Fixture {
         }
     }
 
+    /// Commits the hook with context `context_id` as the emulator does when it exits 0;
+    /// returns the hooks that follow.
+    pub fn commit(&self, context_id: &str) -> Vec<HookInvocation> {
+        let store = self.store();
+        let context = store.load_context(context_id).unwrap().unwrap();
+        let mut model = store.load_model().unwrap();
+        let next = model.commit(&context.invocation.unit, context.pending);
+        store.save_model(&model).unwrap();
+        next
+    }
+
     /// Runs one tool call in a fresh hook `invocation`.
     pub fn tool(&mut self, invocation: &HookInvocation, tool: &str, args: &[&str]) -> ToolRun {
         let id = self.begin(invocation);

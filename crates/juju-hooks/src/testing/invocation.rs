@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::model::HookInvocation;
+use super::secrets::SecretHook;
 use crate::ids::{AppName, RelationId, UnitName};
 
 impl HookInvocation {
@@ -16,6 +17,16 @@ impl HookInvocation {
             remote_unit: None,
             remote_app: None,
             departing_unit: None,
+            secret: None,
+            action: None,
+        }
+    }
+
+    /// A secret hook (`secret-changed`, `secret-remove`, ...) on `unit` about `secret`.
+    pub fn secret(unit: UnitName, hook: impl Into<String>, secret: SecretHook) -> Self {
+        Self {
+            secret: Some(secret),
+            ..Self::new(unit, hook)
         }
     }
 
@@ -33,6 +44,8 @@ impl HookInvocation {
             remote_unit,
             remote_app: Some(remote_app),
             departing_unit: None,
+            secret: None,
+            action: None,
         }
     }
 
@@ -90,8 +103,20 @@ impl HookInvocation {
         };
         let charm_dir = charm_dir.to_string_lossy().into_owned();
         set("JUJU_UNIT_NAME", self.unit.to_string());
-        set("JUJU_HOOK_NAME", self.hook.clone());
-        set("JUJU_DISPATCH_PATH", format!("hooks/{}", self.hook));
+        // Actions: no hook name, `actions/<name>` as the dispatch path, and the action's id.
+        match &self.action {
+            Some(id) => {
+                set("JUJU_HOOK_NAME", String::new());
+                set("JUJU_DISPATCH_PATH", format!("actions/{}", self.hook));
+                set("JUJU_ACTION_NAME", self.hook.clone());
+                set("JUJU_ACTION_UUID", id.clone());
+                set("JUJU_ACTION_TAG", format!("action-{id}"));
+            }
+            None => {
+                set("JUJU_HOOK_NAME", self.hook.clone());
+                set("JUJU_DISPATCH_PATH", format!("hooks/{}", self.hook));
+            }
+        }
         set("JUJU_CHARM_DIR", charm_dir.clone());
         set("CHARM_DIR", charm_dir);
         set("JUJU_MODEL_NAME", model_name.to_owned());
@@ -111,6 +136,16 @@ impl HookInvocation {
         }
         if let Some(departing) = &self.departing_unit {
             set("JUJU_DEPARTING_UNIT", departing.to_string());
+        }
+        if let Some(secret) = &self.secret {
+            set("JUJU_SECRET_ID", secret.uri.to_string());
+            set(
+                "JUJU_SECRET_LABEL",
+                secret.label.clone().unwrap_or_default(),
+            );
+            if let Some(revision) = secret.revision.filter(|r| *r > 0) {
+                set("JUJU_SECRET_REVISION", revision.to_string());
+            }
         }
         env
     }

@@ -15,6 +15,8 @@ use super::model::{
     inconsistent, overlay, unit_address, Application, EndpointRole, HookInvocation, Inconsistency,
     Model, Pending, Relation, RelationEnd, UnitRecord,
 };
+use super::ports::apply_port_changes;
+use super::state::apply_state;
 use crate::context::HookKind;
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
 use crate::tools::Databag;
@@ -275,6 +277,7 @@ impl Model {
         rel.dying = true;
         if rel.members.is_empty() {
             self.relations.remove(&relation);
+            self.drop_secret_grants(relation);
             return Ok(Vec::new());
         }
         let rel = &self.relations[&relation];
@@ -461,9 +464,19 @@ impl Model {
                 }
             }
         }
+        if let Some(record) = self
+            .applications
+            .get_mut(unit.app())
+            .and_then(|app| app.units.get_mut(unit))
+        {
+            apply_state(&mut record.state, pending.state_writes);
+            apply_port_changes(&mut record.opened_ports, &pending.port_changes);
+        }
+        next.extend(self.commit_secrets(pending.secret_ops));
         if let Some(finished) = finished {
             next.extend(self.finish_life_cycle(&finished));
         }
+        next.extend(self.obsolete_secret_hooks());
         next
     }
 
@@ -550,6 +563,7 @@ impl Model {
                     rel.members.remove(unit);
                     if rel.dying && rel.members.is_empty() {
                         self.relations.remove(&number);
+                        self.drop_secret_grants(number);
                     }
                 }
                 Vec::new()
@@ -564,6 +578,7 @@ impl Model {
         for rel in self.relations.values_mut() {
             rel.members.remove(unit);
         }
+        self.drop_unit_secrets(unit);
         let live: Vec<UnitName> = self
             .live_units(unit.app())
             .into_iter()

@@ -18,17 +18,24 @@
 //! builds the usual two-application state in one call. [`Model::check`] and
 //! [`Model::check_invocation`] reject what Juju could never produce.
 
+mod actions;
 mod check;
 mod data;
 mod invocation;
 mod lifecycle;
 mod model;
+mod ports;
 mod runner;
+mod secrets;
+mod state;
 mod tools;
 
+pub use actions::{ActionRecord, ActionStatus};
 pub use model::{
     unit_address, Application, EndpointRole, HookInvocation, Inconsistency, LogEntry, Model,
     Pending, Refusal, Relation, RelationEnd, UnitRecord,
 };
+pub use ports::{OpenedPorts, PortChange, PortRange, ALL_ENDPOINTS};
 pub use runner::{run, Outcome};
+pub use secrets::{SecretConsumer, SecretGrantee, SecretHook, SecretOp, SecretRead, SecretRecord};
 pub use tools::{InMemoryTools, ToolCall};

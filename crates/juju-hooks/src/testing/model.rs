@@ -6,7 +6,11 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::actions::ActionRecord;
+use super::ports::{OpenedPorts, PortChange};
+use super::secrets::{SecretHook, SecretOp, SecretRecord};
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
+use crate::secret::SecretUri;
 use crate::tools::{Config, Databag, LogLevel, StatusKind, WorkloadStatus};
 
 /// A whole Juju model as plain data.
@@ -27,6 +31,18 @@ pub struct Model {
     /// [`Model::abort`]; the commit applies its life-cycle effects (leaving after `-broken`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub running: BTreeMap<UnitName, HookInvocation>,
+    /// Secrets, keyed by their (local) URI.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<SecretUri, SecretRecord>,
+    /// How many secret ids were handed out (ids are derived from it, so runs repeat).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub next_secret_number: u64,
+    /// Actions, by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub actions: BTreeMap<String, ActionRecord>,
+    /// How many actions were queued (Juju 3 numbers them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub next_action_number: u64,
 }
 
 /// Whether an endpoint provides, requires, or is a peer relation.
@@ -78,6 +94,15 @@ pub struct UnitRecord {
     pub status: WorkloadStatus,
     /// Everything it sent to `juju-log`.
     pub logs: Vec<LogEntry>,
+    /// Its Juju-side state (`state-get`/`state-set`/`state-delete`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state: BTreeMap<String, String>,
+    /// Port ranges it opened, per endpoint (`*` = all).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub opened_ports: OpenedPorts,
+    /// `application-version-set`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub workload_version: String,
 }
 
 impl Default for UnitRecord {
@@ -85,6 +110,9 @@ impl Default for UnitRecord {
         Self {
             status: WorkloadStatus::new(StatusKind::Unknown, ""),
             logs: Vec::new(),
+            state: BTreeMap::new(),
+            opened_ports: OpenedPorts::new(),
+            workload_version: String::new(),
         }
     }
 }
@@ -179,15 +207,31 @@ pub struct HookInvocation {
     pub remote_app: Option<AppName>,
     /// `JUJU_DEPARTING_UNIT` in `-departed`.
     pub departing_unit: Option<UnitName>,
+    /// The secret of a secret hook (`JUJU_SECRET_ID`, `_LABEL`, `_REVISION`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<SecretHook>,
+    /// The id of the action this runs (`JUJU_ACTION_UUID`); `hook` is then the action name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
-/// Relation writes staged during one hook, applied by [`Model::commit`] only on success.
+/// Relation writes, secret changes and unit-state changes staged during one hook, applied by
+/// [`Model::commit`] only on success.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pending {
     /// Staged unit-bag changes per relation number (empty value = delete).
     pub unit_writes: BTreeMap<u32, Databag>,
     /// Staged app-bag changes per relation number (empty value = delete).
     pub app_writes: BTreeMap<u32, Databag>,
+    /// Staged secret operations, in call order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_ops: Vec<SecretOp>,
+    /// Staged unit-state changes (`None` = `state-delete`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state_writes: BTreeMap<String, Option<String>>,
+    /// Staged `open-port`/`close-port`, in call order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub port_changes: Vec<PortChange>,
 }
 
 /// A tool call Juju would refuse, with Juju's exact error text and exit code.
@@ -221,6 +265,10 @@ impl Refusal {
 #[error("impossible state: {0}")]
 pub struct Inconsistency(pub String);
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// `base` with `changes` applied: an empty value deletes the key.
 pub(super) fn overlay(base: &Databag, changes: &Databag) -> Databag {
     let mut bag = base.clone();
@@ -234,15 +282,17 @@ pub(super) fn overlay(base: &Databag, changes: &Databag) -> Databag {
     bag
 }
 
-/// The address a unit gets in its relation bags: stable per unit, different across units of
-/// one application (and, with high probability, across applications).
+/// The address a unit gets in its relation bags, `unit-get` and `network-get`: a loopback
+/// address (127.0.0.0/8 is all loopback on Linux, so a server a charm binds there is
+/// reachable), stable per unit, different across units of one application (and, with high
+/// probability, across applications).
 pub fn unit_address(unit: &UnitName) -> String {
     // FNV-1a over the application name picks the two middle octets.
     let hash = unit.app().as_str().bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     });
     let [_, _, high, low] = hash.to_be_bytes();
-    format!("10.{high}.{low}.{}", unit.number() % 254 + 1)
+    format!("127.{high}.{low}.{}", unit.number() % 254 + 1)
 }
 
 pub(super) fn inconsistent(message: impl Into<String>) -> Inconsistency {
@@ -381,7 +431,7 @@ mod tests {
         assert_ne!(unit_address(&unit("etcd/0")), unit_address(&unit("kube/0")));
         let address = unit_address(&unit("etcd/3"));
         assert!(
-            address.starts_with("10.") && address.ends_with(".4"),
+            address.starts_with("127.") && address.ends_with(".4"),
             "{address}"
         );
     }

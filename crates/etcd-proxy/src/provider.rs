@@ -22,7 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use juju_hooks::{
     AppName, BagOwner, Databag, Endpoint, HookKind, HookTools, JujuContext, RelationId,
-    SecretOwner, SecretRevision, ToolError, ToolErrorKind, UnitState, WriteScope,
+    SecretContent, SecretOwnerKind, SecretRevision, SecretUri, ToolError, ToolErrorKind, UnitState,
+    WriteScope,
 };
 use serde::{Deserialize, Serialize};
 
@@ -473,9 +474,9 @@ impl Provider {
             }
             if let Some(plan) = &decision.secret {
                 if let Some(record) = &mut section.secret {
-                    let uri = record.existing.uri.clone();
+                    let uri = parse_uri(&record.existing.uri)?;
                     if plan.update {
-                        tools.secret_set(&uri, &plan.content.secret_content())?;
+                        tools.secret_set(&uri, &content_of(&plan.content)?)?;
                         secret_work = true;
                     }
                     record.existing.content_digest = Some(plan.content_digest.clone());
@@ -497,7 +498,7 @@ impl Provider {
                 }
             }
             if let Some(uri) = decision.remove_secret.clone() {
-                tools.secret_remove(&uri)?;
+                tools.secret_remove(&parse_uri(&uri)?)?;
                 section.secret = None;
                 secret_work = true;
             }
@@ -548,21 +549,19 @@ impl Provider {
         tools: &mut dyn HookTools,
         content: &PemCredentials,
         label: &str,
-    ) -> Result<Option<ExistingSecret>, ToolError> {
+    ) -> Result<Option<ExistingSecret>, InterfaceError> {
         match tools.secret_info_get(None, Some(label)) {
             Ok(info) => {
                 // The owner may peek at the latest content: no new revision if it is the same.
                 let content_digest =
                     match tools.secret_get(Some(&info.uri), None, SecretRevision::Peek) {
-                        Ok(fields) => {
-                            Some(decide::digest(wire::SECRET_FIELDS.map(|f| {
-                                fields.get(f).map(String::as_str).unwrap_or_default()
-                            })))
-                        }
+                        Ok(fields) => Some(decide::digest(
+                            wire::SECRET_FIELDS.map(|f| fields.get(f).unwrap_or_default()),
+                        )),
                         Err(_) => None,
                     };
                 return Ok(Some(ExistingSecret {
-                    uri: info.uri,
+                    uri: info.uri.to_string(),
                     content_digest,
                     // Unknown: granted again (granting is idempotent).
                     granted: BTreeSet::new(),
@@ -570,15 +569,16 @@ impl Provider {
             }
             Err(e) if e.is_unsupported() => return Ok(None),
             Err(e) if e.stderr().is_some_and(|t| t.contains("not found")) => {}
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         }
-        match tools.secret_add(
-            &content.secret_content(),
-            SecretOwner::Application,
+        let added = tools.secret_add(
+            &content_of(content)?,
+            SecretOwnerKind::Application,
             Some(label),
-        ) {
+        );
+        match added {
             Ok(uri) => Ok(Some(ExistingSecret {
-                uri,
+                uri: uri.to_string(),
                 content_digest: Some(decide::digest([
                     content.ca.as_str(),
                     &content.cert,
@@ -587,7 +587,7 @@ impl Provider {
                 granted: BTreeSet::new(),
             })),
             Err(e) if e.is_unsupported() => Ok(None),
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -613,7 +613,8 @@ impl Provider {
                 .relations
                 .values()
                 .any(|r| unconfirmed(&r.unit) || unconfirmed(&r.app));
-        if !pending || section.state_tools == Some(false) {
+        // Without a hook id (not inside a hook) no receipt can tell hooks apart.
+        if !pending || section.state_tools == Some(false) || ctx.context_id.is_none() {
             return Ok(());
         }
         let receipt = match tools.state_get() {
@@ -701,10 +702,10 @@ impl Provider {
                     (replace_all(wanted), false)
                 }
             }
-            // Without unit state, a write of an earlier hook is checked once against the
-            // databag (one relation-get in the first hook after a publish) before it is
-            // trusted.
-            Some(_) if state_tools == Some(false) => {
+            // Without unit state (or its receipt), a write of an earlier hook is checked once
+            // against the databag (one relation-get in the first hook after a publish) before
+            // it is trusted. With it, `confirm` settled every such record already.
+            Some(_) if state_tools != Some(true) || ctx.context_id.is_none() => {
                 let owner = match scope {
                     WriteScope::Unit => BagOwner::Unit(ctx.unit.clone()),
                     WriteScope::App => BagOwner::App(ctx.app().clone()),
@@ -762,8 +763,20 @@ fn connected(tools: &mut dyn HookTools, section: &mut ProviderSection) -> Result
     Ok(false)
 }
 
+/// Our own record's URI (written from `secret-add`'s output, so it parses).
+fn parse_uri(uri: &str) -> Result<SecretUri, InterfaceError> {
+    uri.parse()
+        .map_err(|e: juju_hooks::SecretError| InterfaceError::InvalidInput(e.to_string()))
+}
+
+/// The secret content of wire version 2.
+fn content_of(pem: &PemCredentials) -> Result<SecretContent, InterfaceError> {
+    SecretContent::new(pem.secret_content())
+        .map_err(|e| InterfaceError::InvalidInput(e.to_string()))
+}
+
 /// Revokes a grant; a relation Juju already removed took its grant with it.
-fn revoke(tools: &mut dyn HookTools, uri: &str, rid: &RelationId) -> Result<(), ToolError> {
+fn revoke(tools: &mut dyn HookTools, uri: &SecretUri, rid: &RelationId) -> Result<(), ToolError> {
     match tools.secret_revoke(uri, rid, None) {
         Err(e)
             if matches!(

@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use juju_hooks::{
     AppName, BagOwner, Databag, Endpoint, HookKind, HookTools, JujuContext, RelationId,
-    SecretRevision, ToolError, ToolErrorKind, UnitName,
+    SecretRevision, SecretUri, ToolError, ToolErrorKind, UnitName,
 };
 use serde::{Deserialize, Serialize};
 
@@ -442,8 +442,19 @@ fn read_secret(
     revision: SecretRevision,
     tools: &mut dyn HookTools,
 ) -> Result<SecretRead, ToolError> {
-    let result = match tools.secret_get(Some(uri), None, revision) {
-        Ok(content) => SecretResult::Content(keep(content, &wire::SECRET_FIELDS)),
+    let parsed: SecretUri = match uri.parse() {
+        Ok(parsed) => parsed,
+        Err(_) => {
+            return Ok(SecretRead {
+                uri: uri.to_owned(),
+                result: SecretResult::Unavailable(SecretProblem::Other(
+                    "not a secret URI".to_owned(),
+                )),
+            })
+        }
+    };
+    let result = match tools.secret_get(Some(&parsed), None, revision) {
+        Ok(content) => SecretResult::Content(keep(content.into_values(), &wire::SECRET_FIELDS)),
         Err(e) => match secret_problem(&e) {
             Some(problem) => SecretResult::Unavailable(problem),
             None => return Err(e),

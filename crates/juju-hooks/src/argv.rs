@@ -3,7 +3,8 @@
 //! speak about what a real hook would run.
 
 use crate::ids::{Endpoint, RelationId, UnitName};
-use crate::tools::{BagOwner, LogLevel, SecretOwner, SecretRevision, WorkloadStatus, WriteScope};
+use crate::secret::{SecretOwnerKind, SecretUri};
+use crate::tools::{BagOwner, LogLevel, SecretRevision, WorkloadStatus, WriteScope};
 
 /// `relation-ids --format=json <endpoint>`
 pub(crate) fn relation_ids(endpoint: &Endpoint) -> Vec<String> {
@@ -90,13 +91,13 @@ fn secret_fields(args: &mut Vec<String>, fields: &[&str], dir: &str) {
 
 /// `secret-add [--owner unit] [--label <label>] <field>#file=<dir>/<field> ...`
 pub(crate) fn secret_add(
-    owner: SecretOwner,
+    owner: SecretOwnerKind,
     label: Option<&str>,
     fields: &[&str],
     dir: &str,
 ) -> Vec<String> {
     let mut args = Vec::new();
-    if owner == SecretOwner::Unit {
+    if owner == SecretOwnerKind::Unit {
         args.extend(["--owner".into(), "unit".into()]);
     }
     if let Some(label) = label {
@@ -108,12 +109,12 @@ pub(crate) fn secret_add(
 
 /// `secret-get --format=json [<uri>] [--label <label>] [--peek|--refresh]`
 pub(crate) fn secret_get(
-    uri: Option<&str>,
+    uri: Option<&SecretUri>,
     label: Option<&str>,
     revision: SecretRevision,
 ) -> Vec<String> {
     let mut args = vec!["--format=json".to_owned()];
-    args.extend(uri.map(str::to_owned));
+    args.extend(uri.map(ToString::to_string));
     if let Some(label) = label {
         args.extend(["--label".into(), label.to_owned()]);
     }
@@ -126,19 +127,19 @@ pub(crate) fn secret_get(
 }
 
 /// `secret-set <uri> <field>#file=<dir>/<field> ...`
-pub(crate) fn secret_set(uri: &str, fields: &[&str], dir: &str) -> Vec<String> {
-    let mut args = vec![uri.to_owned()];
+pub(crate) fn secret_set(uri: &SecretUri, fields: &[&str], dir: &str) -> Vec<String> {
+    let mut args = vec![uri.to_string()];
     secret_fields(&mut args, fields, dir);
     args
 }
 
 /// `secret-grant <uri> -r <id> [--unit <unit>]` (and `secret-revoke`, the same shape).
 pub(crate) fn secret_access(
-    uri: &str,
+    uri: &SecretUri,
     relation: &RelationId,
     unit: Option<&UnitName>,
 ) -> Vec<String> {
-    let mut args = vec![uri.to_owned(), "-r".into(), relation.to_string()];
+    let mut args = vec![uri.to_string(), "-r".into(), relation.to_string()];
     if let Some(unit) = unit {
         args.extend(["--unit".into(), unit.to_string()]);
     }
@@ -146,8 +147,8 @@ pub(crate) fn secret_access(
 }
 
 /// `secret-remove <uri>`
-pub(crate) fn secret_remove(uri: &str) -> Vec<String> {
-    vec![uri.to_owned()]
+pub(crate) fn secret_remove(uri: &SecretUri) -> Vec<String> {
+    vec![uri.to_string()]
 }
 
 /// `secret-ids --format=json`
@@ -157,10 +158,10 @@ pub(crate) fn secret_ids() -> Vec<String> {
 
 /// `secret-info-get --format=json <uri>` or `secret-info-get --format=json --label <label>`
 /// (Juju refuses both at once; the URI wins).
-pub(crate) fn secret_info_get(uri: Option<&str>, label: Option<&str>) -> Vec<String> {
+pub(crate) fn secret_info_get(uri: Option<&SecretUri>, label: Option<&str>) -> Vec<String> {
     let mut args = vec!["--format=json".to_owned()];
     match (uri, label) {
-        (Some(uri), _) => args.push(uri.to_owned()),
+        (Some(uri), _) => args.push(uri.to_string()),
         (None, Some(label)) => args.extend(["--label".into(), label.to_owned()]),
         (None, None) => {}
     }

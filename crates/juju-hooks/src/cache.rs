@@ -9,9 +9,10 @@ use std::collections::HashMap;
 
 use crate::error::ToolError;
 use crate::ids::{Endpoint, RelationId, UnitName};
+use crate::secret::{SecretContent, SecretOwnerKind, SecretUri};
 use crate::tools::{
-    BagOwner, Config, Databag, HookTools, LogLevel, SecretContent, SecretInfo, SecretOwner,
-    SecretRevision, WorkloadStatus, WriteScope,
+    BagOwner, Config, Databag, HookTools, LogLevel, SecretRevision, SecretSummary, WorkloadStatus,
+    WriteScope,
 };
 
 /// Wraps any [`HookTools`] and answers repeated reads from memory.
@@ -192,28 +193,28 @@ impl<T: HookTools> HookTools for CachedTools<T> {
     fn secret_add(
         &mut self,
         content: &SecretContent,
-        owner: SecretOwner,
+        owner: SecretOwnerKind,
         label: Option<&str>,
-    ) -> Result<String, ToolError> {
+    ) -> Result<SecretUri, ToolError> {
         self.inner.secret_add(content, owner, label)
     }
 
     fn secret_get(
         &mut self,
-        uri: Option<&str>,
+        uri: Option<&SecretUri>,
         label: Option<&str>,
         revision: SecretRevision,
     ) -> Result<SecretContent, ToolError> {
         self.inner.secret_get(uri, label, revision)
     }
 
-    fn secret_set(&mut self, uri: &str, content: &SecretContent) -> Result<(), ToolError> {
+    fn secret_set(&mut self, uri: &SecretUri, content: &SecretContent) -> Result<(), ToolError> {
         self.inner.secret_set(uri, content)
     }
 
     fn secret_grant(
         &mut self,
-        uri: &str,
+        uri: &SecretUri,
         relation: &RelationId,
         unit: Option<&UnitName>,
     ) -> Result<(), ToolError> {
@@ -222,26 +223,26 @@ impl<T: HookTools> HookTools for CachedTools<T> {
 
     fn secret_revoke(
         &mut self,
-        uri: &str,
+        uri: &SecretUri,
         relation: &RelationId,
         unit: Option<&UnitName>,
     ) -> Result<(), ToolError> {
         self.inner.secret_revoke(uri, relation, unit)
     }
 
-    fn secret_remove(&mut self, uri: &str) -> Result<(), ToolError> {
+    fn secret_remove(&mut self, uri: &SecretUri) -> Result<(), ToolError> {
         self.inner.secret_remove(uri)
     }
 
-    fn secret_ids(&mut self) -> Result<Vec<String>, ToolError> {
+    fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
         self.inner.secret_ids()
     }
 
     fn secret_info_get(
         &mut self,
-        uri: Option<&str>,
+        uri: Option<&SecretUri>,
         label: Option<&str>,
-    ) -> Result<SecretInfo, ToolError> {
+    ) -> Result<SecretSummary, ToolError> {
         self.inner.secret_info_get(uri, label)
     }
 

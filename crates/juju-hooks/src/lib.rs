@@ -79,6 +79,6 @@ pub use secret::{
     SecretOwner, SecretOwnerKind, SecretUri,
 };
 pub use tools::{
-    BagOwner, Config, Databag, HookTools, LogLevel, SecretContent, SecretInfo, SecretOwner,
-    SecretRevision, StatusKind, WorkloadStatus, WriteScope,
+    BagOwner, Config, Databag, HookTools, LogLevel, SecretRevision, SecretSummary, StatusKind,
+    WorkloadStatus, WriteScope,
 };

@@ -17,9 +17,10 @@ use wait_timeout::ChildExt;
 use crate::argv;
 use crate::error::{ToolError, ToolErrorKind};
 use crate::ids::{Endpoint, RelationId, UnitName};
+use crate::secret::{SecretContent, SecretOwnerKind, SecretUri};
 use crate::tools::{
-    BagOwner, Config, Databag, HookTools, LogLevel, SecretContent, SecretInfo, SecretOwner,
-    SecretRevision, WorkloadStatus, WriteScope,
+    BagOwner, Config, Databag, HookTools, LogLevel, SecretRevision, SecretSummary, WorkloadStatus,
+    WriteScope,
 };
 
 /// How long a tool may run before it is killed, unless set with [`ProcessHookTools::timeout`].
@@ -385,6 +386,7 @@ struct SecretFiles {
 
 impl SecretFiles {
     fn write(tool: &str, content: &SecretContent) -> Result<Self, ToolError> {
+        let content = content.values();
         if let Some(bad) = content.keys().find(|k| !is_secret_field(k)) {
             return Err(invalid_argument(
                 tool.to_owned(),
@@ -425,7 +427,7 @@ impl SecretFiles {
 }
 
 /// `secret-info-get --format=json`: `{"<id>": {"revision": N, "label": "...", ...}}`.
-fn decode_secret_info(value: serde_json::Value) -> Result<SecretInfo, String> {
+fn decode_secret_info(value: serde_json::Value) -> Result<SecretSummary, String> {
     let serde_json::Value::Object(map) = value else {
         return Err(format!("expected a map, got {}", kind_of(&value)));
     };
@@ -433,21 +435,18 @@ fn decode_secret_info(value: serde_json::Value) -> Result<SecretInfo, String> {
     let (Some((id, info)), None) = (entries.next(), entries.next()) else {
         return Err("expected exactly one secret".to_owned());
     };
-    let uri = if id.starts_with("secret:") {
-        id
-    } else {
-        format!("secret:{id}")
-    };
+    let uri: SecretUri = id.parse().map_err(|e| format!("{e}"))?;
     let revision = info
         .get("revision")
         .and_then(serde_json::Value::as_u64)
+        .and_then(|r| u32::try_from(r).ok())
         .ok_or("no numeric \"revision\"")?;
     let label = info
         .get("label")
         .and_then(serde_json::Value::as_str)
         .filter(|l| !l.is_empty())
         .map(str::to_owned);
-    Ok(SecretInfo {
+    Ok(SecretSummary {
         uri,
         label,
         revision,
@@ -551,35 +550,36 @@ impl HookTools for ProcessHookTools {
     fn secret_add(
         &mut self,
         content: &SecretContent,
-        owner: SecretOwner,
+        owner: SecretOwnerKind,
         label: Option<&str>,
-    ) -> Result<String, ToolError> {
+    ) -> Result<SecretUri, ToolError> {
         let files = SecretFiles::write("secret-add", content)?;
         let args = argv::secret_add(owner, label, &files.fields(), &files.dir());
         let out = self.run("secret-add", &args, None)?;
-        let uri = String::from_utf8_lossy(&out).trim().to_owned();
-        if !uri.starts_with("secret:") || uri.contains(char::is_whitespace) {
-            return Err(ToolError::new(
+        String::from_utf8_lossy(&out).trim().parse().map_err(|e| {
+            ToolError::new(
                 command_line("secret-add", &args),
                 ToolErrorKind::Decode {
-                    reason: "expected a secret URI".to_owned(),
+                    reason: format!("expected a secret URI: {e}"),
                 },
-            ));
-        }
-        Ok(uri)
+            )
+        })
     }
 
     fn secret_get(
         &mut self,
-        uri: Option<&str>,
+        uri: Option<&SecretUri>,
         label: Option<&str>,
         revision: SecretRevision,
     ) -> Result<SecretContent, ToolError> {
         let args = argv::secret_get(uri, label, revision);
-        self.read("secret-get", &args, decode_string_map)
+        self.read("secret-get", &args, |v| {
+            let values = decode_string_map(v)?;
+            SecretContent::new(values).map_err(|e| e.to_string())
+        })
     }
 
-    fn secret_set(&mut self, uri: &str, content: &SecretContent) -> Result<(), ToolError> {
+    fn secret_set(&mut self, uri: &SecretUri, content: &SecretContent) -> Result<(), ToolError> {
         let files = SecretFiles::write("secret-set", content)?;
         let args = argv::secret_set(uri, &files.fields(), &files.dir());
         self.run("secret-set", &args, None).map(drop)
@@ -587,7 +587,7 @@ impl HookTools for ProcessHookTools {
 
     fn secret_grant(
         &mut self,
-        uri: &str,
+        uri: &SecretUri,
         relation: &RelationId,
         unit: Option<&UnitName>,
     ) -> Result<(), ToolError> {
@@ -597,7 +597,7 @@ impl HookTools for ProcessHookTools {
 
     fn secret_revoke(
         &mut self,
-        uri: &str,
+        uri: &SecretUri,
         relation: &RelationId,
         unit: Option<&UnitName>,
     ) -> Result<(), ToolError> {
@@ -605,12 +605,12 @@ impl HookTools for ProcessHookTools {
         self.run("secret-revoke", &args, None).map(drop)
     }
 
-    fn secret_remove(&mut self, uri: &str) -> Result<(), ToolError> {
+    fn secret_remove(&mut self, uri: &SecretUri) -> Result<(), ToolError> {
         self.run("secret-remove", &argv::secret_remove(uri), None)
             .map(drop)
     }
 
-    fn secret_ids(&mut self) -> Result<Vec<String>, ToolError> {
+    fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
         self.read("secret-ids", &argv::secret_ids(), |v| {
             decode_list(v, "secret URI")
         })
@@ -618,9 +618,9 @@ impl HookTools for ProcessHookTools {
 
     fn secret_info_get(
         &mut self,
-        uri: Option<&str>,
+        uri: Option<&SecretUri>,
         label: Option<&str>,
-    ) -> Result<SecretInfo, ToolError> {
+    ) -> Result<SecretSummary, ToolError> {
         let args = argv::secret_info_get(uri, label);
         self.read("secret-info-get", &args, decode_secret_info)
     }
@@ -746,10 +746,14 @@ mod tests {
             "cu9pk5rr0ui3c8lb2fmg": {"revision": 3, "label": "creds", "owner": "application"}
         }))
         .unwrap();
-        assert_eq!(info.uri, "secret:cu9pk5rr0ui3c8lb2fmg");
+        assert_eq!(info.uri.to_string(), "secret:cu9pk5rr0ui3c8lb2fmg");
         assert_eq!((info.revision, info.label.as_deref()), (3, Some("creds")));
         assert!(decode_secret_info(serde_json::json!({})).is_err());
-        assert!(decode_secret_info(serde_json::json!({"x": {"label": "l"}})).is_err());
+        assert!(
+            decode_secret_info(serde_json::json!({"cu9pk5rr0ui3c8lb2fmg": {"label": "l"}}))
+                .is_err()
+        );
+        assert!(decode_secret_info(serde_json::json!({"x": {"revision": 1}})).is_err());
     }
 
     #[test]

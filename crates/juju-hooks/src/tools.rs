@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ToolError;
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
+use crate::secret::{SecretContent, SecretOwnerKind, SecretUri};
 
 /// A relation databag: string keys to raw string values, as Juju stores them.
 pub type Databag = BTreeMap<String, String>;
@@ -148,12 +149,6 @@ impl LogLevel {
     }
 }
 
-/// A Juju secret's content: field name to value (as `secret-get` prints it, decoded).
-///
-/// Field names follow Juju's rule (lowercase letters, digits and single `-`, at least three
-/// characters). Values are secret: never log them.
-pub type SecretContent = BTreeMap<String, String>;
-
 /// Which revision `secret-get` reads (a consumer is pinned to the revision it read first).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SecretRevision {
@@ -166,25 +161,16 @@ pub enum SecretRevision {
     Refresh,
 }
 
-/// Who owns a new secret (`secret-add --owner`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum SecretOwner {
-    /// The application (leader only); survives the unit. Juju's default.
-    #[default]
-    Application,
-    /// This unit.
-    Unit,
-}
-
-/// What `secret-info-get` tells the owner about one of its secrets.
+/// What `secret-info-get` tells the owner about one of its secrets (the part a charm needs
+/// to find a secret again; the in-memory model's [`crate::SecretInfo`] has everything).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SecretInfo {
-    /// The secret's URI (`secret:<id>`).
-    pub uri: String,
+pub struct SecretSummary {
+    /// The secret.
+    pub uri: SecretUri,
     /// The owner's label, if set.
     pub label: Option<String>,
     /// The latest revision.
-    pub revision: u64,
+    pub revision: u32,
 }
 
 /// Juju's hook tools, one method per tool, with typed arguments and results.
@@ -293,9 +279,9 @@ pub trait HookTools {
     fn secret_add(
         &mut self,
         content: &SecretContent,
-        owner: SecretOwner,
+        owner: SecretOwnerKind,
         label: Option<&str>,
-    ) -> Result<String, ToolError> {
+    ) -> Result<SecretUri, ToolError> {
         let _ = (content, owner, label);
         Err(ToolError::unsupported("secret-add"))
     }
@@ -307,7 +293,7 @@ pub trait HookTools {
     /// not a map of strings, or does not exist.
     fn secret_get(
         &mut self,
-        uri: Option<&str>,
+        uri: Option<&SecretUri>,
         label: Option<&str>,
         revision: SecretRevision,
     ) -> Result<SecretContent, ToolError> {
@@ -319,7 +305,7 @@ pub trait HookTools {
     ///
     /// # Errors
     /// The tool failed or does not exist.
-    fn secret_set(&mut self, uri: &str, content: &SecretContent) -> Result<(), ToolError> {
+    fn secret_set(&mut self, uri: &SecretUri, content: &SecretContent) -> Result<(), ToolError> {
         let _ = (uri, content);
         Err(ToolError::unsupported("secret-set"))
     }
@@ -331,7 +317,7 @@ pub trait HookTools {
     /// The tool failed or does not exist.
     fn secret_grant(
         &mut self,
-        uri: &str,
+        uri: &SecretUri,
         relation: &RelationId,
         unit: Option<&UnitName>,
     ) -> Result<(), ToolError> {
@@ -345,7 +331,7 @@ pub trait HookTools {
     /// The tool failed or does not exist.
     fn secret_revoke(
         &mut self,
-        uri: &str,
+        uri: &SecretUri,
         relation: &RelationId,
         unit: Option<&UnitName>,
     ) -> Result<(), ToolError> {
@@ -357,7 +343,7 @@ pub trait HookTools {
     ///
     /// # Errors
     /// The tool failed or does not exist.
-    fn secret_remove(&mut self, uri: &str) -> Result<(), ToolError> {
+    fn secret_remove(&mut self, uri: &SecretUri) -> Result<(), ToolError> {
         let _ = uri;
         Err(ToolError::unsupported("secret-remove"))
     }
@@ -367,7 +353,7 @@ pub trait HookTools {
     ///
     /// # Errors
     /// The tool failed, printed something that is not a list of strings, or does not exist.
-    fn secret_ids(&mut self) -> Result<Vec<String>, ToolError> {
+    fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
         Err(ToolError::unsupported("secret-ids"))
     }
 
@@ -377,9 +363,9 @@ pub trait HookTools {
     /// The tool failed (`not found`), printed something else, or does not exist.
     fn secret_info_get(
         &mut self,
-        uri: Option<&str>,
+        uri: Option<&SecretUri>,
         label: Option<&str>,
-    ) -> Result<SecretInfo, ToolError> {
+    ) -> Result<SecretSummary, ToolError> {
         let _ = (uri, label);
         Err(ToolError::unsupported("secret-info-get"))
     }

@@ -4,7 +4,8 @@
 //! never on a command line, and missing tools as a typed "unsupported" error.
 
 use juju_hooks::{
-    Databag, HookTools, RelationId, SecretContent, SecretOwner, SecretRevision, ToolErrorKind,
+    Databag, HookTools, RelationId, SecretContent, SecretOwnerKind, SecretRevision, SecretUri,
+    ToolErrorKind,
 };
 
 use crate::shim::ShimTools;
@@ -12,13 +13,18 @@ use crate::shim::ShimTools;
 const URI: &str = "secret:cu9pk5rr0ui3c8lb2fmg";
 
 fn content() -> SecretContent {
-    [
+    let values = [
         ("client-ca", "CA PEM"),
         ("client-key", "-----BEGIN PRIVATE KEY-----\nKEYBYTES\n"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect()
+    .collect();
+    SecretContent::new(values).unwrap()
+}
+
+fn uri() -> SecretUri {
+    URI.parse().unwrap()
 }
 
 fn rid(s: &str) -> RelationId {
@@ -31,9 +37,9 @@ fn secret_add_passes_values_in_private_files_and_returns_the_uri() {
     shim.answer("secret-add", &format!("{URI}\n"));
     let uri = shim
         .tools()
-        .secret_add(&content(), SecretOwner::Application, Some("creds"))
+        .secret_add(&content(), SecretOwnerKind::Application, Some("creds"))
         .unwrap();
-    assert_eq!(uri, URI);
+    assert_eq!(uri.to_string(), URI);
     let call = shim.only_call();
     assert_eq!(&call.argv[..3], ["secret-add", "--label", "creds"]);
     assert_eq!(call.argv.len(), 5);
@@ -42,7 +48,7 @@ fn secret_add_passes_values_in_private_files_and_returns_the_uri() {
     );
     assert!(!call.argv.concat().contains("KEYBYTES"), "{:?}", call.argv);
     let (key, mode) = shim.secret_file(1, "client-key");
-    assert_eq!(key, content()["client-key"]);
+    assert_eq!(key, content().get("client-key").unwrap());
     assert_eq!(mode, "700");
     // The files are gone once the call returns.
     let path = call.argv[4].split_once("#file=").unwrap().1.to_owned();
@@ -50,15 +56,17 @@ fn secret_add_passes_values_in_private_files_and_returns_the_uri() {
 }
 
 #[test]
-fn secret_add_refuses_field_names_juju_refuses_without_running() {
+fn secret_add_output_that_is_no_uri_is_a_decode_error() {
     let shim = ShimTools::new();
-    let bad: SecretContent = [("client_ca".to_owned(), "x".to_owned())].into();
+    shim.answer("secret-add", "not a uri\n");
     let err = shim
         .tools()
-        .secret_add(&bad, SecretOwner::Unit, None)
+        .secret_add(&content(), SecretOwnerKind::Unit, None)
         .unwrap_err();
-    assert!(matches!(err.kind, ToolErrorKind::Usage { .. }), "{err}");
-    assert!(shim.calls().is_empty());
+    assert!(matches!(err.kind, ToolErrorKind::Decode { .. }), "{err}");
+    // SecretContent itself refuses keys Juju refuses, before any tool runs.
+    let bad = [("client_ca".to_owned(), "x".to_owned())].into();
+    assert!(SecretContent::new(bad).is_err());
 }
 
 #[test]
@@ -66,7 +74,7 @@ fn secret_add_of_a_unit_secret_says_so() {
     let shim = ShimTools::new();
     shim.answer("secret-add", &format!("{URI}\n"));
     shim.tools()
-        .secret_add(&content(), SecretOwner::Unit, None)
+        .secret_add(&content(), SecretOwnerKind::Unit, None)
         .unwrap();
     assert_eq!(
         &shim.only_call().argv[..3],
@@ -83,14 +91,17 @@ fn secret_get_reads_json_with_the_revision_asked() {
     ] {
         let shim = ShimTools::new();
         shim.answer("secret-get", r#"{"client-ca":"CA","client-key":"K"}"#);
-        let got = shim.tools().secret_get(Some(URI), None, revision).unwrap();
-        assert_eq!(got["client-key"], "K");
+        let got = shim
+            .tools()
+            .secret_get(Some(&uri()), None, revision)
+            .unwrap();
+        assert_eq!(got.get("client-key"), Some("K"));
         let mut want = vec!["secret-get", "--format=json", URI];
         want.extend(extra);
         assert_eq!(shim.only_call().argv, want);
     }
     let shim = ShimTools::new();
-    shim.answer("secret-get", "{}");
+    shim.answer("secret-get", r#"{"abc":"x"}"#);
     shim.tools()
         .secret_get(None, Some("creds"), SecretRevision::Pinned)
         .unwrap();
@@ -110,7 +121,7 @@ fn secret_get_errors_keep_jujus_text() {
     );
     let err = shim
         .tools()
-        .secret_get(Some(URI), None, SecretRevision::Refresh)
+        .secret_get(Some(&uri()), None, SecretRevision::Refresh)
         .unwrap_err();
     assert_eq!(
         err.stderr(),
@@ -124,12 +135,12 @@ fn grant_revoke_remove_set_have_the_uri_first() {
     let shim = ShimTools::new();
     let mut tools = shim.tools();
     let unit = "kube/0".parse().unwrap();
-    tools.secret_grant(URI, &rid("proxy:3"), None).unwrap();
+    tools.secret_grant(&uri(), &rid("proxy:3"), None).unwrap();
     tools
-        .secret_revoke(URI, &rid("proxy:3"), Some(&unit))
+        .secret_revoke(&uri(), &rid("proxy:3"), Some(&unit))
         .unwrap();
-    tools.secret_remove(URI).unwrap();
-    tools.secret_set(URI, &content()).unwrap();
+    tools.secret_remove(&uri()).unwrap();
+    tools.secret_set(&uri(), &content()).unwrap();
     let calls = shim.calls();
     assert_eq!(calls[0].argv, ["secret-grant", URI, "-r", "proxy:3"]);
     assert_eq!(
@@ -150,9 +161,9 @@ fn secret_ids_and_info() {
         r#"{"cu9pk5rr0ui3c8lb2fmg":{"revision":2,"label":"creds","owner":"application","rotation":"never"}}"#,
     );
     let mut tools = shim.tools();
-    assert_eq!(tools.secret_ids().unwrap(), [URI]);
+    assert_eq!(tools.secret_ids().unwrap(), [uri()]);
     let info = tools.secret_info_get(None, Some("creds")).unwrap();
-    assert_eq!((info.uri.as_str(), info.revision), (URI, 2));
+    assert_eq!((info.uri, info.revision), (uri(), 2));
     let calls = shim.calls();
     assert_eq!(calls[0].argv, ["secret-ids", "--format=json"]);
     assert_eq!(
@@ -185,10 +196,10 @@ fn missing_tools_are_unsupported() {
     for err in [
         tools.state_get().unwrap_err(),
         tools
-            .secret_add(&content(), SecretOwner::Application, None)
+            .secret_add(&content(), SecretOwnerKind::Application, None)
             .unwrap_err(),
         tools
-            .secret_get(Some(URI), None, SecretRevision::Pinned)
+            .secret_get(Some(&uri()), None, SecretRevision::Pinned)
             .unwrap_err(),
     ] {
         assert!(err.is_unsupported(), "{err}");

@@ -415,7 +415,10 @@ impl Provider {
         // when it can matter.
         let needs_leader = section.secret.is_some()
             || section.relations.values().any(|r| {
-                r.version == Version::V2 || r.app.as_ref().is_some_and(|p| !p.digest.is_empty())
+                r.version == Version::V2
+                    || r.app
+                        .as_ref()
+                        .is_some_and(|p| p.digest != bag_digest(&Databag::new()))
             });
         let leader = needs_leader && tools.is_leader()?;
         let secrets_supported = ctx

@@ -224,6 +224,17 @@ impl Requirer {
         if matches!(ctx.hook, HookKind::LeaderElected) {
             adverts.retain(|_, advert| *advert != Advert::LeftToLeader);
         }
+        // A provider answers in its application databag only to version 2: an answer there
+        // proves the advertisement was committed, with no call.
+        for (rid, relation) in &view.relations {
+            let answered = relation
+                .app
+                .as_ref()
+                .is_some_and(|bag| wire::PROVIDER_KEYS.iter().any(|k| bag.contains_key(*k)));
+            if answered && matches!(adverts.get(rid), Some(Advert::Written(_))) {
+                adverts.insert(rid.clone(), Advert::Confirmed);
+            }
+        }
         let pending: Vec<RelationId> = view
             .relations
             .keys()

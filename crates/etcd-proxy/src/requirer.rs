@@ -211,8 +211,10 @@ impl Requirer {
     }
 
     /// The leader writes `wire_version` = `2` in its application databag of every relation
-    /// that lacks it; each write is checked once in a later hook (Juju drops the writes of a
-    /// failed hook). Other units ask `is-leader` once per relation and leave it.
+    /// that lacks it; the writes are confirmed in a later hook (Juju drops the writes of a
+    /// failed hook) by the provider's answer, else by one `state-get` of the hook's receipt,
+    /// else (no unit state) by reading the databag once. Other units ask `is-leader` once per
+    /// relation and leave it.
     fn advertise(
         &self,
         ctx: &JujuContext,
@@ -253,12 +255,34 @@ impl Requirer {
             wire::KEY_WIRE_VERSION.to_owned(),
             wire::WIRE_VERSION_2.to_owned(),
         )]);
+        // Juju 3.1+ has unit state: the receipt of the hook that wrote tells, in one
+        // `state-get`, which writes were committed (as for the provider's records).
+        let receipt_key = format!("etcd-proxy.{}.requirer-receipt", self.endpoint);
+        let earlier = pending
+            .iter()
+            .any(|rid| matches!(adverts.get(rid), Some(Advert::Written(Some(_)))));
+        let receipt = match (leader && earlier, &ctx.context_id) {
+            (true, Some(_)) => match tools.state_get() {
+                Ok(values) => Some(values.get(&receipt_key).cloned()),
+                Err(e) if e.is_unsupported() => None,
+                Err(e) => return Err(e.into()),
+            },
+            _ => None,
+        };
+        let mut wrote = false;
         for rid in pending {
             if !leader {
                 adverts.insert(rid, Advert::LeftToLeader);
                 continue;
             }
-            if matches!(adverts.get(&rid), Some(Advert::Written(_))) {
+            if let (Some(receipt), Some(Advert::Written(Some(hook)))) =
+                (&receipt, adverts.get(&rid))
+            {
+                if receipt.as_ref() == Some(hook) {
+                    adverts.insert(rid, Advert::Confirmed);
+                    continue;
+                }
+            } else if matches!(adverts.get(&rid), Some(Advert::Written(_))) {
                 let own = tools.relation_get(&rid, &BagOwner::App(ctx.app().clone()))?;
                 if own.get(wire::KEY_WIRE_VERSION).map(String::as_str) == Some(wire::WIRE_VERSION_2)
                 {
@@ -268,6 +292,15 @@ impl Requirer {
             }
             tools.relation_set(&rid, WriteScope::App, &wanted)?;
             adverts.insert(rid, Advert::Written(ctx.context_id.clone()));
+            wrote = true;
+        }
+        if let (true, Some(id)) = (wrote, &ctx.context_id) {
+            let values = juju_hooks::Databag::from([(receipt_key, id.clone())]);
+            match tools.state_set(&values) {
+                Ok(()) => {}
+                Err(e) if e.is_unsupported() => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(())
     }

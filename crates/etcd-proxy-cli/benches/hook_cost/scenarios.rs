@@ -155,6 +155,18 @@ pub fn measure_world(
                 &Dispatch::Binary(sync.clone()),
             )?;
             setup("requirer upgrade-charm: full read (fallback)", sample);
+            // On Juju 3.6 the leader advertised wire version 2; the next hook confirms it
+            // (one state-get of the receipt), as the provider's next hook does its writes.
+            let sample = run_hook(
+                &mut world,
+                &mut log,
+                &update_status,
+                &Dispatch::Binary(sync.clone()),
+            )?;
+            setup(
+                "requirer next hook: confirms its wire_version advertisement",
+                sample,
+            );
             keep_state(&world, keep, &format!("requirer-{shape:?}-{n}"))?;
             let snapshot = world.snapshot()?;
             scenarios.push(Scenario {

@@ -635,3 +635,37 @@ fn the_requirers_state_keeps_only_interface_keys_cut_to_size() {
     assert_eq!(kind, StatusKind::Blocked);
     assert!(message.contains("client_key: value too large"), "{message}");
 }
+
+/// The requirer's `wire_version` write is confirmed like the provider's records: by the
+/// provider's answer, or by one `state-get` of its receipt (never a read per relation).
+#[test]
+fn the_requirers_advertisement_is_confirmed_by_its_receipt() {
+    let mut world = World::new(1, Juju::V3_6);
+    // A provider with nothing to publish yet: no answer in its application databag.
+    let n = world.requirer("kube", 1, Juju::V3_6);
+    assert_eq!(world.app_bag(n, "kube")["wire_version"], "2");
+    let rid = world.model.relation_id(n, &unit("kube/0")).unwrap();
+    let own = format!("relation-get --format=json -r {rid} --app - kube");
+    let reads_own = |world: &World| {
+        world
+            .log
+            .iter()
+            .filter(|r| r.hook.unit == unit("kube/0"))
+            .flat_map(|r| r.calls.iter().map(ToolCall::command_line))
+            .filter(|c| *c == own)
+            .count()
+    };
+    assert_eq!(reads_own(&world), 0);
+    let state_gets = world.calls(0, "kube", "state-get").len();
+    assert_eq!(state_gets, 1, "one receipt check after the hook that wrote");
+    let writes = world.calls(0, "kube", "relation-set").len();
+    assert_eq!(writes, 1);
+    // Steady state: nothing.
+    let before = world.log.len();
+    world.settle(vec![HookInvocation::new(unit("kube/0"), "update-status")]);
+    assert!(
+        world.log[before].calls.is_empty(),
+        "{:?}",
+        world.log[before].calls
+    );
+}

@@ -140,6 +140,27 @@ pub enum EmulatorCommand {
         #[arg(long)]
         remote_unit: Option<String>,
     },
+    /// Upgrade an application's charm (copy it to every unit; upgrade-charm, config-changed).
+    Refresh {
+        /// The application.
+        app: String,
+        /// The new charm directory (default: the one it was deployed from, copied again).
+        charm: Option<PathBuf>,
+    },
+    /// Queue update-status on one unit, or on every unit.
+    UpdateStatus {
+        /// The unit (default: all units).
+        unit: Option<String>,
+    },
+    /// Run an action of the unit's charm now and print its result as `juju run --format yaml`.
+    RunAction {
+        /// The unit.
+        unit: String,
+        /// The action, as named in actions.yaml.
+        action: String,
+        /// Parameters as `key=value` (values are YAML).
+        params: Vec<String>,
+    },
     /// Run the oldest queued hook.
     Next,
     /// Run queued hooks until none are left (or --max-hooks ran).
@@ -276,6 +297,29 @@ pub fn run_cli(
                 return Ok(i32::from(!ok));
             }
             return Ok(settle(&mut emulator, cli, &mut p)?.max(i32::from(!ok)));
+        }
+        EmulatorCommand::Refresh { app, charm } => {
+            emulator.refresh(&parse_app(app)?, charm.as_deref())?;
+            p.line(format!("refreshing {app}"))?;
+            true
+        }
+        EmulatorCommand::UpdateStatus { unit } => {
+            let unit = unit.as_deref().map(parse_unit).transpose()?;
+            emulator.update_status(unit.as_ref())?;
+            true
+        }
+        EmulatorCommand::RunAction {
+            unit,
+            action,
+            params,
+        } => {
+            let outcome = emulator.run_action(&parse_unit(unit)?, action, params)?;
+            let text =
+                crate::format::render(&outcome.juju_run_value(), crate::format::Format::Yaml);
+            p.out
+                .write_all(text.as_bytes())
+                .map_err(|e| EmulatorError::Usage(format!("cannot write the result: {e}")))?;
+            return Ok(i32::from(!outcome.completed()));
         }
         EmulatorCommand::Next => {
             match emulator.run_next()? {

@@ -15,6 +15,7 @@ use crate::error::EmulatorError;
 use crate::runner::{find_handler, hook_environment, run_process, Handler, HookEnv};
 use crate::store::{ensure_dir, CallRecord, EmulatorState, HookContextFile, Store};
 use crate::tools::HOOK_TOOLS;
+use crate::uniter;
 
 /// How long a hook may run before the emulator kills it, unless told otherwise.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(300);
@@ -233,8 +234,13 @@ impl Emulator {
         Ok(())
     }
 
+    /// The model directory's store.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Loads the model, applies `change`, saves it, queues the hooks it returns.
-    fn change<T>(
+    pub(crate) fn change<T>(
         &mut self,
         change: impl FnOnce(&mut Model) -> Result<(T, Vec<HookInvocation>), EmulatorError>,
     ) -> Result<T, EmulatorError> {
@@ -251,7 +257,7 @@ impl Emulator {
             return Ok(());
         }
         let mut state = self.store.load_state()?;
-        state.queue.extend(hooks);
+        uniter::enqueue_coalesced(&mut state.queue, hooks);
         self.store.save_state(&state)
     }
 
@@ -276,17 +282,18 @@ impl Emulator {
                 application.charm_dir = Some(charm_dir.clone());
                 application.config = info.default_config();
             }
-            let mut hooks = Vec::new();
             for unit in &names {
                 copy_charm(&charm_dir, &store.unit_charm_dir(unit))?;
-                hooks.extend(setup_hooks(model, unit));
             }
+            let mut relation_hooks = Vec::new();
             for (endpoint, (role, _)) in &info.endpoints {
                 if *role == EndpointRole::Peers {
                     let end = RelationEnd::new(app.clone(), endpoint.clone());
-                    hooks.extend(model.relate(&end, &end)?.1);
+                    relation_hooks.extend(model.relate(&end, &end)?.1);
                 }
             }
+            uniter::mark_new_units(model, &names);
+            let hooks = uniter::setup_sequence(model, &names, relation_hooks);
             Ok((names, hooks))
         })
     }
@@ -308,8 +315,9 @@ impl Emulator {
                 })?;
             let (unit, relation_hooks) = model.add_unit(app)?;
             copy_charm(&charm_dir, &store.unit_charm_dir(&unit))?;
-            let mut hooks = setup_hooks(model, &unit);
-            hooks.extend(relation_hooks);
+            let units = [unit.clone()];
+            uniter::mark_new_units(model, &units);
+            let hooks = uniter::setup_sequence(model, &units, relation_hooks);
             Ok((unit, hooks))
         })
     }
@@ -462,6 +470,7 @@ impl Emulator {
     pub fn run_hook(&mut self, invocation: HookInvocation) -> Result<HookReport, EmulatorError> {
         let mut model = self.store.load_model()?;
         model.begin_hook(&invocation)?;
+        uniter::before_hook(&mut model, &invocation);
         self.store.save_model(&model)?;
         let mut state = self.store.load_state()?;
         state.hooks_started += 1;
@@ -498,13 +507,14 @@ impl Emulator {
         } else {
             model.abort(&invocation.unit);
         }
+        uniter::after_hook(&mut model, &invocation, succeeded);
         self.store.save_model(&model)?;
         self.store.remove_context(&context_id)?;
         let mut state = self.store.load_state()?;
         // Hooks the tools queued during the run (leader-settings-changed) come first.
         let mut caused: Vec<HookInvocation> =
             state.queue.iter().skip(queued_before).cloned().collect();
-        state.queue.extend(queued.iter().cloned());
+        let queued = uniter::enqueue_coalesced(&mut state.queue, queued);
         self.store.save_state(&state)?;
         caused.extend(queued);
         self.model = model;
@@ -590,19 +600,6 @@ impl Emulator {
             .count();
         Ok(count)
     }
-}
-
-/// The hooks a new unit runs before anything else.
-fn setup_hooks(model: &Model, unit: &UnitName) -> Vec<HookInvocation> {
-    let leadership = if model.is_leader(unit) {
-        "leader-elected"
-    } else {
-        "leader-settings-changed"
-    };
-    ["install", leadership, "config-changed", "start"]
-        .into_iter()
-        .map(|hook| HookInvocation::new(unit.clone(), hook))
-        .collect()
 }
 
 /// Parses `app:endpoint` or `app`, finding the endpoints `juju integrate` would pick.

@@ -57,13 +57,16 @@ mod clock;
 mod emulator;
 mod error;
 mod format;
+mod operations;
 mod runner;
 pub mod store;
 mod tools;
+mod uniter;
 
 pub use charm::{copy_charm, CharmInfo, ConfigOption};
 pub use cli::{run_cli, EmulatorCli, EmulatorCommand};
 pub use emulator::{Emulator, HookOutcome, HookReport, DEFAULT_HOOK_TIMEOUT};
 pub use error::EmulatorError;
+pub use operations::ActionOutcome;
 pub use runner::JUJU_VERSION;
 pub use tools::{is_hook_tool, tool_main, HOOK_TOOLS, MODEL_DIR_VAR, UNSUPPORTED_TOOLS};

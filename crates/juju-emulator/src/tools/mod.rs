@@ -325,7 +325,7 @@ impl Session {
             .model
             .relations
             .get(&number)
-            .filter(|r| r.in_scope(self.unit()))?;
+            .filter(|r| r.in_scope(self.unit()) && self.model.sees_relations(self.unit()))?;
         let end = relation
             .ends
             .iter()

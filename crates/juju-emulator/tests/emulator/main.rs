@@ -6,3 +6,4 @@ mod juju36;
 mod lifecycle;
 mod process;
 mod support;
+mod uniter;

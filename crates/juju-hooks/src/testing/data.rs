@@ -32,6 +32,15 @@ impl Relation {
 }
 
 impl Model {
+    /// Whether `unit`'s hook sees its relations: not during `install`, as Juju's uniter only
+    /// tracks relations once the charm is installed (juju/juju 3.6
+    /// `worker/uniter/relation/resolver.go`).
+    pub fn sees_relations(&self, unit: &UnitName) -> bool {
+        self.running
+            .get(unit)
+            .is_none_or(|hook| hook.action.is_some() || hook.hook != "install")
+    }
+
     /// `relation-ids <endpoint>` as seen by `unit`.
     ///
     /// Lists the relations of that endpoint the unit is in the scope of, dying ones included
@@ -42,6 +51,7 @@ impl Model {
             .iter()
             .filter(|(_, rel)| {
                 rel.in_scope(unit)
+                    && self.sees_relations(unit)
                     && rel
                         .local_end(unit.app())
                         .is_some_and(|end| end.endpoint == *endpoint)
@@ -163,7 +173,11 @@ impl Model {
     fn known_relation(&self, unit: &UnitName, relation: &RelationId) -> Result<&Relation, Refusal> {
         self.relations
             .get(&relation.number())
-            .filter(|rel| rel.local_end(unit.app()).is_some() && rel.in_scope(unit))
+            .filter(|rel| {
+                rel.local_end(unit.app()).is_some()
+                    && rel.in_scope(unit)
+                    && self.sees_relations(unit)
+            })
             .ok_or_else(|| relation_not_found(relation))
     }
 }

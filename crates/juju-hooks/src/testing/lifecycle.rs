@@ -304,7 +304,8 @@ impl Model {
     }
 
     /// Removes a unit: the remaining related units get `-departed`; the removed unit gets
-    /// `-departed` for each of its members, `-broken` per relation, then `stop` and `remove`.
+    /// `-departed` for each of its members, `-broken` per relation (not for peer relations,
+    /// which live on with the application), then `stop` and `remove`.
     ///
     /// The unit vanishes from the model when its `remove` hook commits. Call this when no
     /// other hook about the unit is still queued.
@@ -344,6 +345,10 @@ impl Model {
                     member.clone(),
                     unit.clone(),
                 ));
+            }
+            // A peer relation outlives the unit: it departs, but gets no `-broken`.
+            if rel.is_peer() {
+                continue;
             }
             if let Some(remote) = rel.remote_end(unit.app()) {
                 own.push(HookInvocation::broken(

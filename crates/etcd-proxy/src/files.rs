@@ -42,6 +42,42 @@ pub fn ensure_file(
     mode: u32,
     owner: Ownership,
 ) -> Result<bool, FileError> {
+    let changed = ensure_file_unsynced_dir(path, contents, mode, owner)?;
+    if changed {
+        sync_dir(path)?;
+    }
+    Ok(changed)
+}
+
+/// The directory `path` is in (`.` for a bare name).
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes the renames into `path`'s directory durable (one fsync of the directory).
+///
+/// # Errors
+/// The directory could not be opened or synced.
+pub(crate) fn sync_dir(path: &Path) -> Result<(), FileError> {
+    fs::File::open(parent_of(path))
+        .and_then(|d| d.sync_all())
+        .map_err(|source| FileError {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+/// [`ensure_file`] without the directory fsync, for a caller that writes several files into
+/// one directory and syncs it once ([`sync_dir`]).
+pub(crate) fn ensure_file_unsynced_dir(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    owner: Ownership,
+) -> Result<bool, FileError> {
     let err = |source| FileError {
         path: path.to_owned(),
         source,
@@ -49,10 +85,7 @@ pub fn ensure_file(
     if is_current(path, contents, mode, owner).map_err(err)? {
         return Ok(false);
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
+    let dir = parent_of(path);
     create_dirs(dir).map_err(err)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
@@ -67,9 +100,6 @@ pub fn ensure_file(
     }
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(err)?;
     Ok(true)
 }
 

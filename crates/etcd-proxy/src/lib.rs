@@ -10,6 +10,9 @@
 //!   the [`ClusterString`] and [`ClientCredentials`]; [`save_client_credentials`] writes them.
 //! - [`Provider::publish`] validates and publishes a [`Publication`] on every relation id;
 //!   [`Provider::sync`] keeps new relations up to date and derives `{endpoint}.connected`.
+//! - [`decide`] is the sans-I/O core both use (plain data in, decisions out), for other
+//!   front ends (the Python package); wire version 2 (credentials in a Juju secret, the
+//!   publication in the application databag) is negotiated per relation id.
 //! - Both change a [`juju_hooks::UnitState`] in memory; save it with a
 //!   [`juju_hooks::FlagStore`] only when the hook's work succeeded.
 //!
@@ -85,10 +88,17 @@
 //! let flags = store.load()?.flags;
 //! assert!(flags.contains("proxy.connected") && flags.contains("proxy.available"));
 //! assert!(!flags.contains("proxy.tls.available"));
-//! // A first run reads everything once: relation-ids, relation-list, one relation-get per
-//! // unit. Later `-changed` hooks read only the unit that changed.
-//! let reads: Vec<&str> = outcome.calls.iter().map(|c| c.tool).collect();
-//! assert_eq!(reads, ["relation-ids", "relation-list", "relation-get", "status-set"]);
+//! // A first run reads everything once: relation-ids, relation-list, the provider's
+//! // application databag (wire version 2), one relation-get per unit. Later `-changed`
+//! // hooks read only the unit that changed.
+//! let reads: Vec<String> = outcome.calls.iter().map(|c| c.command_line()).collect();
+//! assert_eq!(reads, [
+//!     "relation-ids --format=json proxy",
+//!     "relation-list --format=json -r proxy:0",
+//!     "relation-get --format=json -r proxy:0 --app - etcd",
+//!     "relation-get --format=json -r proxy:0 - etcd/0",
+//!     "status-set active proxy: etcd cluster of 1 member(s)",
+//! ]);
 //! # Ok(())
 //! # }
 //! ```

@@ -241,15 +241,25 @@ impl LocalProxy {
         let unit_changed = install(&rendered, &plan.unit_file)?;
         let restarted = match services {
             Some(manager) => {
+                // The gateway passes TLS through (L4): new credentials are not its business,
+                // so a rotation restarts only the proxies that present them.
+                let uses_credentials = plan.mode != ProxyMode::Gateway;
+                let pem = |text: &str| {
+                    if uses_credentials {
+                        text.to_owned()
+                    } else {
+                        String::new()
+                    }
+                };
                 let applied = Applied {
                     manager: manager.name().to_owned(),
                     unit_file: rendered.unit_file.clone(),
                     env_file: rendered.env_file.as_ref().map(|(_, text)| text.clone()),
-                    cert_pem: credentials.cert_pem().to_owned(),
-                    ca_pem: credentials.ca_pem().to_owned(),
+                    cert_pem: pem(credentials.cert_pem()),
+                    ca_pem: pem(credentials.ca_pem()),
                 };
                 let stale = section.applied.as_ref() != Some(&applied);
-                let changed = credentials_changed || unit_changed || stale;
+                let changed = (credentials_changed && uses_credentials) || unit_changed || stale;
                 let restarted = restart_if_changed(changed, &plan.unit_file, manager)?;
                 section.applied = Some(applied);
                 restarted

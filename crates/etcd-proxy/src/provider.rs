@@ -1,26 +1,37 @@
 //! The provider side: publish the cluster string and client credentials on every relation.
 //!
-//! Data goes into the local **unit** databag on every relation id of the endpoint, as raw
-//! strings, exactly as the 2016 Python provider wrote it (charms.reactive GLOBAL scope), so
-//! deployed Python requirers keep working.
+//! Per relation id the requirer chooses the wire version (`docs/wire-contract.md`):
+//! - **version 1** (nothing in the requirer's application databag: the deployed Python
+//!   charms): every provider unit writes the raw keys in its own unit databag, exactly as the
+//!   2016 Python provider did;
+//! - **version 2** (`wire_version` = `2`): the leader writes `cluster`, `client_urls` and
+//!   `client_credentials_secret` in the provider application's databag, the credentials in
+//!   one application-owned Juju secret granted to that relation; units write no interface
+//!   key there. Without secrets (old Juju) the application databag carries the raw keys.
 //!
-//! What to publish is remembered in the unit state, so a charm calls
-//! [`Provider::publish`] when its data changes and [`Provider::sync`] in every hook: a new
-//! relation gets the data in its first hook, and a relation already holding it costs nothing.
+//! What to publish is remembered in the unit state, so a charm calls [`Provider::publish`]
+//! when its data changes and [`Provider::sync`] in every hook. The rules are in
+//! [`crate::decide`]; this module does the hook-tool I/O and keeps a record per relation of
+//! what it wrote. Juju discards the writes of a failed hook, and a hook can fail after this
+//! command succeeded: with Juju's unit state (`state-set`, Juju ≥ 2.8) each hook that writes
+//! also leaves a receipt there, which commits or vanishes with its writes, so the next hook
+//! confirms every record with one `state-get`. Without those tools each record is checked
+//! once against the real databag.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use juju_hooks::{
-    BagOwner, Databag, Endpoint, HookKind, HookTools, JujuContext, RelationId, UnitState,
+    AppName, BagOwner, Databag, Endpoint, HookKind, HookTools, JujuContext, RelationId,
+    SecretContent, SecretOwnerKind, SecretRevision, SecretUri, ToolError, ToolErrorKind, UnitState,
     WriteScope,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::{ClusterString, EtcdUrl};
 use crate::credentials::ClientCredentials;
+use crate::decide::{self, ExistingSecret, PemCredentials, ProviderInput, RequirerSide};
 use crate::error::InterfaceError;
 use crate::state::{load_section, section_key, set_flag, store_section};
-use crate::view::{Reads, RemoteView};
 use crate::wire::{self, RemoteData};
 
 /// Data to publish; parts left `None` keep their previously published value — except that a
@@ -67,13 +78,52 @@ impl Publication {
     }
 }
 
-/// What the provider last wrote on one relation.
+/// What the provider last wrote in one databag.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Published {
-    /// A digest of the databag written (the bag itself is the `desired` one, kept once).
+    /// A digest of the interface keys written (the data itself is `desired`, kept once).
     digest: String,
-    /// The hook run that wrote it. Juju discards the writes of a failed hook, so a record
-    /// from an earlier run is checked once against the real databag before it is trusted.
+    /// The hook run that wrote it.
+    context_id: Option<String>,
+    /// Known to be committed by Juju.
+    confirmed: bool,
+}
+
+/// The wire version of a relation, as far as this unit knows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Version {
+    /// Never read (relations found by a full read): served as version 1.
+    #[default]
+    Unknown,
+    /// Read empty in `-created`, before a requirer unit joined: nothing is written until
+    /// the requirer had the chance to advertise (its `-created` runs before it joins).
+    Pending,
+    /// Version 1.
+    V1,
+    /// Version 2.
+    V2,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct RelationRecord {
+    /// How many requirer units are in the relation, if listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    members: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    remote_app: Option<AppName>,
+    #[serde(default)]
+    version: Version,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unit: Option<Published>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    app: Option<Published>,
+}
+
+/// The leader's record of the credentials secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct SecretRecord {
+    existing: ExistingSecret,
     context_id: Option<String>,
     confirmed: bool,
 }
@@ -81,10 +131,18 @@ struct Published {
 // No `Debug`: `desired` holds the private key.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct ProviderSection {
-    view: Option<RemoteView>,
-    /// The databag to publish on every relation (`None`: nothing published yet).
+    /// The publication in version-1 form (`None`: nothing published yet).
     desired: Option<Databag>,
-    published: BTreeMap<RelationId, Published>,
+    #[serde(default)]
+    relations: BTreeMap<RelationId, RelationRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<SecretRecord>,
+    /// Whether Juju's unit-state tools exist (`None`: not tried yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state_tools: Option<bool>,
+    /// The hook run that last listed the relations or read a requirer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    context_id: Option<String>,
 }
 
 /// What a provider run did.
@@ -120,6 +178,11 @@ impl Provider {
         format!("{}.connected", self.endpoint)
     }
 
+    /// The Juju unit-state key of this endpoint's receipt.
+    fn receipt_key(&self) -> String {
+        format!("etcd-proxy.{}.provider-receipt", self.endpoint)
+    }
+
     /// Derives `{endpoint}.connected` and brings every relation up to the data last given to
     /// [`Provider::publish`]. Changes `state` only in memory; the caller saves it on success.
     ///
@@ -133,29 +196,16 @@ impl Provider {
     ) -> Result<ProviderReport, InterfaceError> {
         let key = section_key(&self.endpoint, "provider");
         let mut section: ProviderSection = load_section(state, &key).unwrap_or_default();
-        let view = RemoteView::refresh(
-            section.view.take(),
-            ctx,
-            &self.endpoint,
-            Reads::MembersOnly,
-            tools,
-        )?;
+        let revoked = self.refresh(ctx, tools, &mut section)?;
+        let connected = connected(tools, &mut section)?;
         let mut report = ProviderReport {
-            connected: view.has_units(),
+            connected,
             written: Vec::new(),
-            relations: view.relations.keys().cloned().collect(),
+            relations: section.relations.keys().cloned().collect(),
         };
-        section
-            .published
-            .retain(|rid, _| view.relations.contains_key(rid));
-        if let Some(desired) = section.desired.clone() {
-            for rid in report.relations.clone() {
-                let record = section.published.remove(&rid);
-                let record = self.push(ctx, tools, &rid, &desired, record, &mut report)?;
-                section.published.insert(rid, record);
-            }
+        if section.desired.is_some() {
+            self.publish_all(ctx, tools, &mut section, &revoked, &mut report)?;
         }
-        section.view = Some(view);
         store_section(state, &key, &section);
         set_flag(state, self.connected_flag(), report.connected);
         Ok(report)
@@ -249,83 +299,526 @@ impl Provider {
         self.publish(ctx, tools, state, &data)
     }
 
-    /// Writes what `rid` lacks of `desired`, trusting `record` only once confirmed.
-    fn push(
+    /// Brings the relation records up to date for this hook: membership and the requirers'
+    /// wire versions, with the fewest calls. Returns the relations that went away.
+    fn refresh(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        section: &mut ProviderSection,
+    ) -> Result<Vec<RelationId>, ToolError> {
+        let mut gone = Vec::new();
+        if section.context_id.is_some() && section.context_id == ctx.context_id {
+            return Ok(gone); // an earlier command of this hook did it
+        }
+        let full = section.context_id.is_none() || matches!(ctx.hook, HookKind::UpgradeCharm);
+        let ours = ctx.hook.endpoint() == Some(&self.endpoint);
+        let mut touched = false;
+        if full {
+            let ids = tools.relation_ids(&self.endpoint)?;
+            let dying = |rid: &RelationId| {
+                matches!(&ctx.hook, HookKind::RelationBroken(_))
+                    && ctx.relation_id.as_ref() == Some(rid)
+            };
+            let listed: BTreeSet<RelationId> = ids.into_iter().filter(|rid| !dying(rid)).collect();
+            gone.extend(
+                section
+                    .relations
+                    .keys()
+                    .filter(|rid| !listed.contains(*rid))
+                    .cloned(),
+            );
+            section.relations.retain(|rid, _| listed.contains(rid));
+            for rid in listed {
+                let record = section.relations.entry(rid).or_default();
+                // Membership may have changed while nobody listened.
+                record.members = None;
+            }
+            touched = true;
+        }
+        match (&ctx.hook, &ctx.relation_id) {
+            (HookKind::RelationBroken(_), Some(rid)) if ours => {
+                if section.relations.remove(rid).is_some() {
+                    gone.push(rid.clone());
+                }
+                touched = true;
+            }
+            (
+                HookKind::RelationCreated(_)
+                | HookKind::RelationJoined(_)
+                | HookKind::RelationChanged(_)
+                | HookKind::RelationDeparted(_),
+                Some(rid),
+            ) if ours => {
+                let record = section.relations.entry(rid.clone()).or_default();
+                if ctx.remote_app.is_some() {
+                    record.remote_app = ctx.remote_app.clone();
+                }
+                match &ctx.hook {
+                    HookKind::RelationCreated(_) => {
+                        record.members = Some(0);
+                        // A new relation: this unit has written nothing there yet.
+                        let nothing = Published {
+                            digest: bag_digest(&Databag::new()),
+                            context_id: ctx.context_id.clone(),
+                            confirmed: true,
+                        };
+                        record.unit.get_or_insert_with(|| nothing.clone());
+                        record.app.get_or_insert(nothing);
+                    }
+                    HookKind::RelationJoined(_) | HookKind::RelationDeparted(_) => {
+                        record.members = Some(tools.relation_list(rid)?.len());
+                    }
+                    _ => {}
+                }
+                let app_changed =
+                    matches!(ctx.hook, HookKind::RelationChanged(_)) && ctx.remote_unit.is_none();
+                let unread = matches!(record.version, Version::Unknown | Version::Pending);
+                let departed = matches!(ctx.hook, HookKind::RelationDeparted(_));
+                if let (Some(app), true) =
+                    (&record.remote_app, app_changed || (unread && !departed))
+                {
+                    let bag = tools.relation_get(rid, &BagOwner::App(app.clone()))?;
+                    let side = RequirerSide {
+                        wire_version: bag.get(wire::KEY_WIRE_VERSION).cloned(),
+                    };
+                    record.version = match (side.version(), &ctx.hook) {
+                        (2, _) => Version::V2,
+                        (_, HookKind::RelationCreated(_)) => Version::Pending,
+                        _ => Version::V1,
+                    };
+                }
+                touched = true;
+            }
+            _ => {}
+        }
+        if touched {
+            section.context_id = ctx.context_id.clone();
+        }
+        Ok(gone)
+    }
+
+    /// Makes every relation hold the publication its version asks for.
+    fn publish_all(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        section: &mut ProviderSection,
+        revoked: &[RelationId],
+        report: &mut ProviderReport,
+    ) -> Result<(), InterfaceError> {
+        let Some(desired) = section.desired.clone() else {
+            return Ok(());
+        };
+        self.confirm(ctx, tools, section)?;
+        // Only the leader writes the application databag and owns the secret; ask only
+        // when it can matter.
+        let needs_leader = section.secret.is_some()
+            || section.relations.values().any(|r| {
+                r.version == Version::V2
+                    || r.app
+                        .as_ref()
+                        .is_some_and(|p| p.digest != bag_digest(&Databag::new()))
+            });
+        let leader = needs_leader && tools.is_leader()?;
+        let secrets_supported = ctx
+            .juju_version
+            .as_deref()
+            .is_some_and(decide::supports_secrets);
+        let mut input = ProviderInput {
+            endpoint: self.endpoint.clone(),
+            cluster: desired.get(wire::KEY_CLUSTER).cloned(),
+            client_urls: desired
+                .get(wire::KEY_CLIENT_URLS)
+                .map(|urls| urls.split(',').map(str::to_owned).collect()),
+            credentials: match wire::CREDENTIAL_KEYS.map(|k| desired.get(k)) {
+                [Some(ca), Some(cert), Some(key)] => Some(PemCredentials {
+                    ca: ca.clone(),
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            },
+            leader,
+            secrets_supported,
+            relations: section
+                .relations
+                .iter()
+                .filter(|(_, r)| r.version != Version::Pending)
+                .map(|(rid, r)| {
+                    let wire_version =
+                        (r.version == Version::V2).then(|| wire::WIRE_VERSION_2.to_owned());
+                    (rid.clone(), RequirerSide { wire_version })
+                })
+                .collect(),
+            secret: section.secret.as_ref().map(|s| s.existing.clone()),
+        };
+        let mut decision = input.decide();
+        if let Some(refused) = decision.refused {
+            return Err(InterfaceError::InvalidInput(refused));
+        }
+        let mut secret_work = false;
+        if leader {
+            if let Some(plan) = decision.secret.clone().filter(|p| p.create) {
+                match self.find_or_create_secret(tools, &plan.content, &plan.label)? {
+                    Some(existing) => {
+                        section.secret = Some(SecretRecord {
+                            existing: existing.clone(),
+                            context_id: ctx.context_id.clone(),
+                            confirmed: false,
+                        });
+                        input.secret = Some(existing);
+                        secret_work = true;
+                    }
+                    // This Juju has no secrets: the raw keys go in the application databag.
+                    None => input.secrets_supported = false,
+                }
+                decision = input.decide();
+            }
+            if let Some(plan) = &decision.secret {
+                if let Some(record) = &mut section.secret {
+                    let uri = parse_uri(&record.existing.uri)?;
+                    if plan.update {
+                        tools.secret_set(&uri, &content_of(&plan.content)?)?;
+                        secret_work = true;
+                    }
+                    record.existing.content_digest = Some(plan.content_digest.clone());
+                    for rid in &plan.grant {
+                        tools.secret_grant(&uri, rid, None)?;
+                        record.existing.granted.insert(rid.clone());
+                        secret_work = true;
+                    }
+                    for rid in plan.revoke.iter().chain(revoked) {
+                        if record.existing.granted.remove(rid) {
+                            revoke(tools, &uri, rid)?;
+                            secret_work = true;
+                        }
+                    }
+                    if secret_work {
+                        record.context_id = ctx.context_id.clone();
+                        record.confirmed = false;
+                    }
+                }
+            }
+            if let Some(uri) = decision.remove_secret.clone() {
+                tools.secret_remove(&parse_uri(&uri)?)?;
+                section.secret = None;
+                secret_work = true;
+            }
+        }
+        for (rid, writes) in &decision.relations {
+            let Some(record) = section.relations.get_mut(rid) else {
+                continue;
+            };
+            let mut wrote = false;
+            let unit = self.put(
+                ctx,
+                tools,
+                rid,
+                WriteScope::Unit,
+                &writes.unit,
+                record.unit.take(),
+                section.state_tools,
+                &mut wrote,
+            )?;
+            record.unit = unit;
+            if let Some(app) = &writes.app {
+                let published = self.put(
+                    ctx,
+                    tools,
+                    rid,
+                    WriteScope::App,
+                    app,
+                    record.app.take(),
+                    section.state_tools,
+                    &mut wrote,
+                )?;
+                record.app = published;
+            }
+            if wrote {
+                report.written.push(rid.clone());
+            }
+        }
+        if (secret_work || !report.written.is_empty()) && section.state_tools != Some(false) {
+            self.leave_receipt(ctx, tools, section)?;
+        }
+        Ok(())
+    }
+
+    /// The secret of an earlier leader (found by its label), else a new one; `None` when
+    /// this Juju has no secrets.
+    fn find_or_create_secret(
+        &self,
+        tools: &mut dyn HookTools,
+        content: &PemCredentials,
+        label: &str,
+    ) -> Result<Option<ExistingSecret>, InterfaceError> {
+        match tools.secret_info_get(None, Some(label)) {
+            Ok(info) => {
+                // The owner may peek at the latest content: no new revision if it is the same.
+                let content_digest =
+                    match tools.secret_get(Some(&info.uri), None, SecretRevision::Peek) {
+                        Ok(fields) => Some(decide::digest(
+                            wire::SECRET_FIELDS.map(|f| fields.get(f).unwrap_or_default()),
+                        )),
+                        Err(_) => None,
+                    };
+                return Ok(Some(ExistingSecret {
+                    uri: info.uri.to_string(),
+                    content_digest,
+                    // Unknown: granted again (granting is idempotent).
+                    granted: BTreeSet::new(),
+                }));
+            }
+            Err(e) if e.is_unsupported() => return Ok(None),
+            Err(e) if e.stderr().is_some_and(|t| t.contains("not found")) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let added = tools.secret_add(
+            &content_of(content)?,
+            SecretOwnerKind::Application,
+            Some(label),
+        );
+        match added {
+            Ok(uri) => Ok(Some(ExistingSecret {
+                uri: uri.to_string(),
+                content_digest: Some(decide::digest([
+                    content.ca.as_str(),
+                    &content.cert,
+                    &content.key,
+                ])),
+                granted: BTreeSet::new(),
+            })),
+            Err(e) if e.is_unsupported() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// With Juju's unit state: one `state-get` tells which hook's writes were committed
+    /// last; records of that hook are confirmed, records of any other earlier hook are void
+    /// (that hook failed and Juju discarded its writes).
+    fn confirm(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        section: &mut ProviderSection,
+    ) -> Result<(), ToolError> {
+        let unconfirmed = |p: &Option<Published>| {
+            p.as_ref().is_some_and(|p| {
+                !p.confirmed && (p.context_id.is_none() || p.context_id != ctx.context_id)
+            })
+        };
+        let pending_secret = section.secret.as_ref().is_some_and(|s| {
+            !s.confirmed && (s.context_id.is_none() || s.context_id != ctx.context_id)
+        });
+        let pending = pending_secret
+            || section
+                .relations
+                .values()
+                .any(|r| unconfirmed(&r.unit) || unconfirmed(&r.app));
+        // Without a hook id (not inside a hook) no receipt can tell hooks apart.
+        if !pending || section.state_tools == Some(false) || ctx.context_id.is_none() {
+            return Ok(());
+        }
+        let receipt = match tools.state_get() {
+            Ok(values) => values.get(&self.receipt_key()).cloned(),
+            Err(e) if e.is_unsupported() => {
+                section.state_tools = Some(false);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        section.state_tools = Some(true);
+        let settle = |p: &mut Option<Published>| {
+            if let Some(published) = p {
+                if published.confirmed || published.context_id == ctx.context_id {
+                    return;
+                }
+                if receipt.is_some() && published.context_id == receipt {
+                    published.confirmed = true;
+                } else {
+                    *p = None; // written in a hook that failed: the databag holds something else
+                }
+            }
+        };
+        for record in section.relations.values_mut() {
+            settle(&mut record.unit);
+            settle(&mut record.app);
+        }
+        if let Some(secret) = &mut section.secret {
+            if !secret.confirmed && secret.context_id != ctx.context_id {
+                if receipt.is_some() && secret.context_id == receipt {
+                    secret.confirmed = true;
+                } else {
+                    // Found again by its label (or made anew) the next time it is needed.
+                    section.secret = None;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Leaves this hook's receipt in Juju's unit state (committed with its writes).
+    fn leave_receipt(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        section: &mut ProviderSection,
+    ) -> Result<(), ToolError> {
+        let Some(context_id) = &ctx.context_id else {
+            return Ok(());
+        };
+        let values = Databag::from([(self.receipt_key(), context_id.clone())]);
+        match tools.state_set(&values) {
+            Ok(()) => section.state_tools = Some(true),
+            Err(e) if e.is_unsupported() => section.state_tools = Some(false),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Makes one of this unit's databags on `rid` hold exactly `wanted` of the interface
+    /// keys; returns the new record.
+    #[allow(clippy::too_many_arguments)]
+    fn put(
         &self,
         ctx: &JujuContext,
         tools: &mut dyn HookTools,
         rid: &RelationId,
-        desired: &Databag,
+        scope: WriteScope,
+        wanted: &Databag,
         record: Option<Published>,
-        report: &mut ProviderReport,
-    ) -> Result<Published, InterfaceError> {
+        state_tools: Option<bool>,
+        wrote: &mut bool,
+    ) -> Result<Option<Published>, InterfaceError> {
+        let digest = bag_digest(wanted);
         let from_this_hook =
             |r: &Published| r.context_id.is_some() && r.context_id == ctx.context_id;
-        // In its `-created` hook a relation is new: this unit has written nothing there yet.
-        let new_relation = matches!(&ctx.hook, HookKind::RelationCreated(_))
-            && ctx.relation_id.as_ref() == Some(rid);
-        let wanted = digest(desired);
         let (changes, verified) = match record {
             Some(r) if r.confirmed || from_this_hook(&r) => {
-                if r.digest == wanted {
-                    return Ok(r); // as before: no call, and the state stays byte for byte
+                if r.digest == digest {
+                    return Ok(Some(r)); // as before: no call, the state stays byte for byte
                 }
-                // Another publication is there: write the whole new one over it.
-                (replace_all(desired), false)
+                if r.digest == bag_digest(&Databag::new()) {
+                    (wanted.clone(), false) // nothing of ours there to delete
+                } else {
+                    (replace_all(wanted), false)
+                }
             }
-            None if new_relation => (desired.clone(), false),
-            // Juju discards the writes of a failed hook, and a hook can fail after this
-            // command succeeded: a write of an earlier hook is checked once (one relation-get
-            // in the first hook after a publish) before it is trusted.
-            _ => {
-                let held = tools.relation_get(rid, &BagOwner::Unit(ctx.unit.clone()))?;
-                (diff(&held, desired), true)
+            // Without unit state (or its receipt), a write of an earlier hook is checked once
+            // against the databag (one relation-get in the first hook after a publish) before
+            // it is trusted. With it, `confirm` settled every such record already.
+            Some(_) if state_tools != Some(true) || ctx.context_id.is_none() => {
+                let owner = match scope {
+                    WriteScope::Unit => BagOwner::Unit(ctx.unit.clone()),
+                    WriteScope::App => BagOwner::App(ctx.app().clone()),
+                };
+                let held = tools.relation_get(rid, &owner)?;
+                (diff(&held, wanted), true)
             }
+            // Nothing of ours known there: nothing to do where nothing is wanted in the
+            // application databag; elsewhere the whole publication, over whatever is there.
+            None if scope == WriteScope::App && wanted.is_empty() => return Ok(None),
+            _ => (replace_all(wanted), false),
         };
         let confirmed = verified && changes.is_empty();
         if !changes.is_empty() {
-            tools.relation_set(rid, WriteScope::Unit, &changes)?;
-            report.written.push(rid.clone());
+            tools.relation_set(rid, scope, &changes)?;
+            *wrote = true;
         }
-        Ok(Published {
-            digest: wanted,
+        Ok(Some(Published {
+            digest,
             context_id: ctx.context_id.clone(),
             confirmed,
-        })
+        }))
     }
 }
 
-/// Every desired key, and a deletion of every other provider key: replaces whatever
-/// publication a relation holds.
-fn replace_all(desired: &Databag) -> Databag {
-    let mut changes = desired.clone();
+/// `connected`: a requirer unit in any relation. Relations of unknown membership are listed
+/// one by one only until a unit is found (usually one `relation-list`).
+fn connected(tools: &mut dyn HookTools, section: &mut ProviderSection) -> Result<bool, ToolError> {
+    if section
+        .relations
+        .values()
+        .any(|r| r.members.unwrap_or(0) > 0)
+    {
+        return Ok(true);
+    }
+    let unknown: Vec<RelationId> = section
+        .relations
+        .iter()
+        .filter(|(_, r)| r.members.is_none())
+        .map(|(rid, _)| rid.clone())
+        .collect();
+    for rid in unknown {
+        let members = tools.relation_list(&rid)?;
+        let found = !members.is_empty();
+        if let Some(record) = section.relations.get_mut(&rid) {
+            record.members = Some(members.len());
+            if record.remote_app.is_none() {
+                record.remote_app = members.first().map(|u| u.app().clone());
+            }
+        }
+        if found {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Our own record's URI (written from `secret-add`'s output, so it parses).
+fn parse_uri(uri: &str) -> Result<SecretUri, InterfaceError> {
+    uri.parse()
+        .map_err(|e: juju_hooks::SecretError| InterfaceError::InvalidInput(e.to_string()))
+}
+
+/// The secret content of wire version 2.
+fn content_of(pem: &PemCredentials) -> Result<SecretContent, InterfaceError> {
+    SecretContent::new(pem.secret_content())
+        .map_err(|e| InterfaceError::InvalidInput(e.to_string()))
+}
+
+/// Revokes a grant; a relation Juju already removed took its grant with it.
+fn revoke(tools: &mut dyn HookTools, uri: &SecretUri, rid: &RelationId) -> Result<(), ToolError> {
+    match tools.secret_revoke(uri, rid, None) {
+        Err(e)
+            if matches!(
+                e.kind,
+                ToolErrorKind::Usage { .. } | ToolErrorKind::Refused { .. }
+            ) && e.stderr().is_some_and(|t| t.contains("not found")) =>
+        {
+            Ok(())
+        }
+        other => other,
+    }
+}
+
+/// Every wanted key, and a deletion of every other provider key: replaces whatever
+/// publication a databag holds.
+fn replace_all(wanted: &Databag) -> Databag {
+    let mut changes = wanted.clone();
     for key in &wire::PROVIDER_KEYS {
         changes.entry((*key).to_owned()).or_default();
     }
     changes
 }
 
-/// A short, stable fingerprint of a databag (FNV-1a over its canonical JSON): enough to
-/// tell whether a relation holds the current publication, without keeping a copy per
-/// relation. Not a security measure; the data is not secret from this unit.
-fn digest(bag: &Databag) -> String {
-    let text = serde_json::to_string(bag).unwrap_or_default();
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+/// A short, stable fingerprint of a databag: enough to tell whether a relation holds the
+/// current publication, without keeping a copy per relation.
+fn bag_digest(bag: &Databag) -> String {
+    decide::digest(bag.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]))
 }
 
-/// The `relation-set` that turns the wire keys of `held` into `desired` (empty value =
+/// The `relation-set` that turns the interface keys of `held` into `wanted` (empty value =
 /// delete). Keys that are not ours (e.g. Juju's `private-address`) are left alone.
-fn diff(held: &Databag, desired: &Databag) -> Databag {
-    let mut changes: Databag = desired
+fn diff(held: &Databag, wanted: &Databag) -> Databag {
+    let mut changes: Databag = wanted
         .iter()
         .filter(|(k, v)| held.get(*k) != Some(*v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for key in &wire::PROVIDER_KEYS {
-        if held.contains_key(*key) && !desired.contains_key(*key) {
+        if held.contains_key(*key) && !wanted.contains_key(*key) {
             changes.insert((*key).to_owned(), String::new());
         }
     }

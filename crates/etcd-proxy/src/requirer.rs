@@ -1,4 +1,4 @@
-//! The requirer side: derive the flags from what the etcd units publish, every run.
+//! The requirer side: derive the flags from what the etcd side publishes, every run.
 //!
 //! Flags (DESIGN.md §3), recomputed from the current relation data on every run:
 //! - `{endpoint}.connected`: a remote unit is related on any relation id of the endpoint;
@@ -11,61 +11,54 @@
 //!   the credentials differ from those of the previous run; the charm clears them after
 //!   acting (`etcd-proxy-relation flags --clear NAME`).
 //!
-//! When remote units disagree, one unit's publication is chosen **as a whole** (never a key
-//! from one unit and a certificate from another): valid publications beat invalid ones, then
-//! complete beats partial, then the one published by more units, then the cluster with more
-//! members, then the smallest unit name. See [`choose`].
+//! One publication is chosen **as a whole** (never a key from one unit and a certificate
+//! from another): a valid one in the provider's application databag (wire version 2, the
+//! credentials in a Juju secret) first, else the unit databags; see [`choose`]. The rules
+//! are in [`crate::decide`]; this module does the hook-tool I/O around them and, on Juju 3.1
+//! or later, has the leader advertise wire version 2 (`wire_version` = `2` in its
+//! application databag).
 
-use std::cmp::Reverse;
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
 use juju_hooks::{
-    Databag, Endpoint, HookTools, JujuContext, LogLevel, RelationId, StatusKind, UnitName,
-    UnitState, WorkloadStatus,
+    BagOwner, Endpoint, HookKind, HookTools, JujuContext, LogLevel, RelationId, UnitState,
+    WorkloadStatus, WriteScope,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{ClusterString, EtcdUrl, UrlScheme};
+use crate::cluster::{ClusterString, EtcdUrl};
 use crate::credentials::ClientCredentials;
+use crate::decide::{self, Seen};
 use crate::error::InterfaceError;
-use crate::state::{load_section, section_key, set_flag, store_section};
+use crate::state::{load_section, section_key, store_section};
 use crate::view::{Reads, RemoteView};
 use crate::wire::{self, ClientUrlsField, ClusterField, CredentialsField, RemoteData};
 
-/// Every key a provider may write, old name included.
-const WIRE_KEYS: [&str; 6] = [
-    wire::KEY_CLUSTER,
-    wire::KEY_CLUSTER_LEGACY,
-    wire::KEY_CLIENT_CA,
-    wire::KEY_CLIENT_CERT,
-    wire::KEY_CLIENT_KEY,
-    wire::KEY_CLIENT_URLS,
-];
+pub use crate::decide::Chosen;
 
-/// The first invalid part of a publication as one line naming the key.
-fn invalid_reason(data: &RemoteData) -> Option<String> {
-    data.invalid().first().map(ToString::to_string)
+/// How far the advertisement of wire version 2 got on one relation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Advert {
+    /// Written in that hook run; Juju keeps it only if the hook succeeded, so it is checked
+    /// once in a later hook.
+    Written(Option<String>),
+    /// Seen in our application databag.
+    Confirmed,
+    /// This unit is not the leader: the leader advertises.
+    LeftToLeader,
 }
 
-// No `Debug`: the view and `chosen` hold the private key.
+// No `Debug`: the view holds the private key.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct RequirerSection {
     view: Option<RemoteView>,
-    /// The wire keys of the publication chosen last time (to raise the `changed` flags).
-    chosen: Option<Databag>,
-}
-
-/// The publication chosen among the remote units, parsed.
-#[derive(Clone, Debug)]
-pub struct Chosen {
-    /// A unit that published it (the smallest name among those that agree).
-    pub unit: UnitName,
-    /// The relation of that unit.
-    pub relation: RelationId,
-    /// How many remote units publish exactly this.
-    pub agreeing: usize,
-    /// The parsed data.
-    pub data: RemoteData,
+    /// Digests of what the previous run chose (to raise the `changed` flags).
+    #[serde(default)]
+    seen: Seen,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    adverts: BTreeMap<RelationId, Advert>,
 }
 
 /// What a requirer run found.
@@ -73,7 +66,7 @@ pub struct Chosen {
 pub struct RequirerReport {
     /// Whether any remote unit is related.
     pub connected: bool,
-    /// The publication the flags are derived from, if any unit published anything.
+    /// The publication the flags are derived from, if anything was published.
     pub chosen: Option<Chosen>,
     /// The workload status that describes the relation.
     pub status: WorkloadStatus,
@@ -121,7 +114,8 @@ impl RequirerReport {
 
     /// Why the relation data is unusable (one line naming the key), if it is invalid.
     pub fn problem(&self) -> Option<String> {
-        invalid_reason(&self.chosen.as_ref()?.data)
+        let chosen = self.chosen.as_ref()?;
+        chosen.data.invalid().first().map(ToString::to_string)
     }
 }
 
@@ -177,14 +171,32 @@ impl Requirer {
             Reads::MembersAndData,
             tools,
         )?;
-        let chosen = choose(&view);
+        let decision = decide::requirer::decide(
+            &self.endpoint,
+            &view.relations,
+            &section.seen,
+            false,
+            SystemTime::now(),
+        );
+        if ctx
+            .juju_version
+            .as_deref()
+            .is_some_and(decide::supports_secrets)
+        {
+            self.advertise(ctx, tools, &view, &mut section.adverts)?;
+        }
+        for flag in &decision.set_flags {
+            state.flags.insert(flag.clone());
+        }
+        for flag in &decision.clear_flags {
+            state.flags.remove(flag);
+        }
         let report = RequirerReport {
-            connected: view.has_units(),
-            status: self.describe(&view, chosen.as_ref()),
-            remote_units: view.units().count(),
-            chosen,
+            connected: decision.connected,
+            status: decision.status,
+            remote_units: decision.remote_units,
+            chosen: decision.chosen,
         };
-        self.derive_flags(state, &mut section, &view, &report);
         if self.set_status && !crate::status::status_is_current(state, &report.status) {
             // The reason first: if the log fails, the status is still the old one.
             if let Some(problem) = report.problem() {
@@ -192,146 +204,113 @@ impl Requirer {
             }
             crate::status::set_status_if_changed(tools, state, &report.status)?;
         }
+        section.seen = decision.seen;
         section.view = Some(view);
         store_section(state, &key, &section);
         Ok(report)
     }
 
-    fn derive_flags(
+    /// The leader writes `wire_version` = `2` in its application databag of every relation
+    /// that lacks it; the writes are confirmed in a later hook (Juju drops the writes of a
+    /// failed hook) by the provider's answer, else by one `state-get` of the hook's receipt,
+    /// else (no unit state) by reading the databag once. Other units ask `is-leader` once per
+    /// relation and leave it.
+    fn advertise(
         &self,
-        state: &mut UnitState,
-        section: &mut RequirerSection,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
         view: &RemoteView,
-        report: &RequirerReport,
-    ) {
-        let chosen_bag = report.chosen.as_ref().and_then(|c| wire_keys_of(view, c));
-        let previous = section.chosen.take();
-        let changed = |keys: &[&str]| {
-            let before = previous.as_ref().map(|b| pick(b, keys));
-            let after = chosen_bag.as_ref().map(|b| pick(b, keys));
-            before != after
-        };
-        let cluster_valid = report.cluster().is_some();
-        let tls_valid = report.credentials().is_some();
-        if cluster_valid && changed(&[wire::KEY_CLUSTER, wire::KEY_CLUSTER_LEGACY]) {
-            state.flags.insert(self.flag("cluster.changed"));
+        adverts: &mut BTreeMap<RelationId, Advert>,
+    ) -> Result<(), InterfaceError> {
+        adverts.retain(|rid, _| view.relations.contains_key(rid));
+        if matches!(ctx.hook, HookKind::LeaderElected) {
+            adverts.retain(|_, advert| *advert != Advert::LeftToLeader);
         }
-        if tls_valid
-            && changed(&[
-                wire::KEY_CLIENT_CA,
-                wire::KEY_CLIENT_CERT,
-                wire::KEY_CLIENT_KEY,
-            ])
-        {
-            state.flags.insert(self.flag("tls.changed"));
-        }
-        set_flag(state, self.flag("connected"), report.connected);
-        set_flag(state, self.flag("available"), cluster_valid);
-        set_flag(state, self.flag("tls.available"), tls_valid);
-        section.chosen = chosen_bag;
-    }
-
-    fn describe(&self, view: &RemoteView, chosen: Option<&Chosen>) -> WorkloadStatus {
-        let ep = &self.endpoint;
-        let Some(chosen) = chosen.filter(|_| view.has_units()) else {
-            let message = if view.has_units() {
-                format!("waiting for etcd to publish on relation {ep}")
-            } else {
-                format!("waiting for a relation to etcd on endpoint {ep}")
-            };
-            return WorkloadStatus::new(StatusKind::Waiting, message);
-        };
-        if let Some(problem) = invalid_reason(&chosen.data) {
-            return WorkloadStatus::new(
-                StatusKind::Blocked,
-                format!("{ep}: {} sent {problem}", chosen.unit),
-            );
-        }
-        match (&chosen.data.cluster, &chosen.data.credentials) {
-            (ClusterField::Valid(cluster), CredentialsField::Valid(_)) => WorkloadStatus::new(
-                StatusKind::Active,
-                format!(
-                    "{ep}: etcd cluster of {} member(s), TLS credentials ready",
-                    cluster.names().len()
-                ),
-            ),
-            (ClusterField::Valid(cluster), _) if !requires_tls(cluster) => WorkloadStatus::new(
-                StatusKind::Active,
-                format!("{ep}: etcd cluster of {} member(s)", cluster.names().len()),
-            ),
-            (ClusterField::Valid(_), _) => WorkloadStatus::new(
-                StatusKind::Waiting,
-                format!("{ep}: waiting for etcd client credentials"),
-            ),
-            _ => WorkloadStatus::new(
-                StatusKind::Waiting,
-                format!("{ep}: waiting for the etcd cluster string"),
-            ),
-        }
-    }
-}
-
-/// Chooses one remote unit's publication as a whole. Units that published none of the wire
-/// keys do not take part. Ranking: valid over invalid, then more valid parts (cluster counts
-/// more than credentials), then more agreeing units, then a larger cluster, then the
-/// smallest unit name — so the choice never depends on the order of reads.
-pub fn choose(view: &RemoteView) -> Option<Chosen> {
-    let mut groups: BTreeMap<Databag, Vec<(&RelationId, &UnitName)>> = BTreeMap::new();
-    for (rid, unit, bag) in view.units() {
-        let ours = pick(bag, &WIRE_KEYS);
-        if !ours.is_empty() {
-            groups.entry(ours).or_default().push((rid, unit));
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(bag, mut units)| {
-            units.sort_by(|a, b| a.1.cmp(b.1));
-            let (rid, unit) = units[0];
-            Chosen {
-                unit: unit.clone(),
-                relation: rid.clone(),
-                agreeing: units.len(),
-                data: RemoteData::from_databag(&bag),
+        // A provider answers in its application databag only to version 2: an answer there
+        // proves the advertisement was committed, with no call.
+        for (rid, relation) in &view.relations {
+            let answered = relation
+                .app
+                .as_ref()
+                .is_some_and(|bag| wire::PROVIDER_KEYS.iter().any(|k| bag.contains_key(*k)));
+            if answered && matches!(adverts.get(rid), Some(Advert::Written(_))) {
+                adverts.insert(rid.clone(), Advert::Confirmed);
             }
-        })
-        .max_by_key(|c| {
-            let valid = c.data.invalid().is_empty();
-            let cluster = matches!(c.data.cluster, ClusterField::Valid(_));
-            let tls = matches!(c.data.credentials, CredentialsField::Valid(_));
-            let size = match &c.data.cluster {
-                ClusterField::Valid(cluster) => cluster.entries().len(),
-                _ => 0,
-            };
-            (
-                valid,
-                cluster,
-                tls,
-                c.agreeing,
-                size,
-                Reverse(c.unit.clone()),
-            )
-        })
+        }
+        let pending: Vec<RelationId> = view
+            .relations
+            .keys()
+            .filter(|rid| match adverts.get(*rid) {
+                None => true,
+                Some(Advert::Written(hook)) => hook.is_none() || *hook != ctx.context_id,
+                Some(Advert::Confirmed | Advert::LeftToLeader) => false,
+            })
+            .cloned()
+            .collect();
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let leader = tools.is_leader()?;
+        let wanted = juju_hooks::Databag::from([(
+            wire::KEY_WIRE_VERSION.to_owned(),
+            wire::WIRE_VERSION_2.to_owned(),
+        )]);
+        // Juju 3.1+ has unit state: the receipt of the hook that wrote tells, in one
+        // `state-get`, which writes were committed (as for the provider's records).
+        let receipt_key = format!("etcd-proxy.{}.requirer-receipt", self.endpoint);
+        let earlier = pending
+            .iter()
+            .any(|rid| matches!(adverts.get(rid), Some(Advert::Written(Some(_)))));
+        let receipt = match (leader && earlier, &ctx.context_id) {
+            (true, Some(_)) => match tools.state_get() {
+                Ok(values) => Some(values.get(&receipt_key).cloned()),
+                Err(e) if e.is_unsupported() => None,
+                Err(e) => return Err(e.into()),
+            },
+            _ => None,
+        };
+        let mut wrote = false;
+        for rid in pending {
+            if !leader {
+                adverts.insert(rid, Advert::LeftToLeader);
+                continue;
+            }
+            if let (Some(receipt), Some(Advert::Written(Some(hook)))) =
+                (&receipt, adverts.get(&rid))
+            {
+                if receipt.as_ref() == Some(hook) {
+                    adverts.insert(rid, Advert::Confirmed);
+                    continue;
+                }
+            } else if matches!(adverts.get(&rid), Some(Advert::Written(_))) {
+                let own = tools.relation_get(&rid, &BagOwner::App(ctx.app().clone()))?;
+                if own.get(wire::KEY_WIRE_VERSION).map(String::as_str) == Some(wire::WIRE_VERSION_2)
+                {
+                    adverts.insert(rid, Advert::Confirmed);
+                    continue;
+                }
+            }
+            tools.relation_set(&rid, WriteScope::App, &wanted)?;
+            adverts.insert(rid, Advert::Written(ctx.context_id.clone()));
+            wrote = true;
+        }
+        if let (true, Some(id)) = (wrote, &ctx.context_id) {
+            let values = juju_hooks::Databag::from([(receipt_key, id.clone())]);
+            match tools.state_set(&values) {
+                Ok(()) => {}
+                Err(e) if e.is_unsupported() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
 }
 
-fn wire_keys_of(view: &RemoteView, chosen: &Chosen) -> Option<Databag> {
-    let bag = view.relations.get(&chosen.relation)?.get(&chosen.unit)?;
-    Some(pick(bag, &WIRE_KEYS))
-}
-
-/// The non-empty values of `keys` in `bag`.
-fn pick(bag: &Databag, keys: &[&str]) -> Databag {
-    keys.iter()
-        .filter_map(|k| {
-            let v = bag.get(*k).filter(|v| !v.is_empty())?;
-            Some(((*k).to_owned(), v.clone()))
-        })
-        .collect()
-}
-
-/// Whether any peer URL is `https`, so that the cluster cannot be used without credentials.
-fn requires_tls(cluster: &ClusterString) -> bool {
-    cluster
-        .peer_urls()
-        .any(|url| url.scheme() == UrlScheme::Https)
+/// Chooses one publication as a whole: a valid application databag (wire version 2) first,
+/// then the unit databags, ranked by: no invalid part; then a valid cluster string; then
+/// valid credentials; then more agreeing databags; then a larger cluster; then the smallest
+/// name — so the choice never depends on the order of reads. Databags holding none of the
+/// interface keys do not take part.
+pub fn choose(view: &RemoteView) -> Option<Chosen> {
+    decide::requirer::choose(&view.relations, SystemTime::now())
 }

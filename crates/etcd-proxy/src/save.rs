@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::credentials::ClientCredentials;
-use crate::files::{ensure_file, FileError, Ownership};
+use crate::files::{ensure_file_unsynced_dir, sync_dir, FileError, Ownership};
 
 /// Where the three credential files go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,19 +45,26 @@ pub fn save_client_credentials(
     owner: Ownership,
 ) -> Result<bool, FileError> {
     // Key first: a certificate never sits next to a key it does not match for longer than
-    // the gap between two renames.
-    let key = ensure_file(
-        &paths.key,
-        credentials.key_pem().as_bytes(),
-        KEY_MODE,
-        owner,
-    )?;
-    let cert = ensure_file(
-        &paths.cert,
-        credentials.cert_pem().as_bytes(),
-        CERT_MODE,
-        owner,
-    )?;
-    let ca = ensure_file(&paths.ca, credentials.ca_pem().as_bytes(), CERT_MODE, owner)?;
-    Ok(key || cert || ca)
+    // the gap between two renames. Each file is synced before its rename; each directory
+    // that got a rename is synced once at the end (usually one, for all three).
+    let mut changed_dirs: Vec<(&Path, &PathBuf)> = Vec::new();
+    let files = [
+        (&paths.key, credentials.key_pem(), KEY_MODE),
+        (&paths.cert, credentials.cert_pem(), CERT_MODE),
+        (&paths.ca, credentials.ca_pem(), CERT_MODE),
+    ];
+    let mut any = false;
+    for (path, pem, mode) in files {
+        if ensure_file_unsynced_dir(path, pem.as_bytes(), mode, owner)? {
+            any = true;
+            let dir = path.parent().unwrap_or(Path::new("."));
+            if !changed_dirs.iter().any(|(d, _)| *d == dir) {
+                changed_dirs.push((dir, path));
+            }
+        }
+    }
+    for (_, path) in changed_dirs {
+        sync_dir(path)?;
+    }
+    Ok(any)
 }

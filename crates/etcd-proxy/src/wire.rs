@@ -240,17 +240,12 @@ fn read_credentials(bag: &Databag, now: SystemTime) -> CredentialsField {
 /// The longest secret URI accepted (`secret://<uuid>/<20-char id>` is 65 bytes).
 const MAX_SECRET_URI_LEN: usize = 256;
 
-/// Whether `uri` has the shape of a Juju secret URI: `secret:<id>` or
-/// `secret://<uuid>/<id>`, lowercase letters, digits, `-` and `/` only.
+/// Whether `uri` is a Juju secret URI as a provider writes it: `secret:<id>` or
+/// `secret://<model uuid>/<id>` (juju/juju 3.6 `core/secrets/secret.go` `ParseURI`).
 pub fn is_secret_uri(uri: &str) -> bool {
-    let Some(rest) = uri.strip_prefix("secret:") else {
-        return false;
-    };
     uri.len() <= MAX_SECRET_URI_LEN
-        && !rest.trim_start_matches('/').is_empty()
-        && rest
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'/')
+        && uri.starts_with("secret:")
+        && uri.parse::<juju_hooks::SecretUri>().is_ok()
 }
 
 fn read_secret_credentials(

@@ -9,7 +9,11 @@ use std::collections::HashMap;
 
 use crate::error::ToolError;
 use crate::ids::{Endpoint, RelationId, UnitName};
-use crate::tools::{BagOwner, Config, Databag, HookTools, LogLevel, WorkloadStatus, WriteScope};
+use crate::secret::{SecretContent, SecretOwnerKind, SecretUri};
+use crate::tools::{
+    BagOwner, Config, Databag, HookTools, LogLevel, SecretRevision, SecretSummary, WorkloadStatus,
+    WriteScope,
+};
 
 /// Wraps any [`HookTools`] and answers repeated reads from memory.
 ///
@@ -26,6 +30,7 @@ pub struct CachedTools<T> {
     leader_data: Option<Databag>,
     status: Option<WorkloadStatus>,
     config: Option<Config>,
+    state: Option<Databag>,
 }
 
 impl<T> CachedTools<T> {
@@ -42,6 +47,7 @@ impl<T> CachedTools<T> {
             leader_data: None,
             status: None,
             config: None,
+            state: None,
         }
     }
 
@@ -182,6 +188,88 @@ impl<T: HookTools> HookTools for CachedTools<T> {
         self.config = Some(config.clone());
         Ok(config)
     }
+
+    // Secrets pass through: reads depend on --peek/--refresh and writes are few.
+    fn secret_add(
+        &mut self,
+        content: &SecretContent,
+        owner: SecretOwnerKind,
+        label: Option<&str>,
+    ) -> Result<SecretUri, ToolError> {
+        self.inner.secret_add(content, owner, label)
+    }
+
+    fn secret_get(
+        &mut self,
+        uri: Option<&SecretUri>,
+        label: Option<&str>,
+        revision: SecretRevision,
+    ) -> Result<SecretContent, ToolError> {
+        self.inner.secret_get(uri, label, revision)
+    }
+
+    fn secret_set(&mut self, uri: &SecretUri, content: &SecretContent) -> Result<(), ToolError> {
+        self.inner.secret_set(uri, content)
+    }
+
+    fn secret_grant(
+        &mut self,
+        uri: &SecretUri,
+        relation: &RelationId,
+        unit: Option<&UnitName>,
+    ) -> Result<(), ToolError> {
+        self.inner.secret_grant(uri, relation, unit)
+    }
+
+    fn secret_revoke(
+        &mut self,
+        uri: &SecretUri,
+        relation: &RelationId,
+        unit: Option<&UnitName>,
+    ) -> Result<(), ToolError> {
+        self.inner.secret_revoke(uri, relation, unit)
+    }
+
+    fn secret_remove(&mut self, uri: &SecretUri) -> Result<(), ToolError> {
+        self.inner.secret_remove(uri)
+    }
+
+    fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
+        self.inner.secret_ids()
+    }
+
+    fn secret_info_get(
+        &mut self,
+        uri: Option<&SecretUri>,
+        label: Option<&str>,
+    ) -> Result<SecretSummary, ToolError> {
+        self.inner.secret_info_get(uri, label)
+    }
+
+    fn state_get(&mut self) -> Result<Databag, ToolError> {
+        if let Some(state) = &self.state {
+            return Ok(state.clone());
+        }
+        let state = self.inner.state_get()?;
+        self.state = Some(state.clone());
+        Ok(state)
+    }
+
+    fn state_set(&mut self, values: &Databag) -> Result<(), ToolError> {
+        self.inner.state_set(values)?;
+        if let Some(state) = &mut self.state {
+            state.extend(values.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Ok(())
+    }
+
+    fn state_delete(&mut self, key: &str) -> Result<(), ToolError> {
+        self.inner.state_delete(key)?;
+        if let Some(state) = &mut self.state {
+            state.remove(key);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +287,7 @@ mod tests {
         bags: BTreeMap<(String, String), Databag>,
         leader_data: Databag,
         status: Option<WorkloadStatus>,
+        state: Option<Databag>,
         fail_next: bool,
     }
 
@@ -295,6 +384,31 @@ mod tests {
         fn config_get(&mut self) -> Result<Config, ToolError> {
             self.call("config-get".into())?;
             Ok(Config::new())
+        }
+        // `state: None` plays a Juju without the state tools.
+        fn state_get(&mut self) -> Result<Databag, ToolError> {
+            self.call("state-get".into())?;
+            self.state
+                .clone()
+                .ok_or(ToolError::unsupported("state-get"))
+        }
+        fn state_set(&mut self, values: &Databag) -> Result<(), ToolError> {
+            self.call("state-set".into())?;
+            let state = self
+                .state
+                .as_mut()
+                .ok_or(ToolError::unsupported("state-set"))?;
+            state.extend(values.clone());
+            Ok(())
+        }
+        fn state_delete(&mut self, key: &str) -> Result<(), ToolError> {
+            self.call("state-delete".into())?;
+            let state = self
+                .state
+                .as_mut()
+                .ok_or(ToolError::unsupported("state-delete"))?;
+            state.remove(key);
+            Ok(())
         }
     }
 
@@ -433,6 +547,30 @@ mod tests {
         tools.is_leader().unwrap_err();
         assert!(tools.is_leader().unwrap());
         assert_eq!(tools.inner().count("is-leader"), 2);
+    }
+
+    #[test]
+    fn state_is_read_once_and_own_writes_show() {
+        let mut tools = cached();
+        tools.inner_mut().state = Some(bag(&[("a", "1"), ("b", "2")]));
+        assert_eq!(tools.state_get().unwrap(), bag(&[("a", "1"), ("b", "2")]));
+        tools.state_set(&bag(&[("a", "3")])).unwrap();
+        tools.state_delete("b").unwrap();
+        assert_eq!(tools.state_get().unwrap(), bag(&[("a", "3")]));
+        assert_eq!(tools.inner().count("state-get"), 1);
+    }
+
+    #[test]
+    fn missing_state_tools_are_unsupported_and_not_cached() {
+        let mut tools = cached();
+        assert!(tools.state_get().unwrap_err().is_unsupported());
+        assert!(tools.state_get().unwrap_err().is_unsupported());
+        assert!(tools
+            .state_set(&bag(&[("a", "1")]))
+            .unwrap_err()
+            .is_unsupported());
+        assert!(tools.secret_ids().unwrap_err().is_unsupported());
+        assert_eq!(tools.inner().count("state-get"), 2);
     }
 
     #[test]

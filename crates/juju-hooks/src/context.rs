@@ -162,8 +162,12 @@ pub struct JujuContext {
     pub context_id: Option<String>,
     /// The model name (`JUJU_MODEL_NAME`), informational.
     pub model_name: Option<String>,
-    /// The agent version (`JUJU_VERSION`), informational.
+    /// The agent version (`JUJU_VERSION`), e.g. `3.6.1`: tells which tools exist.
     pub juju_version: Option<String>,
+    /// The secret of a secret hook (`JUJU_SECRET_ID`, a URI), e.g. in `secret-changed`.
+    pub secret_id: Option<String>,
+    /// The label of that secret, if it has one here (`JUJU_SECRET_LABEL`).
+    pub secret_label: Option<String>,
 }
 
 type Env = BTreeMap<String, String>;
@@ -268,6 +272,8 @@ impl JujuContext {
             context_id: non_empty(env, "JUJU_CONTEXT_ID").map(str::to_owned),
             model_name: non_empty(env, "JUJU_MODEL_NAME").map(str::to_owned),
             juju_version: non_empty(env, "JUJU_VERSION").map(str::to_owned),
+            secret_id: non_empty(env, "JUJU_SECRET_ID").map(str::to_owned),
+            secret_label: non_empty(env, "JUJU_SECRET_LABEL").map(str::to_owned),
         })
     }
 
@@ -314,6 +320,25 @@ mod tests {
         assert_eq!(ctx.relation_id.as_ref().unwrap().to_string(), "proxy:3");
         assert_eq!(ctx.departing_unit.as_ref().unwrap().to_string(), "etcd/1");
         assert_eq!(ctx.app().as_str(), "kube");
+    }
+
+    #[test]
+    fn reads_the_secret_of_a_secret_hook() {
+        let mut e = env(&BASE);
+        e.extend(env(&[
+            ("JUJU_DISPATCH_PATH", "hooks/secret-changed"),
+            ("JUJU_SECRET_ID", "secret:cu9pk5rr0ui3c8lb2fmg"),
+            ("JUJU_SECRET_LABEL", ""),
+            ("JUJU_VERSION", "3.6.1"),
+        ]));
+        let ctx = JujuContext::from_map(&e, None).unwrap();
+        assert_eq!(ctx.hook, HookKind::Other("secret-changed".into()));
+        assert_eq!(
+            ctx.secret_id.as_deref(),
+            Some("secret:cu9pk5rr0ui3c8lb2fmg")
+        );
+        assert_eq!(ctx.secret_label, None);
+        assert_eq!(ctx.juju_version.as_deref(), Some("3.6.1"));
     }
 
     #[test]

@@ -79,6 +79,33 @@ impl ToolError {
     pub fn tool(&self) -> &str {
         self.command.split(' ').next().unwrap_or_default()
     }
+
+    /// The error of a tool this Juju does not have (e.g. `secret-add` before 3.0).
+    pub fn unsupported(tool: &str) -> Self {
+        Self::new(
+            tool,
+            ToolErrorKind::Unsupported {
+                tool: tool.to_owned(),
+            },
+        )
+    }
+
+    /// Whether the tool does not exist here (an older Juju): callers fall back to what
+    /// works without it.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self.kind, ToolErrorKind::Unsupported { .. })
+    }
+
+    /// The tool's error text (stderr without `ERROR `), for runtime and usage errors.
+    pub fn stderr(&self) -> Option<&str> {
+        match &self.kind {
+            ToolErrorKind::Usage { stderr }
+            | ToolErrorKind::Runtime { stderr, .. }
+            | ToolErrorKind::Killed { stderr } => Some(stderr),
+            ToolErrorKind::Refused { message, .. } => Some(message),
+            _ => None,
+        }
+    }
 }
 
 /// The ways a hook-tool call can fail.
@@ -113,6 +140,12 @@ pub enum ToolErrorKind {
     Timeout {
         /// The time limit that applied.
         seconds: u64,
+    },
+    /// The tool does not exist (not found, or exit 127 from a shell): an older Juju.
+    #[error("no such tool {tool:?} (a Juju without it?)")]
+    Unsupported {
+        /// The tool's name.
+        tool: String,
     },
     /// The tool exited 0 but printed something we cannot decode.
     #[error("cannot decode its output: {reason}")]

@@ -83,5 +83,6 @@ pub use secret::{
     SecretOwner, SecretOwnerKind, SecretUri,
 };
 pub use tools::{
-    BagOwner, Config, Databag, HookTools, LogLevel, StatusKind, WorkloadStatus, WriteScope,
+    BagOwner, Config, Databag, HookTools, LogLevel, SecretRevision, SecretSummary, StatusKind,
+    WorkloadStatus, WriteScope,
 };

@@ -17,7 +17,11 @@ use wait_timeout::ChildExt;
 use crate::argv;
 use crate::error::{ToolError, ToolErrorKind};
 use crate::ids::{Endpoint, RelationId, UnitName};
-use crate::tools::{BagOwner, Config, Databag, HookTools, LogLevel, WorkloadStatus, WriteScope};
+use crate::secret::{SecretContent, SecretOwnerKind, SecretUri};
+use crate::tools::{
+    BagOwner, Config, Databag, HookTools, LogLevel, SecretRevision, SecretSummary, WorkloadStatus,
+    WriteScope,
+};
 
 /// How long a tool may run before it is killed, unless set with [`ProcessHookTools::timeout`].
 pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -117,7 +121,15 @@ impl ProcessHookTools {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| fail(ToolErrorKind::Spawn(e)))?;
+        let mut child = command.spawn().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                fail(ToolErrorKind::Unsupported {
+                    tool: tool.to_owned(),
+                })
+            } else {
+                fail(ToolErrorKind::Spawn(e))
+            }
+        })?;
 
         // Feed stdin and drain both pipes on threads, so that neither side can block the other
         // and the timeout below always applies.
@@ -153,6 +165,12 @@ impl ProcessHookTools {
         };
         match exit_kind(status, &stderr) {
             None => Ok(stdout),
+            // A shell's "command not found".
+            Some(ToolErrorKind::Runtime { code: 127, .. }) => {
+                Err(fail(ToolErrorKind::Unsupported {
+                    tool: tool.to_owned(),
+                }))
+            }
             Some(kind) => Err(fail(kind)),
         }
     }
@@ -347,6 +365,94 @@ fn invalid_argument(shown: String, reason: String) -> ToolError {
     ToolError::new(shown, ToolErrorKind::Usage { stderr: reason })
 }
 
+/// Juju's rule for secret field names: `^[a-z](?:-?[a-z0-9]){2,}$` (so also safe as a file
+/// name).
+pub(crate) fn is_secret_field(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() >= 3
+        && bytes[0].is_ascii_lowercase()
+        && !name.ends_with('-')
+        && !name.contains("--")
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// The secret's values, each in a file of a fresh private directory (removed on drop).
+struct SecretFiles {
+    dir: tempfile::TempDir,
+    fields: Vec<String>,
+}
+
+impl SecretFiles {
+    fn write(tool: &str, content: &SecretContent) -> Result<Self, ToolError> {
+        let content = content.values();
+        if let Some(bad) = content.keys().find(|k| !is_secret_field(k)) {
+            return Err(invalid_argument(
+                tool.to_owned(),
+                format!("key {bad:?} not valid"),
+            ));
+        }
+        let spawn = |e| ToolError::new(tool, ToolErrorKind::Spawn(e));
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let dir = tempfile::Builder::new()
+            .prefix("juju-secret-")
+            .tempdir()
+            .map_err(spawn)?;
+        // Only this user (the agent runs as the same user) may read the values.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(spawn)?;
+        for (field, value) in content {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(dir.path().join(field))
+                .map_err(spawn)?;
+            file.write_all(value.as_bytes()).map_err(spawn)?;
+        }
+        Ok(Self {
+            dir,
+            fields: content.keys().cloned().collect(),
+        })
+    }
+
+    fn dir(&self) -> String {
+        self.dir.path().to_string_lossy().into_owned()
+    }
+
+    fn fields(&self) -> Vec<&str> {
+        self.fields.iter().map(String::as_str).collect()
+    }
+}
+
+/// `secret-info-get --format=json`: `{"<id>": {"revision": N, "label": "...", ...}}`.
+fn decode_secret_info(value: serde_json::Value) -> Result<SecretSummary, String> {
+    let serde_json::Value::Object(map) = value else {
+        return Err(format!("expected a map, got {}", kind_of(&value)));
+    };
+    let mut entries = map.into_iter();
+    let (Some((id, info)), None) = (entries.next(), entries.next()) else {
+        return Err("expected exactly one secret".to_owned());
+    };
+    let uri: SecretUri = id.parse().map_err(|e| format!("{e}"))?;
+    let revision = info
+        .get("revision")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|r| u32::try_from(r).ok())
+        .ok_or("no numeric \"revision\"")?;
+    let label = info
+        .get("label")
+        .and_then(serde_json::Value::as_str)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned);
+    Ok(SecretSummary {
+        uri,
+        label,
+        revision,
+    })
+}
+
 impl HookTools for ProcessHookTools {
     fn relation_ids(&mut self, endpoint: &Endpoint) -> Result<Vec<RelationId>, ToolError> {
         self.read("relation-ids", &argv::relation_ids(endpoint), |v| {
@@ -440,6 +546,104 @@ impl HookTools for ProcessHookTools {
             other => Err(format!("expected a map, got {}", kind_of(&other))),
         })
     }
+
+    fn secret_add(
+        &mut self,
+        content: &SecretContent,
+        owner: SecretOwnerKind,
+        label: Option<&str>,
+    ) -> Result<SecretUri, ToolError> {
+        let files = SecretFiles::write("secret-add", content)?;
+        let args = argv::secret_add(owner, label, &files.fields(), &files.dir());
+        let out = self.run("secret-add", &args, None)?;
+        String::from_utf8_lossy(&out).trim().parse().map_err(|e| {
+            ToolError::new(
+                command_line("secret-add", &args),
+                ToolErrorKind::Decode {
+                    reason: format!("expected a secret URI: {e}"),
+                },
+            )
+        })
+    }
+
+    fn secret_get(
+        &mut self,
+        uri: Option<&SecretUri>,
+        label: Option<&str>,
+        revision: SecretRevision,
+    ) -> Result<SecretContent, ToolError> {
+        let args = argv::secret_get(uri, label, revision);
+        self.read("secret-get", &args, |v| {
+            let values = decode_string_map(v)?;
+            SecretContent::new(values).map_err(|e| e.to_string())
+        })
+    }
+
+    fn secret_set(&mut self, uri: &SecretUri, content: &SecretContent) -> Result<(), ToolError> {
+        let files = SecretFiles::write("secret-set", content)?;
+        let args = argv::secret_set(uri, &files.fields(), &files.dir());
+        self.run("secret-set", &args, None).map(drop)
+    }
+
+    fn secret_grant(
+        &mut self,
+        uri: &SecretUri,
+        relation: &RelationId,
+        unit: Option<&UnitName>,
+    ) -> Result<(), ToolError> {
+        let args = argv::secret_access(uri, relation, unit);
+        self.run("secret-grant", &args, None).map(drop)
+    }
+
+    fn secret_revoke(
+        &mut self,
+        uri: &SecretUri,
+        relation: &RelationId,
+        unit: Option<&UnitName>,
+    ) -> Result<(), ToolError> {
+        let args = argv::secret_access(uri, relation, unit);
+        self.run("secret-revoke", &args, None).map(drop)
+    }
+
+    fn secret_remove(&mut self, uri: &SecretUri) -> Result<(), ToolError> {
+        self.run("secret-remove", &argv::secret_remove(uri), None)
+            .map(drop)
+    }
+
+    fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
+        self.read("secret-ids", &argv::secret_ids(), |v| {
+            decode_list(v, "secret URI")
+        })
+    }
+
+    fn secret_info_get(
+        &mut self,
+        uri: Option<&SecretUri>,
+        label: Option<&str>,
+    ) -> Result<SecretSummary, ToolError> {
+        let args = argv::secret_info_get(uri, label);
+        self.read("secret-info-get", &args, decode_secret_info)
+    }
+
+    fn state_get(&mut self) -> Result<Databag, ToolError> {
+        self.read("state-get", &argv::state_get(), decode_string_map)
+    }
+
+    fn state_set(&mut self, values: &Databag) -> Result<(), ToolError> {
+        let args = argv::state_set();
+        let body = serde_json::to_vec(values).map_err(|e| {
+            invalid_argument(
+                command_line("state-set", &args),
+                format!("cannot encode: {e}"),
+            )
+        })?;
+        self.run("state-set", &args, Some(body)).map(drop)
+    }
+
+    fn state_delete(&mut self, key: &str) -> Result<(), ToolError> {
+        self.run("state-delete", &argv::state_delete(key), None)
+            .map(drop)
+    }
 }
 
 #[cfg(test)]
@@ -514,6 +718,42 @@ mod tests {
         assert_eq!(status, WorkloadStatus::new(StatusKind::Blocked, ""));
         assert!(decode_status(serde_json::json!({"status": "BLOCKED"})).is_err());
         assert!(decode_status(serde_json::json!([])).is_err());
+    }
+
+    #[test]
+    fn secret_field_names_follow_juju() {
+        for good in ["client-ca", "abc", "a1b", "client-key2"] {
+            assert!(is_secret_field(good), "{good}");
+        }
+        for bad in [
+            "ab",
+            "Client",
+            "client_ca",
+            "-abc",
+            "abc-",
+            "a--b",
+            "../x",
+            "1ab",
+            "",
+        ] {
+            assert!(!is_secret_field(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn secret_info_is_keyed_by_id() {
+        let info = decode_secret_info(serde_json::json!({
+            "cu9pk5rr0ui3c8lb2fmg": {"revision": 3, "label": "creds", "owner": "application"}
+        }))
+        .unwrap();
+        assert_eq!(info.uri.to_string(), "secret:cu9pk5rr0ui3c8lb2fmg");
+        assert_eq!((info.revision, info.label.as_deref()), (3, Some("creds")));
+        assert!(decode_secret_info(serde_json::json!({})).is_err());
+        assert!(
+            decode_secret_info(serde_json::json!({"cu9pk5rr0ui3c8lb2fmg": {"label": "l"}}))
+                .is_err()
+        );
+        assert!(decode_secret_info(serde_json::json!({"x": {"revision": 1}})).is_err());
     }
 
     #[test]

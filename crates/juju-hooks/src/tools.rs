@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ToolError;
 use crate::ids::{AppName, Endpoint, RelationId, UnitName};
+use crate::secret::{SecretContent, SecretOwnerKind, SecretUri};
 
 /// A relation databag: string keys to raw string values, as Juju stores them.
 pub type Databag = BTreeMap<String, String>;
@@ -148,6 +149,30 @@ impl LogLevel {
     }
 }
 
+/// Which revision `secret-get` reads (a consumer is pinned to the revision it read first).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SecretRevision {
+    /// The revision this unit is pinned to (no option).
+    #[default]
+    Pinned,
+    /// The latest revision, this time only (`--peek`).
+    Peek,
+    /// The latest revision, and pin it (`--refresh`), as after `secret-changed`.
+    Refresh,
+}
+
+/// What `secret-info-get` tells the owner about one of its secrets (the part a charm needs
+/// to find a secret again; the in-memory model's [`crate::SecretInfo`] has everything).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretSummary {
+    /// The secret.
+    pub uri: SecretUri,
+    /// The owner's label, if set.
+    pub label: Option<String>,
+    /// The latest revision.
+    pub revision: u32,
+}
+
 /// Juju's hook tools, one method per tool, with typed arguments and results.
 ///
 /// Contract for implementors:
@@ -240,4 +265,135 @@ pub trait HookTools {
     /// # Errors
     /// The tool failed or printed something that is not a map.
     fn config_get(&mut self) -> Result<Config, ToolError>;
+
+    /// `secret-add [--owner unit] [--label L] field#file=... ...`: creates a secret (at hook
+    /// commit; readable by its owner at once) and returns its URI. Values travel in files
+    /// readable only by this user, never on a command line.
+    ///
+    /// The secret and state tools have default bodies that fail with
+    /// [`crate::ToolErrorKind::Unsupported`], as on a Juju without them; see
+    /// [`ToolError::is_unsupported`].
+    ///
+    /// # Errors
+    /// The tool failed (e.g. an application secret on a non-leader), or it does not exist.
+    fn secret_add(
+        &mut self,
+        content: &SecretContent,
+        owner: SecretOwnerKind,
+        label: Option<&str>,
+    ) -> Result<SecretUri, ToolError> {
+        let _ = (content, owner, label);
+        Err(ToolError::unsupported("secret-add"))
+    }
+
+    /// `secret-get --format=json <uri>` (or `--label L`), with `--peek`/`--refresh` as asked.
+    ///
+    /// # Errors
+    /// The tool failed (`not found`, `permission denied`, ...), printed something that is
+    /// not a map of strings, or does not exist.
+    fn secret_get(
+        &mut self,
+        uri: Option<&SecretUri>,
+        label: Option<&str>,
+        revision: SecretRevision,
+    ) -> Result<SecretContent, ToolError> {
+        let _ = (uri, label, revision);
+        Err(ToolError::unsupported("secret-get"))
+    }
+
+    /// `secret-set <uri> field#file=... ...`: a new revision with this content (at commit).
+    ///
+    /// # Errors
+    /// The tool failed or does not exist.
+    fn secret_set(&mut self, uri: &SecretUri, content: &SecretContent) -> Result<(), ToolError> {
+        let _ = (uri, content);
+        Err(ToolError::unsupported("secret-set"))
+    }
+
+    /// `secret-grant <uri> -r <id> [--unit <unit>]`: lets the remote application (or one of
+    /// its units) of a relation read the secret (at commit).
+    ///
+    /// # Errors
+    /// The tool failed or does not exist.
+    fn secret_grant(
+        &mut self,
+        uri: &SecretUri,
+        relation: &RelationId,
+        unit: Option<&UnitName>,
+    ) -> Result<(), ToolError> {
+        let _ = (uri, relation, unit);
+        Err(ToolError::unsupported("secret-grant"))
+    }
+
+    /// `secret-revoke <uri> -r <id> [--unit <unit>]`: the reverse of [`Self::secret_grant`].
+    ///
+    /// # Errors
+    /// The tool failed or does not exist.
+    fn secret_revoke(
+        &mut self,
+        uri: &SecretUri,
+        relation: &RelationId,
+        unit: Option<&UnitName>,
+    ) -> Result<(), ToolError> {
+        let _ = (uri, relation, unit);
+        Err(ToolError::unsupported("secret-revoke"))
+    }
+
+    /// `secret-remove <uri>`: removes the secret and all its revisions (at commit).
+    ///
+    /// # Errors
+    /// The tool failed or does not exist.
+    fn secret_remove(&mut self, uri: &SecretUri) -> Result<(), ToolError> {
+        let _ = uri;
+        Err(ToolError::unsupported("secret-remove"))
+    }
+
+    /// `secret-ids --format=json`: the URIs of the secrets this unit (or, on the leader, its
+    /// application) owns.
+    ///
+    /// # Errors
+    /// The tool failed, printed something that is not a list of strings, or does not exist.
+    fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
+        Err(ToolError::unsupported("secret-ids"))
+    }
+
+    /// `secret-info-get --format=json <uri>` (or `--label L`): the owner's view of a secret.
+    ///
+    /// # Errors
+    /// The tool failed (`not found`), printed something else, or does not exist.
+    fn secret_info_get(
+        &mut self,
+        uri: Option<&SecretUri>,
+        label: Option<&str>,
+    ) -> Result<SecretSummary, ToolError> {
+        let _ = (uri, label);
+        Err(ToolError::unsupported("secret-info-get"))
+    }
+
+    /// `state-get --format=json`: all of this unit's Juju-side state (Juju ≥ 2.8). Unlike a
+    /// local file, it commits or vanishes together with the hook's relation writes.
+    ///
+    /// # Errors
+    /// The tool failed, printed something that is not a map of strings, or does not exist.
+    fn state_get(&mut self) -> Result<Databag, ToolError> {
+        Err(ToolError::unsupported("state-get"))
+    }
+
+    /// `state-set --file -` with the pairs as JSON on stdin (at commit).
+    ///
+    /// # Errors
+    /// The tool failed or does not exist.
+    fn state_set(&mut self, values: &Databag) -> Result<(), ToolError> {
+        let _ = values;
+        Err(ToolError::unsupported("state-set"))
+    }
+
+    /// `state-delete <key>` (at commit).
+    ///
+    /// # Errors
+    /// The tool failed or does not exist.
+    fn state_delete(&mut self, key: &str) -> Result<(), ToolError> {
+        let _ = key;
+        Err(ToolError::unsupported("state-delete"))
+    }
 }

@@ -155,6 +155,18 @@ pub fn measure_world(
                 &Dispatch::Binary(sync.clone()),
             )?;
             setup("requirer upgrade-charm: full read (fallback)", sample);
+            // On Juju 3.6 the leader advertised wire version 2; the next hook confirms it
+            // (one state-get of the receipt), as the provider's next hook does its writes.
+            let sample = run_hook(
+                &mut world,
+                &mut log,
+                &update_status,
+                &Dispatch::Binary(sync.clone()),
+            )?;
+            setup(
+                "requirer next hook: confirms its wire_version advertisement",
+                sample,
+            );
             keep_state(&world, keep, &format!("requirer-{shape:?}-{n}"))?;
             let snapshot = world.snapshot()?;
             scenarios.push(Scenario {
@@ -220,7 +232,8 @@ pub fn measure_world(
                 label: "provider relation-changed (nothing to publish)".into(),
                 invocation: changed,
                 binary_args: sync.clone(),
-                floor: Floor::of(&[("relation-list", 1)]),
+                // The requirer's application databag, once, for its wire version.
+                floor: Floor::of(&[("relation-get", 1)]),
                 snapshot: steady.clone(),
                 prepare: touch,
             });
@@ -228,10 +241,13 @@ pub fn measure_world(
             let (created, joined) = world.add_relation()?;
             let with_new = world.snapshot()?;
             scenarios.push(Scenario {
-                label: "provider relation-created of a new relation (publishes)".into(),
+                label: "provider relation-created of a new relation (reads its wire version)"
+                    .into(),
                 invocation: created.clone(),
                 binary_args: sync.clone(),
-                floor: Floor::of(&[("relation-set", 1)]),
+                // Wire version 2: the requirer's application databag; nothing is written
+                // before a requirer unit joined.
+                floor: Floor::of(&[("relation-get", 1)]),
                 snapshot: with_new.clone(),
                 prepare: Prepare::Nothing,
             });
@@ -244,10 +260,17 @@ pub fn measure_world(
             )?;
             let after_created = world.snapshot()?;
             scenarios.push(Scenario {
-                label: "provider relation-joined of that new relation".into(),
+                label: "provider relation-joined of that new relation (publishes)".into(),
                 invocation: joined,
                 binary_args: sync,
-                floor: Floor::of(&[("relation-list", 1)]),
+                // Membership, the wire version again, the write, and its receipt in Juju's
+                // unit state.
+                floor: Floor::of(&[
+                    ("relation-list", 1),
+                    ("relation-get", 1),
+                    ("relation-set", 1),
+                    ("state-set", 1),
+                ]),
                 snapshot: after_created,
                 prepare: Prepare::Nothing,
             });

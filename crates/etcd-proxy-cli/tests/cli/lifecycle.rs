@@ -22,10 +22,24 @@ struct Deployment {
 }
 
 impl Deployment {
+    /// The example charms, the requirer on Juju 2.9 (wire version 1, as the deployed
+    /// Python requirers).
     fn new(provider_units: u32) -> Self {
+        Self::deploy(provider_units, true)
+    }
+
+    /// Both example charms on the emulator's Juju 3.6: wire version 2.
+    fn new_v2(provider_units: u32) -> Self {
+        Self::deploy(provider_units, false)
+    }
+
+    fn deploy(provider_units: u32, v1: bool) -> Self {
         let world = World::new();
         let provider = world.example_charm("bash-provider");
         let requirer = world.example_charm("bash-requirer");
+        if v1 {
+            world.pin_juju_2_9(&requirer);
+        }
         let n = provider_units.to_string();
         world.emulator(&["deploy", path(&provider), "etcd", "-n", &n]);
         world.emulator(&["deploy", path(&requirer), "kube"]);
@@ -54,7 +68,9 @@ impl Deployment {
             StatusKind::Waiting,
             "waiting for etcd to publish on relation proxy",
         );
-        deployment.expect_published(&Databag::new());
+        if v1 {
+            deployment.expect_published(&Databag::new());
+        }
         deployment
     }
 
@@ -279,4 +295,57 @@ fn a_guessed_status_is_set_once_not_in_every_hook() {
         .collect();
     assert!(sets.is_empty(), "{sets:?}");
     d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
+}
+
+/// Wire version 2 through the real binary and the emulator's secret tools: the example
+/// charms negotiate it, the credentials travel only in a secret, and a rotation reaches the
+/// requirer's files through `secret-changed` alone.
+#[test]
+fn on_juju_3_the_example_charms_keep_every_key_out_of_the_databags() {
+    let d = Deployment::new_v2(2);
+    let pki = TestPki::generate();
+    d.config(&format!("cluster={CLUSTER}"));
+    let tls = d.tls("tls", &pki);
+    d.config(&tls);
+    let model = d.world.model();
+    let relation = &model.relations[&0];
+    assert_eq!(
+        relation.app_bags[&"kube".parse().unwrap()]["wire_version"],
+        "2"
+    );
+    let published = &relation.app_bags[&"etcd".parse().unwrap()];
+    assert_eq!(published["cluster"], CANONICAL);
+    assert!(published["client_credentials_secret"].starts_with("secret:"));
+    for (owner, bag) in relation
+        .unit_bags
+        .iter()
+        .map(|(u, b)| (u.to_string(), b))
+        .chain(relation.app_bags.iter().map(|(a, b)| (a.to_string(), b)))
+    {
+        for key in ["client_ca", "client_cert", "client_key", "cluster"] {
+            assert!(
+                !bag.contains_key(key) || (owner == "etcd" && key == "cluster"),
+                "{owner} holds {key}"
+            );
+        }
+    }
+    d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
+    d.expect_files(&pki);
+    assert_eq!(d.saves_logged(), 1);
+
+    // Rotation: one new revision; the requirer's secret-changed rewrites the files once.
+    let pki2 = TestPki::generate();
+    let hooks_before = d.world.hooks().len();
+    let tls2 = d.tls("tls2", &pki2);
+    d.config(&tls2);
+    d.expect_files(&pki2);
+    assert_eq!(d.saves_logged(), 2, "{:?}", d.world.logs(REQUIRER));
+    let requirer_hooks: Vec<String> = d.world.hooks()[hooks_before..]
+        .iter()
+        .filter(|r| r.invocation.unit.to_string() == REQUIRER)
+        .map(|r| r.invocation.hook.clone())
+        .collect();
+    assert_eq!(requirer_hooks, ["secret-changed"]);
+    d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
+    assert_no_key_material(&d.world.everything_printed(), &[&pki, &pki2], true);
 }

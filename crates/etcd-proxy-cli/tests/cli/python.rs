@@ -70,6 +70,7 @@ fn the_python_providers_databag_makes_the_requirer_ready() {
     );
     fs::write(provider.join("settings.yaml"), yaml).unwrap();
     let requirer = world.example_charm("bash-requirer");
+    world.pin_juju_2_9(&requirer);
     world.emulator(&["deploy", provider.to_str().unwrap(), "etcd", "-n", "3"]);
     world.emulator(&["deploy", requirer.to_str().unwrap(), "kube"]);
     let creds = world.path("creds");

@@ -176,6 +176,13 @@ fi
 exec "$JUJU_CHARM_DIR/bin/etcd-proxy-relation" DEFAULT
 "#;
 
+/// `dispatch` with `JUJU_VERSION` set to a 2.9 release after its first line: a requirer
+/// there has no secrets and speaks wire version 1 (the emulator is Juju 3.6).
+pub fn on_juju_2_9(dispatch: &str) -> String {
+    let (shebang, rest) = dispatch.split_once('\n').unwrap_or((dispatch, ""));
+    format!("{shebang}\nexport JUJU_VERSION=2.9.46\n{rest}")
+}
+
 /// A model directory with charms in one temp dir, driven through the binary's `emulator`
 /// commands. Everything those commands print is kept for the secret-hygiene checks.
 pub struct World {
@@ -228,13 +235,22 @@ impl World {
         target
     }
 
-    /// A requirer (`requires proxy`) whose hooks run `requires sync`, or the test's steps.
+    /// A requirer (`requires proxy`) whose hooks run `requires sync`, or the test's steps;
+    /// on Juju 2.9, so it speaks wire version 1 (see [`on_juju_2_9`]).
     pub fn scripted_requirer(&self) -> PathBuf {
         self.charm(
             "scripted-requirer",
             "name: scripted-requirer\nrequires:\n  proxy:\n    interface: etcd-proxy\n",
-            &SCRIPTED_DISPATCH.replace("DEFAULT", "requires sync"),
+            &on_juju_2_9(&SCRIPTED_DISPATCH.replace("DEFAULT", "requires sync")),
         )
+    }
+
+    /// Makes the charm at `charm` see Juju 2.9 (`JUJU_VERSION`), where a requirer speaks
+    /// wire version 1, as the deployed Python requirers do.
+    pub fn pin_juju_2_9(&self, charm: &Path) {
+        let dispatch = charm.join("dispatch");
+        let text = fs::read_to_string(&dispatch).unwrap();
+        fs::write(&dispatch, on_juju_2_9(&text)).unwrap();
     }
 
     /// A provider (`provides proxy`) whose hooks run `provides sync`, or the test's steps.

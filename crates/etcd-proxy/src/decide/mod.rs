@@ -39,7 +39,7 @@
 //! ```
 
 mod provider;
-mod requirer;
+pub(crate) mod requirer;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -158,7 +158,7 @@ impl PemCredentials {
 
 /// A short, stable fingerprint (FNV-1a, 64 bits, hex) of some texts: enough to tell
 /// whether something changed without keeping a copy. Not a security measure.
-pub(crate) fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+pub fn digest<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
     let mut hash = 0xcbf2_9ce4_8422_2325_u64;
     for part in parts {
         // The length first, so that ("ab", "c") and ("a", "bc") differ.

@@ -21,3 +21,4 @@ mod harness;
 mod membership;
 mod proxy;
 pub mod support;
+mod wire2;

@@ -167,7 +167,7 @@ fn process_fault_case(fault: Fault, tools: &[&str]) -> Vec<Duration> {
             }
             Fault::Hang => matches!(tool_err.kind, ToolErrorKind::Timeout { .. }),
             Fault::Garbage => matches!(tool_err.kind, ToolErrorKind::Decode { .. }),
-            Fault::Missing => matches!(tool_err.kind, ToolErrorKind::Spawn(_)),
+            Fault::Missing => tool_err.is_unsupported(),
         };
         assert!(kind_ok, "{fault:?} of {tool}: {err}");
         assert_eq!(

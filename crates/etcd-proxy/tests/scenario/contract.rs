@@ -91,3 +91,28 @@ fn documented_waiting_status_is_what_the_requirer_sets() {
     assert_eq!(status.message, documented);
     assert!(doc.contains("waiting for a relation to etcd on endpoint `{endpoint}`"));
 }
+
+#[test]
+fn wire_version_2_names_are_the_ones_the_code_speaks() {
+    let doc = contract();
+    assert_eq!(
+        row_examples(&doc, wire::KEY_WIRE_VERSION).pop().as_deref(),
+        Some(wire::WIRE_VERSION_2)
+    );
+    let uri = row_examples(&doc, wire::KEY_CREDENTIALS_SECRET)
+        .pop()
+        .unwrap();
+    assert!(wire::is_secret_uri(&uri), "{uri}");
+    for field in wire::SECRET_FIELDS {
+        assert!(
+            doc.lines()
+                .any(|l| l.starts_with(&format!("| `{field}` |"))),
+            "no row for secret field {field}"
+        );
+    }
+    assert!(doc.contains("`etcd-proxy-{endpoint}-client-credentials`"));
+    assert_eq!(
+        etcd_proxy::decide::secret_label(&"proxy".parse().unwrap()),
+        "etcd-proxy-proxy-client-credentials"
+    );
+}

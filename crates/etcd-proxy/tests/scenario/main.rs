@@ -6,3 +6,4 @@ mod provider;
 mod proxy;
 mod requirer;
 mod support;
+mod wire2;

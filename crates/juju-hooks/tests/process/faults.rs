@@ -52,10 +52,10 @@ fn exit_1_is_a_runtime_error_with_juju_text() {
 #[test]
 fn other_non_zero_codes_are_runtime_errors_too() {
     let shim = ShimTools::new();
-    shim.fail("config-get", 127, "something odd\n");
+    shim.fail("config-get", 126, "something odd\n");
     let err = shim.tools().config_get().unwrap_err();
     assert!(
-        matches!(&err.kind, ToolErrorKind::Runtime { code: 127, stderr } if stderr == "something odd"),
+        matches!(&err.kind, ToolErrorKind::Runtime { code: 126, stderr } if stderr == "something odd"),
         "{err:?}"
     );
 }
@@ -228,21 +228,22 @@ fn a_non_string_value_names_its_key() {
 }
 
 #[test]
-fn a_missing_tool_is_a_spawn_error_naming_it() {
+fn a_missing_tool_is_unsupported_naming_it() {
     let shim = ShimTools::with_tools(&["relation-get"]);
     let mut tools = shim.tools();
     let err = tools.is_leader().unwrap_err();
     assert_eq!(err.command, "is-leader --format=json");
     assert_names_tool(&err, "is-leader");
-    match &err.kind {
-        ToolErrorKind::Spawn(io) => assert_eq!(io.kind(), std::io::ErrorKind::NotFound),
-        other => panic!("expected Spawn, got {other:?}"),
-    }
+    // Not found is how an older Juju lacks a tool: callers may fall back.
+    assert!(err.is_unsupported(), "{err:?}");
     let err = tools
         .relation_set(&rid("proxy:3"), WriteScope::Unit, &Databag::new())
         .unwrap_err();
     assert_names_tool(&err, "relation-set");
-    assert!(matches!(err.kind, ToolErrorKind::Spawn(_)), "{err:?}");
+    assert!(
+        matches!(err.kind, ToolErrorKind::Unsupported { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]

@@ -4,4 +4,5 @@
 mod argv;
 mod faults;
 mod persist;
+mod secrets;
 mod shim;

@@ -20,6 +20,17 @@ pub const TOOLS: &[&str] = &[
     "status-get",
     "juju-log",
     "config-get",
+    "secret-add",
+    "secret-get",
+    "secret-set",
+    "secret-grant",
+    "secret-revoke",
+    "secret-remove",
+    "secret-ids",
+    "secret-info-get",
+    "state-get",
+    "state-set",
+    "state-delete",
 ];
 
 /// One recorded tool run.
@@ -125,6 +136,15 @@ impl ShimTools {
                 Call { argv, stdin }
             })
             .collect()
+    }
+
+    /// A copy of the file run `n` (from 1) got for secret field `field`, and the mode of the
+    /// directory it was in.
+    pub fn secret_file(&self, n: usize, field: &str) -> (String, String) {
+        let calls = self.path().join("calls");
+        let value = fs::read_to_string(calls.join(format!("{n}.file.{field}"))).unwrap();
+        let mode = fs::read_to_string(calls.join(format!("{n}.filedir-mode"))).unwrap();
+        (value, mode.trim().to_owned())
     }
 
     /// The only run so far (fails if there were more or none).

@@ -18,6 +18,16 @@ else
     cat > "$dir/calls/$n.stdin"
 fi
 
+# Secret values arrive as field#file=PATH: keep a copy of each file and its directory's mode.
+for arg in "$@"; do
+    case "$arg" in
+        *"#file="*)
+            path=${arg#*#file=}
+            cp "$path" "$dir/calls/$n.file.${arg%%#file=*}"
+            stat -c %a "$(dirname "$path")" > "$dir/calls/$n.filedir-mode" ;;
+    esac
+done
+
 [ -f "$dir/$tool.out" ] && cat "$dir/$tool.out"
 [ -f "$dir/$tool.err" ] && cat "$dir/$tool.err" >&2
 case "$mode" in

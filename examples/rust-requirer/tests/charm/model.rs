@@ -278,10 +278,13 @@ fn the_hook_saves_the_charm_state_next_to_the_library_state() {
         proxy["resolved"]["urls"][0], "https://127.0.0.1:2379",
         "{proxy}"
     );
-    assert!(proxy["applied"]["cert_pem"]
+    // The gateway (the default mode) passes TLS through: the certificates it runs with are
+    // none of its business, so none are kept for it.
+    assert_eq!(proxy["applied"]["cert_pem"], "");
+    assert!(proxy["applied"]["unit_file"]
         .as_str()
         .unwrap()
-        .contains("CERTIFICATE"));
+        .contains("gateway"));
     for section in [ours, proxy] {
         let text = serde_json::to_string(section).unwrap();
         assert!(!text.contains("PRIVATE KEY"));

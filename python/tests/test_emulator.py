@@ -138,6 +138,14 @@ def test_reactive_requirer_and_provider_of_the_readme(emulator, tmp_path, pki):
     failed = run("config", "etcd", "cluster=" + CLUSTER, check=False)
     assert "client_key: private key does not match client_cert" in failed.stdout + failed.stderr
     assert key.read_text() == pki["key2"]
+    # As in Juju, the failed hook holds etcd/0 in error, running nothing, until resolved;
+    # with the leader data fixed, the retried config-changed succeeds.
+    assert 'hook failed: "config-changed"' in run("status").stdout
+    good = dict(pki, cert=pki["cert2"], key=pki["key2"])
+    run("--no-settle", "set-leader-data", "etcd", "client_certificate=" + good["cert"],
+        "client_key=" + good["key"], "certificate_authority=" + good["ca"])
+    run("resolved", "etcd/0")
+    assert "error" not in unit_line(run("status").stdout, "etcd/0")
     run("unrelate", "0")
     status = run("status").stdout
     assert "waiting" in unit_line(status, "kube/0"), status

@@ -100,6 +100,7 @@ impl Charms {
                             let local = LocalProxy::new("proxy".parse()?);
                             outcomes.push(local.ensure(
                                 &ctx,
+                                tools,
                                 &report,
                                 plan,
                                 Some(&mut **services),

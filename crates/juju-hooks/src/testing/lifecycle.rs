@@ -488,8 +488,32 @@ impl Model {
     /// What Juju does when a hook fails: its staged writes are dropped (the caller drops the
     /// [`Pending`]) and the hook counts as not run. Immediate effects (status, logs, leader
     /// data) stay.
+    ///
+    /// The member view goes back to what it was before the hook: Juju records a join or a
+    /// departure only when its hook commits (worker/uniter/relation/statetracker.go,
+    /// `CommitHook`), so retrying a failed `-joined` runs the same hook again.
     pub fn abort(&mut self, unit: &UnitName) {
-        self.running.remove(unit);
+        let Some(hook) = self.running.remove(unit) else {
+            return;
+        };
+        let (Some(number), Some(remote)) = (
+            hook.relation.as_ref().map(RelationId::number),
+            hook.remote_unit.as_ref(),
+        ) else {
+            return;
+        };
+        let Some(view) = self
+            .relations
+            .get_mut(&number)
+            .and_then(|rel| rel.members.get_mut(unit))
+        else {
+            return;
+        };
+        if hook.hook.ends_with("-relation-joined") {
+            view.remove(remote);
+        } else if hook.hook.ends_with("-relation-departed") {
+            view.insert(remote.clone());
+        }
     }
 
     /// The units of `app` that are not being removed.

@@ -35,10 +35,8 @@ use crate::store::{take_bulky, BagKey, CallRecord, EmulatorState, HookContextFil
 /// The environment variable that tells tools (and the CLI) where the model directory is.
 pub const MODEL_DIR_VAR: &str = "JUJU_EMULATOR_DIR";
 
-/// Every hook tool of Juju 3.6 (`worker/uniter/runner/jujuc/commands.go`), by the names Juju
-/// gives them; the emulator answers each (those needing a cloud, storage, resources or
-/// Kubernetes fail with one line saying the emulator does not support them).
-pub const HOOK_TOOLS: [&str; 50] = [
+/// The hook tools the emulator answers itself.
+const ANSWERED_TOOLS: [&str; 34] = [
     "relation-ids",
     "relation-list",
     "relation-get",
@@ -73,23 +71,27 @@ pub const HOOK_TOOLS: [&str; 50] = [
     "action-set",
     "action-fail",
     "action-log",
-    "add-metric",
-    "credential-get",
-    "juju-reboot",
-    "k8s-raw-get",
-    "k8s-raw-set",
-    "k8s-spec-get",
-    "k8s-spec-set",
-    "payload-register",
-    "payload-status-set",
-    "payload-unregister",
-    "pod-spec-get",
-    "pod-spec-set",
-    "resource-get",
-    "storage-add",
-    "storage-get",
-    "storage-list",
 ];
+
+/// Every hook tool of Juju 3.6 (`worker/uniter/runner/jujuc/commands.go`), by the names Juju
+/// gives them; the emulator answers each (those needing a cloud, storage, resources or
+/// Kubernetes fail with one line saying the emulator does not support them).
+pub const HOOK_TOOLS: [&str; 50] = concat(ANSWERED_TOOLS, UNSUPPORTED_TOOLS);
+
+/// `a` then `b`, at compile time (array lengths cannot be added in a type yet).
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    a: [&'static str; A],
+    b: [&'static str; B],
+) -> [&'static str; C] {
+    assert!(A + B == C, "the lengths do not add up");
+    let mut out = [""; C];
+    let mut i = 0;
+    while i < C {
+        out[i] = if i < A { a[i] } else { b[i - A] };
+        i += 1;
+    }
+    out
+}
 
 /// Whether `name` (a program's base name) is one of the hook tools the emulator provides.
 pub fn is_hook_tool(name: &str) -> bool {

@@ -6,6 +6,8 @@
 //! prints the answer in Juju's formats with Juju's exit codes and error texts.
 
 mod action;
+#[cfg(test)]
+mod cost_tests;
 mod help;
 mod leader;
 mod misc;
@@ -30,7 +32,9 @@ use serde_json::Value;
 
 use crate::args::{self, OptSpec, Parsed, ParsedArgs};
 use crate::format::{render, Format};
-use crate::store::{take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Store};
+use crate::store::{
+    take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Rows, Store, UnitScope,
+};
 
 /// The environment variable that tells tools (and the CLI) where the model directory is.
 pub const MODEL_DIR_VAR: &str = "JUJU_EMULATOR_DIR";
@@ -147,7 +151,7 @@ pub fn tool_main(
             } else {
                 stdin
             };
-            Session::open(store, id).and_then(|mut session| {
+            Session::open(store, id, &load_scope(tool, args)).and_then(|mut session| {
                 who = (
                     Some(session.unit().to_string()),
                     Some(session.context.invocation.hook.clone()),
@@ -194,6 +198,22 @@ pub fn tool_main(
         }
     }
     code
+}
+
+/// What a call loads of the model besides its unit's own rows (see [`UnitScope`]): only
+/// `relation-list` prints member views; only the tools that name other units read them.
+fn load_scope(tool: &str, args: &[String]) -> Scope {
+    Scope {
+        views: tool == "relation-list",
+        apps: matches!(tool, "goal-state" | "leader-set")
+            || (tool == "status-get" && args.iter().any(|a| a.contains("application"))),
+    }
+}
+
+/// The choices of [`UnitScope`] that depend on the tool.
+pub(crate) struct Scope {
+    views: bool,
+    apps: bool,
 }
 
 /// Whether the call reads stdin: a `--file -` argument.
@@ -288,8 +308,9 @@ pub(crate) struct ToolIo<'a> {
     pub err: &'a mut Vec<u8>,
 }
 
-/// The running hook as one tool call sees it: the model's skeleton (no databags, no logs:
-/// [`Session::load_bag`] fetches the one bag a call reads), and the hook's context.
+/// The running hook as one tool call sees it: the part of the model its unit sees (its own
+/// record, the relations it is in; no databags, no logs: [`Session::load_bag`] fetches the
+/// one bag a call reads; see [`load_scope`]), and the hook's context.
 ///
 /// The whole call is one write transaction (`BEGIN IMMEDIATE` in [`Session::open`], commit
 /// in [`Session::save`]): parallel tool calls of one hook run one after the other, and none
@@ -303,13 +324,13 @@ pub(crate) struct Session {
     queue_loaded: usize,
     model_changed: bool,
     context_changed: bool,
-    /// The skeleton as loaded, to write it only when it changed.
-    skeleton_text: String,
+    /// The rows as loaded, to write only those that changed.
+    rows: Rows,
     finished: bool,
 }
 
 impl Session {
-    fn open(store: &Store, id: &str) -> Result<Self, Failure> {
+    fn open(store: &Store, id: &str, scope: &Scope) -> Result<Self, Failure> {
         let store = store.clone();
         let wrong_id = || {
             Failure::runtime(format!(
@@ -324,7 +345,12 @@ impl Session {
         let opened = (|| {
             let context = db.context(id)?;
             let skeleton = match &context {
-                Some(_) => Some(db.skeleton()?),
+                Some(c) => Some(db.load_unit_rows(UnitScope {
+                    unit: &c.invocation.unit,
+                    relation: c.invocation.relation.as_ref().map(RelationId::number),
+                    views: scope.views,
+                    apps: scope.apps,
+                })?),
                 None => None,
             };
             Ok::<_, crate::error::EmulatorError>((context, skeleton))
@@ -336,7 +362,7 @@ impl Session {
                 return Err(e.into());
             }
         };
-        let (Some(context), Some((mut model, skeleton_text))) = (context, skeleton) else {
+        let (Some(context), Some((mut model, rows))) = (context, skeleton) else {
             store.rollback();
             return Err(wrong_id());
         };
@@ -354,7 +380,7 @@ impl Session {
             queue_loaded: 0,
             model_changed: false,
             context_changed: false,
-            skeleton_text,
+            rows,
             finished: false,
         })
     }
@@ -430,11 +456,7 @@ impl Session {
             for (unit, logs) in bulky.logs() {
                 db.append_logs(unit, logs)?;
             }
-            let text = serde_json::to_string(&self.model)
-                .map_err(|e| Failure::runtime(format!("cannot encode the model: {e}")))?;
-            if text != self.skeleton_text {
-                db.put_skeleton(&text)?;
-            }
+            db.save_rows(&mut self.model, &mut self.rows)?;
         }
         if let Some(state) = &self.state {
             db.put_state(state)?;

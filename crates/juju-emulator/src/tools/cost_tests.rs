@@ -1,0 +1,81 @@
+//! A tool call reads its own unit's rows, never those of the other units (issue 9: its cost
+//! must not grow with the model).
+
+use super::*;
+use juju_hooks::testing::{HookInvocation, Pending};
+
+/// Runs one tool call of `kube/0` in a model where it is related to `remotes` etcd units;
+/// returns its stdout and the (rows, bytes) of JSON the call decoded.
+fn call(remotes: u32, tool: &str, args: &str) -> (String, (u64, u64)) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::new(dir.path());
+    let (mut model, number) =
+        Model::with_relation(("etcd", remotes), ("kube", 1), "db", "kv").unwrap();
+    for (unit, bag) in &mut model.relations.get_mut(&number).unwrap().unit_bags {
+        bag.insert("client".into(), format!("https://{unit}"));
+    }
+    store.save_model(&model).unwrap();
+    let kube0: UnitName = "kube/0".parse().unwrap();
+    let context = HookContextFile {
+        id: "kube/0-update-status-1".into(),
+        invocation: HookInvocation::new(kube0, "update-status"),
+        pending: Pending::default(),
+    };
+    store.save_context(&context).unwrap();
+    let args: Vec<String> = args
+        .replace("RID", &format!("db:{number}"))
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let mut session = Session::open(&store, &context.id, &load_scope(tool, &args)).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let io = ToolIo {
+        stdin: &mut &b""[..],
+        out: &mut out,
+        err: &mut err,
+    };
+    dispatch(tool, &args, &mut session, io).unwrap();
+    let decoded = session.store.decoded();
+    session.save().unwrap();
+    (String::from_utf8(out).unwrap(), decoded)
+}
+
+#[test]
+fn a_relation_get_reads_the_same_rows_with_2_or_300_remote_units() {
+    let (small_out, (small_rows, small_bytes)) = call(2, "relation-get", "-r RID client etcd/1");
+    let (big_out, (big_rows, big_bytes)) = call(300, "relation-get", "-r RID client etcd/1");
+    assert_eq!(small_out, "https://etcd/1\n");
+    assert_eq!(big_out, small_out);
+    // Context, skeleton, own unit, relation, own member row, the bag: nothing per other unit.
+    assert_eq!(big_rows, small_rows);
+    assert!(small_rows <= 6, "{small_rows} rows decoded");
+    // Only `next_unit_number` (2 or 300) differs; 300 unit names would be > 2 KB.
+    assert!(big_bytes <= small_bytes + 2, "{small_bytes} -> {big_bytes}");
+}
+
+#[test]
+fn other_tools_read_no_row_of_other_units_and_relation_list_reads_only_its_view() {
+    for (tool, args) in [
+        ("is-leader", ""),
+        ("config-get", ""),
+        ("state-get", ""),
+        ("relation-ids", "db"),
+        ("relation-set", "-r RID k=v"),
+        ("status-get", ""),
+    ] {
+        let (_, small) = call(2, tool, args);
+        let (_, big) = call(300, tool, args);
+        assert_eq!(big.0, small.0, "{tool}: rows");
+        assert!(big.1 <= small.1 + 2, "{tool}: {small:?} -> {big:?}");
+    }
+    // relation-list prints the 300 names it reads, and only those.
+    let (out, (_, small)) = call(2, "relation-list", "-r RID");
+    assert_eq!(out, "etcd/0\netcd/1\n");
+    let (out, (_, big)) = call(300, "relation-list", "-r RID");
+    assert_eq!(out.lines().count(), 300);
+    let names: u64 = out.lines().map(|l| l.len() as u64 + 3).sum();
+    assert!(
+        big <= small + names,
+        "{small} -> {big} for {names} bytes of names"
+    );
+}

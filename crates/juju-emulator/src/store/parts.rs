@@ -28,8 +28,9 @@ type View = BTreeSet<UnitName>;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Rows {
     skeleton: String,
-    /// Unit records without their logs.
-    units: BTreeMap<UnitName, UnitRecord>,
+    /// Unit records without their logs, by application (the model's own nesting, so that
+    /// saving walks both side by side).
+    units: BTreeMap<AppName, BTreeMap<UnitName, UnitRecord>>,
     /// Relations without bags and member views.
     relations: BTreeMap<u32, Relation>,
     /// Member views by relation, then unit.
@@ -121,11 +122,37 @@ fn relation_row(rel: &Relation) -> Relation {
     }
 }
 
-fn has_unit(model: &Model, unit: &UnitName) -> bool {
-    model
-        .applications
-        .get(unit.app())
-        .is_some_and(|a| a.units.contains_key(unit))
+/// Walks two maps with the same keys side by side, calling `f` with each key and its value
+/// in either map. Keys present in both are matched with `==`: walking a model of a thousand
+/// units does not order a thousand unit names.
+fn walk<'n, 'o, K: Ord, A, B>(
+    new: &'n BTreeMap<K, A>,
+    old: &'o BTreeMap<K, B>,
+    mut f: impl FnMut(&K, Option<&'n A>, Option<&'o B>),
+) {
+    let (mut new, mut old) = (new.iter().peekable(), old.iter().peekable());
+    loop {
+        match (new.peek(), old.peek()) {
+            (None, None) => return,
+            (Some((k, a)), Some((j, b))) if k == j => {
+                f(k, Some(a), Some(b));
+                new.next();
+                old.next();
+            }
+            (Some((k, a)), Some((j, _))) if k < j => {
+                f(k, Some(a), None);
+                new.next();
+            }
+            (Some((k, a)), None) => {
+                f(k, Some(a), None);
+                new.next();
+            }
+            (_, Some((j, b))) => {
+                f(j, None, Some(b));
+                old.next();
+            }
+        }
+    }
 }
 
 /// The `version` of the rows one save writes: the `rows` counter, bumped on first use.
@@ -179,7 +206,10 @@ impl Db<'_> {
             let unit: UnitName = name.parse().map_err(|e| self.sql(format!("units: {e}")))?;
             let record: UnitRecord = self.decode("unit", text.as_deref().unwrap_or("{}"))?;
             if let Some(app) = model.applications.get_mut(unit.app()) {
-                rows.units.insert(unit.clone(), unit_row(&record));
+                rows.units
+                    .entry(unit.app().clone())
+                    .or_default()
+                    .insert(unit.clone(), unit_row(&record));
                 app.units.insert(unit, record);
             }
         }
@@ -334,7 +364,10 @@ impl Db<'_> {
                 if let Some(old) = app.units.get_mut(&unit) {
                     record.logs = take(&mut old.logs);
                 }
-                rows.units.insert(unit.clone(), unit_row(&record));
+                rows.units
+                    .entry(unit.app().clone())
+                    .or_default()
+                    .insert(unit.clone(), unit_row(&record));
                 app.units.insert(unit, record);
             }
         }
@@ -420,44 +453,52 @@ impl Db<'_> {
             self.put_skeleton(&text)?;
             rows.skeleton = text;
         }
-        for app in model.applications.values() {
-            for (unit, record) in &app.units {
-                if rows
-                    .units
-                    .get(unit)
-                    .is_some_and(|old| same_unit(record, old))
-                {
-                    continue;
-                }
-                let row = unit_row(record);
-                let text = self.encode_row(&row)?;
-                let v = version.get(self)?;
-                self.conn
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO units (unit, app, record, version) \
-                         VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![unit.to_string(), unit.app().as_str(), text, v])
-                    })
-                    .map_err(|e| self.sql(e))?;
-                rows.units.insert(unit.clone(), row);
-            }
-        }
-        let gone: Vec<UnitName> = rows
-            .units
-            .keys()
-            .filter(|u| !has_unit(model, u))
-            .cloned()
+        let no_units = BTreeMap::new();
+        let mut changed: Vec<(UnitName, Option<&UnitRecord>)> = Vec::new();
+        let apps: BTreeMap<&AppName, &BTreeMap<UnitName, UnitRecord>> = model
+            .applications
+            .iter()
+            .map(|(name, app)| (name, &app.units))
             .collect();
-        for unit in gone {
+        let stored: BTreeMap<&AppName, &BTreeMap<UnitName, UnitRecord>> =
+            rows.units.iter().collect();
+        walk(&apps, &stored, |_, units, old| {
+            let units = units.copied().unwrap_or(&no_units);
+            walk(
+                units,
+                old.copied().unwrap_or(&no_units),
+                |unit, new, old| match (new, old) {
+                    (Some(a), Some(b)) if same_unit(a, b) => {}
+                    _ => changed.push((unit.clone(), new)),
+                },
+            );
+        });
+        for (unit, record) in changed {
+            let stored = rows.units.entry(unit.app().clone()).or_default();
+            let Some(record) = record else {
+                self.conn
+                    .prepare_cached("DELETE FROM units WHERE unit = ?1")
+                    .and_then(|mut s| s.execute([unit.to_string()]))
+                    .map_err(|e| self.sql(e))?;
+                stored.remove(&unit);
+                deleted = true;
+                continue;
+            };
+            let row = unit_row(record);
+            let text = self.encode_row(&row)?;
+            let v = version.get(self)?;
             self.conn
-                .prepare_cached("DELETE FROM units WHERE unit = ?1")
-                .and_then(|mut s| s.execute([unit.to_string()]))
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO units (unit, app, record, version) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![unit.to_string(), unit.app().as_str(), text, v])
+                })
                 .map_err(|e| self.sql(e))?;
-            rows.units.remove(&unit);
-            deleted = true;
+            stored.insert(unit, row);
         }
+        rows.units.retain(|_, units| !units.is_empty());
         for (number, rel) in &model.relations {
             if !rows
                 .relations
@@ -477,33 +518,35 @@ impl Db<'_> {
                 rows.relations.insert(*number, row);
             }
             let stored = rows.members.entry(*number).or_default();
-            for (unit, view) in &rel.members {
-                if stored.get(unit) == Some(view) {
-                    continue;
+            let mut changed: Vec<(UnitName, Option<&View>)> = Vec::new();
+            walk(&rel.members, stored, |unit, new, old| {
+                if new != old {
+                    changed.push((unit.clone(), new));
                 }
-                let text = self.encode_row(view)?;
-                let v = version.get(self)?;
-                self.conn
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO members (relation, unit, view, version) \
-                         VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .and_then(|mut s| s.execute(params![number, unit.to_string(), text, v]))
-                    .map_err(|e| self.sql(e))?;
-                stored.insert(unit.clone(), view.clone());
-            }
-            let left: Vec<UnitName> = stored
-                .keys()
-                .filter(|u| !rel.members.contains_key(*u))
-                .cloned()
-                .collect();
-            for unit in left {
-                self.conn
-                    .prepare_cached("DELETE FROM members WHERE relation = ?1 AND unit = ?2")
-                    .and_then(|mut s| s.execute(params![number, unit.to_string()]))
-                    .map_err(|e| self.sql(e))?;
-                stored.remove(&unit);
-                deleted = true;
+            });
+            for (unit, view) in changed {
+                match view {
+                    Some(view) => {
+                        let text = self.encode_row(view)?;
+                        let v = version.get(self)?;
+                        self.conn
+                            .prepare_cached(
+                                "INSERT OR REPLACE INTO members (relation, unit, view, version) \
+                                 VALUES (?1, ?2, ?3, ?4)",
+                            )
+                            .and_then(|mut s| s.execute(params![number, unit.to_string(), text, v]))
+                            .map_err(|e| self.sql(e))?;
+                        stored.insert(unit, view.clone());
+                    }
+                    None => {
+                        self.conn
+                            .prepare_cached("DELETE FROM members WHERE relation = ?1 AND unit = ?2")
+                            .and_then(|mut s| s.execute(params![number, unit.to_string()]))
+                            .map_err(|e| self.sql(e))?;
+                        stored.remove(&unit);
+                        deleted = true;
+                    }
+                }
             }
         }
         let gone: Vec<u32> = rows

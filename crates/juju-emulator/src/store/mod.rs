@@ -23,21 +23,24 @@
 //! # Schema
 //!
 //! The model is split in rows so that a hook-tool call reads only what it prints: the
-//! skeleton, the calling unit's record, the relations it is in (with only *whether* it is in
-//! scope, unless it lists the members), and the one bag it reads. Nothing a call reads grows
-//! with the number of other units (see `parts`).
+//! skeleton, the calling unit's record, the relation it names (or, for the tools that list
+//! relations, those it is in) with only *whether* it is in scope unless it lists the
+//! members, the applications at their ends, and the one bag it reads. Nothing a call reads
+//! grows with the number of other units or relations (see `parts`).
 //!
 //! ```sql
-//! -- Counters: 'generation' (bumped by every write of bags, every deleted unit, relation or
-//! -- member row, and every write of the whole model), 'skeleton' (every write of the
-//! -- skeleton) and 'rows' (every transaction writing units, relations or members rows: it
-//! -- is their version); a process that keeps the model in memory re-reads what they say
+//! -- Counters: 'generation' (bumped by every write of bags, every deleted application,
+//! -- unit, relation or member row, and every write of the whole model), 'skeleton' (every
+//! -- write of the skeleton) and 'rows' (every transaction writing applications, units,
+//! -- relations or members rows: it is their version); a process that keeps the model in memory re-reads what they say
 //! -- changed.
 //! meta(key TEXT PRIMARY KEY, value INTEGER)
-//! -- The juju-hooks Model as JSON without units, relations, running hooks: the model name,
-//! -- applications (leader, leader data, config, endpoints, charm), dying units, secrets,
-//! -- actions, counters, and any field added later.
+//! -- The juju-hooks Model as JSON without applications, relations, running hooks: the model
+//! -- name, dying units, secrets, actions, counters, and any field added later.
 //! skeleton(id INTEGER PRIMARY KEY CHECK (id = 0), model TEXT)
+//! -- One row per application: its Application as JSON without units (leader, leader data,
+//! -- config, endpoints, charm directory, next unit number).
+//! applications(app TEXT PRIMARY KEY, application TEXT, version INTEGER)
 //! -- One row per unit: its UnitRecord as JSON without juju-log lines (status, state, ports,
 //! -- workload version).
 //! units(unit TEXT PRIMARY KEY, app TEXT, record TEXT, version INTEGER)
@@ -58,7 +61,8 @@
 //! ```
 //!
 //! `PRAGMA user_version` is the schema version (2). A version-1 database (one skeleton row
-//! holding units and member views) is migrated when opened; a newer one is refused.
+//! holding applications, units and member views) is migrated when opened; a newer one is
+//! refused.
 //!
 //! The directory is made 0700 and the database (with its `-wal` and `-shm` files, which
 //! SQLite creates with the database's mode) and the logs 0600 whatever the umask: relation
@@ -93,6 +97,12 @@ const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS skeleton (id INTEGER PRIMARY KEY CHECK (id = 0), model TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS applications (
+    app TEXT PRIMARY KEY,
+    application TEXT NOT NULL,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS applications_version ON applications (version);
 CREATE TABLE IF NOT EXISTS units (
     unit TEXT PRIMARY KEY,
     app TEXT NOT NULL,
@@ -843,8 +853,8 @@ impl<'a> Db<'a> {
         let bulky = take_bulky(&mut model);
         self.conn
             .execute_batch(
-                "DELETE FROM bags; DELETE FROM logs; DELETE FROM units; \
-                 DELETE FROM relations; DELETE FROM members;",
+                "DELETE FROM bags; DELETE FROM logs; DELETE FROM applications; \
+                 DELETE FROM units; DELETE FROM relations; DELETE FROM members;",
             )
             .map_err(|e| self.sql(e))?;
         self.save_rows(&mut model, &mut Rows::default())?;

@@ -1,9 +1,10 @@
 //! The model in rows, so that a tool call reads only its own unit's rows.
 //!
-//! A [`Model`] is stored as its *skeleton* (everything but units, relations and running
-//! hooks), one `units` row per unit (its record without juju-log lines), one `relations` row
-//! per relation (ends and life, without bags and member views), one `members` row per unit in
-//! a relation's scope (the remote units it sees), plus the `bags` and `logs` rows.
+//! A [`Model`] is stored as its *skeleton* (everything but applications, relations and
+//! running hooks), one `applications` row per application (without its units), one `units`
+//! row per unit (its record without juju-log lines), one `relations` row per relation (ends
+//! and life, without bags and member views), one `members` row per unit in a relation's
+//! scope (the remote units it sees), plus the `bags` and `logs` rows.
 //!
 //! [`Rows`] remembers what this process last read or wrote, so that saving compares in memory
 //! and writes only the rows that differ. Every row written carries the `rows` counter of its
@@ -13,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::mem::take;
 
-use juju_hooks::testing::{Model, Relation, UnitRecord};
+use juju_hooks::testing::{Application, Model, Relation, UnitRecord};
 use juju_hooks::{AppName, UnitName};
 use rusqlite::params;
 use serde::Serialize;
@@ -28,6 +29,8 @@ type View = BTreeSet<UnitName>;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Rows {
     skeleton: String,
+    /// Applications without their units.
+    apps: BTreeMap<AppName, Application>,
     /// Unit records without their logs, by application (the model's own nesting, so that
     /// saving walks both side by side).
     units: BTreeMap<AppName, BTreeMap<UnitName, UnitRecord>>,
@@ -46,6 +49,11 @@ pub(crate) struct UnitScope<'a> {
     pub unit: &'a UnitName,
     /// The hook's own relation, loaded even if the unit has left it.
     pub relation: Option<u32>,
+    /// Load only these relations (and the hook's own), not every relation the unit is in:
+    /// for the tools that work on one relation. Naming more than the tool uses is harmless.
+    pub only: Option<&'a BTreeSet<u32>>,
+    /// Load every application, not only the unit's own and those across its relations.
+    pub all_apps: bool,
     /// Load the unit's member views (what `relation-list` prints); without, each relation
     /// the unit is in gets an empty view that only says it is in scope, and is never saved.
     pub views: bool,
@@ -54,22 +62,48 @@ pub(crate) struct UnitScope<'a> {
     pub apps: bool,
 }
 
-/// The skeleton of `model` as stored: no units, relations or running hooks.
+/// The skeleton of `model` as stored: no applications, relations or running hooks.
 pub(crate) fn skeleton_json(model: &mut Model) -> Result<String, serde_json::Error> {
-    let units: Vec<_> = model
-        .applications
-        .values_mut()
-        .map(|app| take(&mut app.units))
-        .collect();
+    let applications = take(&mut model.applications);
     let relations = take(&mut model.relations);
     let running = take(&mut model.running);
     let text = serde_json::to_string(model);
-    for (app, units) in model.applications.values_mut().zip(units) {
-        app.units = units;
-    }
+    model.applications = applications;
     model.relations = relations;
     model.running = running;
     text
+}
+
+/// Whether two applications are the same but for their units (which have rows of their own).
+fn same_app(a: &Application, b: &Application) -> bool {
+    let Application {
+        units: _,
+        leader,
+        config,
+        leader_data,
+        endpoints,
+        charm_dir,
+        next_unit_number,
+    } = a;
+    *leader == b.leader
+        && *config == b.config
+        && *leader_data == b.leader_data
+        && *endpoints == b.endpoints
+        && *charm_dir == b.charm_dir
+        && *next_unit_number == b.next_unit_number
+}
+
+/// An application without its units.
+fn app_row(app: &Application) -> Application {
+    Application {
+        units: BTreeMap::new(),
+        leader: app.leader.clone(),
+        config: app.config.clone(),
+        leader_data: app.leader_data.clone(),
+        endpoints: app.endpoints.clone(),
+        charm_dir: app.charm_dir.clone(),
+        next_unit_number: app.next_unit_number,
+    }
 }
 
 /// Whether two unit records are the same but for their logs (which have rows of their own).
@@ -255,6 +289,34 @@ impl Db<'_> {
         Ok(())
     }
 
+    fn add_apps(
+        &self,
+        model: &mut Model,
+        rows: &mut Rows,
+        found: Vec<(String, Option<String>)>,
+    ) -> Result<(), EmulatorError> {
+        for (name, text) in found {
+            let name: AppName = name
+                .parse()
+                .map_err(|e| self.sql(format!("applications: {e}")))?;
+            let fresh: Application = self.decode("application", text.as_deref().unwrap_or("{}"))?;
+            rows.apps.insert(name.clone(), app_row(&fresh));
+            match model.applications.get_mut(&name) {
+                // Catching up: keep the units, which have rows of their own.
+                Some(app) => {
+                    *app = Application {
+                        units: take(&mut app.units),
+                        ..fresh
+                    }
+                }
+                None => {
+                    model.applications.insert(name, fresh);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The skeleton decoded, with the rows as read so far.
     fn skeleton_rows(&self) -> Result<(Model, Rows), EmulatorError> {
         let (model, text) = self.skeleton()?;
@@ -269,6 +331,8 @@ impl Db<'_> {
     /// The model without bags and logs: skeleton, every unit, relation and member view.
     pub(crate) fn load_rows(&self) -> Result<(Model, Rows), EmulatorError> {
         let (mut model, mut rows) = self.skeleton_rows()?;
+        let apps = self.text_rows("SELECT app, application FROM applications", [])?;
+        self.add_apps(&mut model, &mut rows, apps)?;
         let units = self.text_rows("SELECT unit, record FROM units", [])?;
         self.add_units(&mut model, &mut rows, units)?;
         let relations = self.text_rows("SELECT number, relation FROM relations", [])?;
@@ -301,36 +365,63 @@ impl Db<'_> {
     ) -> Result<(Model, Rows), EmulatorError> {
         let (mut model, mut rows) = self.skeleton_rows()?;
         let name = scope.unit.to_string();
+        let hook_relation = scope.relation.map_or(-1, i64::from);
+        let relations = match scope.only {
+            None => self.text_rows(
+                "SELECT number, relation FROM relations WHERE number = ?2 \
+                 OR number IN (SELECT relation FROM members WHERE unit = ?1)",
+                params![name, hook_relation],
+            )?,
+            Some(only) => {
+                let mut found = Vec::new();
+                for number in only.iter().map(|n| i64::from(*n)).chain([hook_relation]) {
+                    found.extend(self.text_rows(
+                        "SELECT number, relation FROM relations WHERE number = ?1",
+                        [number],
+                    )?);
+                }
+                found
+            }
+        };
+        self.add_relations(&mut model, &mut rows, relations)?;
+        let mut apps: BTreeSet<AppName> = BTreeSet::from([scope.unit.app().clone()]);
+        for rel in model.relations.values() {
+            apps.extend(rel.ends.iter().map(|end| end.app.clone()));
+        }
+        let found = if scope.all_apps {
+            self.text_rows("SELECT app, application FROM applications", [])?
+        } else {
+            let mut found = Vec::new();
+            for app in &apps {
+                found.extend(self.text_rows(
+                    "SELECT app, application FROM applications WHERE app = ?1",
+                    [app.as_str()],
+                )?);
+            }
+            found
+        };
+        self.add_apps(&mut model, &mut rows, found)?;
         let unit = self.text_rows("SELECT unit, record FROM units WHERE unit = ?1", [&name])?;
         self.add_units(&mut model, &mut rows, unit)?;
-        let relations = self.text_rows(
-            "SELECT number, relation FROM relations WHERE number = ?2 \
-             OR number IN (SELECT relation FROM members WHERE unit = ?1)",
-            params![name, scope.relation.map_or(-1, i64::from)],
-        )?;
-        self.add_relations(&mut model, &mut rows, relations)?;
         // Without `views`, only whether the unit is in scope is read, not whom it sees.
-        let views = self.text_rows(
-            "SELECT relation, CASE WHEN ?2 THEN view END FROM members WHERE unit = ?1",
-            params![name, scope.views],
-        )?;
-        for (number, view) in views {
-            let number = number
-                .parse()
-                .map_err(|e| self.sql(format!("members: {e}")))?;
-            self.add_member(
-                &mut model,
-                &mut rows,
-                number,
-                scope.unit.clone(),
-                view.as_deref(),
+        let numbers: Vec<u32> = model.relations.keys().copied().collect();
+        for number in numbers {
+            let view = self.text_rows(
+                "SELECT relation, CASE WHEN ?3 THEN view END FROM members \
+                 WHERE relation = ?1 AND unit = ?2",
+                params![number, name, scope.views],
             )?;
+            for (_, view) in view {
+                self.add_member(
+                    &mut model,
+                    &mut rows,
+                    number,
+                    scope.unit.clone(),
+                    view.as_deref(),
+                )?;
+            }
         }
         if scope.apps {
-            let mut apps: BTreeSet<AppName> = BTreeSet::from([scope.unit.app().clone()]);
-            for rel in model.relations.values() {
-                apps.extend(rel.ends.iter().map(|end| end.app.clone()));
-            }
             for app in apps {
                 let units = self.text_rows(
                     "SELECT unit, record FROM units WHERE app = ?1 AND unit != ?2",
@@ -354,6 +445,11 @@ impl Db<'_> {
             return Ok(());
         }
         let since = rows.version;
+        let apps = self.text_rows(
+            "SELECT app, application FROM applications WHERE version > ?1",
+            [since],
+        )?;
+        self.add_apps(model, rows, apps)?;
         let units = self.text_rows("SELECT unit, record FROM units WHERE version > ?1", [since])?;
         for (name, text) in units {
             let Ok(unit) = name.parse::<UnitName>() else {
@@ -413,7 +509,7 @@ impl Db<'_> {
     }
 
     /// Replaces the skeleton part of `model` with the stored one if another process wrote it
-    /// (units, relations and running hooks stay as they are).
+    /// (applications, relations and running hooks stay as they are).
     pub(crate) fn sync_skeleton(
         &self,
         model: &mut Model,
@@ -423,11 +519,7 @@ impl Db<'_> {
         if text == rows.skeleton {
             return Ok(());
         }
-        for (name, app) in &mut fresh.applications {
-            if let Some(old) = model.applications.get_mut(name) {
-                app.units = take(&mut old.units);
-            }
-        }
+        fresh.applications = take(&mut model.applications);
         fresh.relations = take(&mut model.relations);
         fresh.running = take(&mut model.running);
         *model = fresh;
@@ -452,6 +544,35 @@ impl Db<'_> {
         if text != rows.skeleton {
             self.put_skeleton(&text)?;
             rows.skeleton = text;
+        }
+        let mut changed: Vec<(AppName, Option<&Application>)> = Vec::new();
+        walk(&model.applications, &rows.apps, |name, new, old| {
+            match (new, old) {
+                (Some(a), Some(b)) if same_app(a, b) => {}
+                _ => changed.push((name.clone(), new)),
+            }
+        });
+        for (name, app) in changed {
+            let Some(app) = app else {
+                self.conn
+                    .prepare_cached("DELETE FROM applications WHERE app = ?1")
+                    .and_then(|mut s| s.execute([name.as_str()]))
+                    .map_err(|e| self.sql(e))?;
+                rows.apps.remove(&name);
+                deleted = true;
+                continue;
+            };
+            let row = app_row(app);
+            let text = self.encode_row(&row)?;
+            let v = version.get(self)?;
+            self.conn
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO applications (app, application, version) \
+                     VALUES (?1, ?2, ?3)",
+                )
+                .and_then(|mut s| s.execute(params![name.as_str(), text, v]))
+                .map_err(|e| self.sql(e))?;
+            rows.apps.insert(name, row);
         }
         let no_units = BTreeMap::new();
         let mut changed: Vec<(UnitName, Option<&UnitRecord>)> = Vec::new();

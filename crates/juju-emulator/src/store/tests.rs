@@ -143,7 +143,8 @@ fn a_version_1_database_is_migrated_and_a_newer_one_refused() {
     )
     .unwrap();
     conn.execute_batch(
-        "DROP TABLE units; DROP TABLE relations; DROP TABLE members; PRAGMA user_version = 1;",
+        "DROP TABLE applications; DROP TABLE units; DROP TABLE relations; DROP TABLE members; \
+         PRAGMA user_version = 1;",
     )
     .unwrap();
     assert_eq!(Store::new(dir.path()).load_model().unwrap(), model);

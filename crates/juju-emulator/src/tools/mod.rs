@@ -21,7 +21,7 @@ mod settings;
 mod state;
 mod unit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -201,19 +201,47 @@ pub fn tool_main(
 }
 
 /// What a call loads of the model besides its unit's own rows (see [`UnitScope`]): only
-/// `relation-list` prints member views; only the tools that name other units read them.
+/// `relation-list` prints member views; only the tools that name other units read their
+/// records; the tools that work on one relation load that one (and the hook's).
 fn load_scope(tool: &str, args: &[String]) -> Scope {
+    let one_relation = matches!(tool, "relation-get" | "relation-set" | "relation-list");
     Scope {
         views: tool == "relation-list",
         apps: matches!(tool, "goal-state" | "leader-set")
             || (tool == "status-get" && args.iter().any(|a| a.contains("application"))),
+        only: one_relation.then(|| relation_numbers(args)),
+        all_apps: tool.starts_with("secret-"),
     }
+}
+
+/// Every relation number an argument could name as `-r`, before the tool parses its
+/// arguments: any argument, or what follows `-r`, `-r=`, `--relation=` in it, whose text
+/// after the last `:` is a number. More than the tool uses is harmless (a few more rows).
+fn relation_numbers(args: &[String]) -> BTreeSet<u32> {
+    let mut numbers = BTreeSet::new();
+    for arg in args {
+        let mut texts = vec![arg.as_str()];
+        texts.extend(arg.strip_prefix("--relation="));
+        if !arg.starts_with("--") {
+            // `-r3`, `-r=3`, and short flags run together (`-ar3`).
+            if let Some(at) = arg.strip_prefix('-').and_then(|a| a.find('r')) {
+                texts.push(arg[at + 2..].trim_start_matches('='));
+            }
+        }
+        for text in texts {
+            let number = text.rsplit(':').next().unwrap_or(text);
+            numbers.extend(number.parse::<u32>().ok());
+        }
+    }
+    numbers
 }
 
 /// The choices of [`UnitScope`] that depend on the tool.
 pub(crate) struct Scope {
     views: bool,
     apps: bool,
+    only: Option<BTreeSet<u32>>,
+    all_apps: bool,
 }
 
 /// Whether the call reads stdin: a `--file -` argument.
@@ -348,6 +376,8 @@ impl Session {
                 Some(c) => Some(db.load_unit_rows(UnitScope {
                     unit: &c.invocation.unit,
                     relation: c.invocation.relation.as_ref().map(RelationId::number),
+                    only: scope.only.as_ref(),
+                    all_apps: scope.all_apps,
                     views: scope.views,
                     apps: scope.apps,
                 })?),

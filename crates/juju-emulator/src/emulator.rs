@@ -117,8 +117,8 @@ struct Mirror {
 
 impl Mirror {
     /// Catches up with what other processes (tools, other commands) wrote: everything if bags
-    /// changed or rows were deleted, else the skeleton if it changed, the newer unit,
-    /// relation and member rows, and new log lines.
+    /// changed or rows were deleted, else the skeleton if it changed, the newer application,
+    /// unit, relation and member rows, and new log lines.
     fn sync(&mut self, db: &Db<'_>) -> Result<(), EmulatorError> {
         let generation = db.counter("generation")?;
         let skeleton = db.counter("skeleton")?;
@@ -150,7 +150,7 @@ impl Mirror {
         Ok(())
     }
 
-    /// Writes the skeleton, unit, relation and member rows that changed.
+    /// Writes the skeleton and the application, unit, relation and member rows that changed.
     fn save_rows(&mut self, db: &Db<'_>) -> Result<(), EmulatorError> {
         db.save_rows(&mut self.model, &mut self.rows)?;
         self.skeleton = db.counter("skeleton")?;

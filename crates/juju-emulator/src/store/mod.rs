@@ -56,8 +56,11 @@
 //! queue(seq INTEGER PRIMARY KEY, unit TEXT, invocation TEXT /* JSON */)
 //! -- EmulatorState without its queue (application statuses, units in error, counters).
 //! state(id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT /* JSON */)
-//! -- Running hooks: invocation and staged writes (HookContextFile as JSON).
+//! -- Running hooks: invocation and staged writes (HookContextFile as JSON) but for the
+//! -- relation writes, which are staged per relation in `staged`.
 //! contexts(id TEXT PRIMARY KEY, context TEXT)
+//! -- A running hook's staged relation writes: its unit's or (kind 'app') its app's bag.
+//! staged(context TEXT, relation INTEGER, kind TEXT, data TEXT /* JSON object */)
 //! ```
 //!
 //! `PRAGMA user_version` is the schema version (2). A version-1 database (one skeleton row
@@ -143,6 +146,13 @@ CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY, unit TEXT NOT NULL, i
 CREATE INDEX IF NOT EXISTS queue_unit ON queue (unit, invocation);
 CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contexts (id TEXT PRIMARY KEY, context TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS staged (
+    context TEXT NOT NULL,
+    relation INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('unit', 'app')),
+    data TEXT NOT NULL,
+    PRIMARY KEY (context, relation, kind)
+) WITHOUT ROWID;
 ";
 
 /// State of the emulator that the [`Model`] has no field for.
@@ -1054,8 +1064,21 @@ impl<'a> Db<'a> {
         Ok(Some(hook))
     }
 
-    /// The running hook with this context id, if there is one.
+    /// The running hook with this context id, if there is one, with all its staged writes.
     pub(crate) fn context(&self, id: &str) -> Result<Option<HookContextFile>, EmulatorError> {
+        let Some(mut context) = self.context_light(id)? else {
+            return Ok(None);
+        };
+        let rows = self.staged_rows(
+            "SELECT relation, kind, data FROM staged WHERE context = ?1",
+            params![id],
+        )?;
+        put_staged(&mut context, rows);
+        Ok(Some(context))
+    }
+
+    /// The running hook's context without its staged relation writes.
+    pub(crate) fn context_light(&self, id: &str) -> Result<Option<HookContextFile>, EmulatorError> {
         let text: Option<String> = self
             .conn
             .prepare_cached("SELECT context FROM contexts WHERE id = ?1")
@@ -1064,23 +1087,140 @@ impl<'a> Db<'a> {
         text.map(|t| self.decode("context", &t)).transpose()
     }
 
-    /// Writes a running hook's context.
+    /// Adds to `context` the relation writes it staged in `relations` (and only those: a
+    /// call reads the writes of the relations it works on); returns them as loaded.
+    pub(crate) fn load_staged(
+        &self,
+        context: &mut HookContextFile,
+        relations: impl IntoIterator<Item = u32>,
+    ) -> Result<Staged, EmulatorError> {
+        let mut found = Vec::new();
+        for number in relations {
+            found.extend(self.staged_rows(
+                "SELECT relation, kind, data FROM staged WHERE context = ?1 AND relation = ?2",
+                params![context.id, number],
+            )?);
+        }
+        let loaded = found.iter().cloned().collect();
+        put_staged(context, found);
+        Ok(loaded)
+    }
+
+    fn staged_rows(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<StagedRow>, EmulatorError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.sql(e))?;
+        let found = stmt
+            .query_map(args, |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.sql(e))?;
+        found
+            .into_iter()
+            .map(|(number, kind, data)| {
+                Ok(((number, kind == "app"), self.decode("staged", &data)?))
+            })
+            .collect()
+    }
+
+    /// Writes a running hook's context, replacing all its staged writes.
     pub(crate) fn put_context(&self, context: &HookContextFile) -> Result<(), EmulatorError> {
-        let text = self.encode(context)?;
+        self.conn
+            .prepare_cached("DELETE FROM staged WHERE context = ?1")
+            .and_then(|mut s| s.execute([&context.id]))
+            .map_err(|e| self.sql(e))?;
+        self.put_context_staged(context, &mut Staged::new())
+    }
+
+    /// Writes a running hook's context and the staged writes that differ from `loaded`
+    /// (those [`Db::load_staged`] read); `loaded` then matches.
+    pub(crate) fn put_context_staged(
+        &self,
+        context: &HookContextFile,
+        loaded: &mut Staged,
+    ) -> Result<(), EmulatorError> {
+        let light = HookContextFile {
+            id: context.id.clone(),
+            invocation: context.invocation.clone(),
+            pending: Pending {
+                unit_writes: BTreeMap::new(),
+                app_writes: BTreeMap::new(),
+                ..context.pending.clone()
+            },
+        };
+        let text = self.encode(&light)?;
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO contexts (id, context) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute(params![context.id, text]))
-            .map(drop)
-            .map_err(|e| self.sql(e))
+            .map_err(|e| self.sql(e))?;
+        let writes = [
+            (false, &context.pending.unit_writes),
+            (true, &context.pending.app_writes),
+        ];
+        for (app, writes) in writes {
+            for (number, bag) in writes {
+                let key = (*number, app);
+                if loaded.get(&key) == Some(bag) {
+                    continue;
+                }
+                let text = self.encode(bag)?;
+                self.conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO staged (context, relation, kind, data) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            context.id,
+                            number,
+                            if app { "app" } else { "unit" },
+                            text
+                        ])
+                    })
+                    .map_err(|e| self.sql(e))?;
+                loaded.insert(key, bag.clone());
+            }
+        }
+        Ok(())
     }
 
-    /// Removes a finished hook's context.
+    /// Removes a finished hook's context and its staged writes.
     pub(crate) fn delete_context(&self, id: &str) -> Result<(), EmulatorError> {
         self.conn
             .prepare_cached("DELETE FROM contexts WHERE id = ?1")
             .and_then(|mut s| s.execute([id]))
+            .and_then(|_| {
+                self.conn
+                    .prepare_cached("DELETE FROM staged WHERE context = ?1")
+                    .and_then(|mut s| s.execute([id]))
+            })
             .map(drop)
             .map_err(|e| self.sql(e))
+    }
+}
+
+/// Staged relation writes as loaded: by (relation, whether it is the app's bag).
+pub(crate) type Staged = BTreeMap<(u32, bool), Databag>;
+
+/// One staged write: (relation, whether it is the app's bag), and the bag.
+type StagedRow = ((u32, bool), Databag);
+
+fn put_staged(context: &mut HookContextFile, rows: Vec<StagedRow>) {
+    for ((number, app), bag) in rows {
+        let writes = if app {
+            &mut context.pending.app_writes
+        } else {
+            &mut context.pending.unit_writes
+        };
+        writes.insert(number, bag);
     }
 }
 

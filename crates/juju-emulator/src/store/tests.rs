@@ -89,8 +89,29 @@ fn contexts_are_stored_by_id() {
         store.load_context(&context.id).unwrap(),
         Some(context.clone())
     );
+    // Staged relation writes have rows of their own and come back whole.
+    let mut staged = context.clone();
+    staged
+        .pending
+        .unit_writes
+        .insert(3, Databag::from([("a".into(), "1".into())]));
+    staged
+        .pending
+        .app_writes
+        .insert(4, Databag::from([("b".into(), "2".into())]));
+    store.save_context(&staged).unwrap();
+    assert_eq!(store.load_context(&context.id).unwrap(), Some(staged));
     store.remove_context(&context.id).unwrap();
     assert_eq!(store.load_context(&context.id).unwrap(), None);
+    let left: i64 = store
+        .read(|db| {
+            Ok(db
+                .conn
+                .query_row("SELECT count(*) FROM staged", [], |r| r.get(0))
+                .unwrap())
+        })
+        .unwrap();
+    assert_eq!(left, 0);
 }
 
 #[test]

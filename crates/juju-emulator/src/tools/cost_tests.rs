@@ -8,7 +8,7 @@ use juju_hooks::testing::{HookInvocation, Pending};
 /// returns its stdout and the (rows, bytes) of JSON the call decoded.
 fn call(remotes: u32, tool: &str, args: &str) -> (String, (u64, u64)) {
     let (model, number) = Model::with_relation(("etcd", remotes), ("kube", 1), "db", "kv").unwrap();
-    call_in(model, number, tool, args)
+    call_in(model, number, tool, args, Pending::default())
 }
 
 /// [`call`] where `kube/0` is in `relations` relations, each to an application of one unit
@@ -38,10 +38,16 @@ fn call_related(relations: u32, tool: &str, args: &str) -> (String, (u64, u64)) 
             target = number;
         }
     }
-    call_in(model, target, tool, args)
+    call_in(model, target, tool, args, Pending::default())
 }
 
-fn call_in(mut model: Model, number: u32, tool: &str, args: &str) -> (String, (u64, u64)) {
+fn call_in(
+    mut model: Model,
+    number: u32,
+    tool: &str,
+    args: &str,
+    pending: Pending,
+) -> (String, (u64, u64)) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
     for (unit, bag) in &mut model.relations.get_mut(&number).unwrap().unit_bags {
@@ -52,7 +58,7 @@ fn call_in(mut model: Model, number: u32, tool: &str, args: &str) -> (String, (u
     let context = HookContextFile {
         id: "kube/0-update-status-1".into(),
         invocation: HookInvocation::new(kube0, "update-status"),
-        pending: Pending::default(),
+        pending,
     };
     store.save_context(&context).unwrap();
     let args: Vec<String> = args
@@ -142,4 +148,19 @@ fn every_number_an_argument_could_name_is_loaded() {
         relation_numbers(&args("-r db:3 --relation=4 -r5 -r=6 -ar7 k=v etcd/0 -")),
         BTreeSet::from([3, 4, 5, 6, 7])
     );
+}
+
+#[test]
+fn a_relation_set_does_not_read_what_the_hook_staged_in_other_relations() {
+    let staged = |relations: u32| {
+        let mut pending = Pending::default();
+        for number in 100..100 + relations {
+            let bag = juju_hooks::Databag::from([("blob".to_owned(), "x".repeat(1000))]);
+            pending.unit_writes.insert(number, bag);
+        }
+        let (model, number) = Model::with_relation(("etcd", 2), ("kube", 1), "db", "kv").unwrap();
+        call_in(model, number, "relation-set", "-r RID k=v", pending).1
+    };
+    let (one, many) = (staged(1), staged(50));
+    assert_eq!(many, one, "50 KB staged elsewhere were read");
 }

@@ -33,7 +33,7 @@ use serde_json::Value;
 use crate::args::{self, OptSpec, Parsed, ParsedArgs};
 use crate::format::{render, Format};
 use crate::store::{
-    take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Rows, Store, UnitScope,
+    take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Rows, Staged, Store, UnitScope,
 };
 
 /// The environment variable that tells tools (and the CLI) where the model directory is.
@@ -354,6 +354,8 @@ pub(crate) struct Session {
     context_changed: bool,
     /// The rows as loaded, to write only those that changed.
     rows: Rows,
+    /// The staged relation writes as loaded, likewise.
+    staged: Staged,
     finished: bool,
 }
 
@@ -371,7 +373,7 @@ impl Session {
         }
         let db = store.begin()?;
         let opened = (|| {
-            let context = db.context(id)?;
+            let mut context = db.context_light(id)?;
             let skeleton = match &context {
                 Some(c) => Some(db.load_unit_rows(UnitScope {
                     unit: &c.invocation.unit,
@@ -383,9 +385,16 @@ impl Session {
                 })?),
                 None => None,
             };
-            Ok::<_, crate::error::EmulatorError>((context, skeleton))
+            // Only the staged writes of the relations the call can work on.
+            let staged = match (&mut context, &skeleton) {
+                (Some(c), Some((model, _))) => {
+                    db.load_staged(c, model.relations.keys().copied())?
+                }
+                _ => Staged::new(),
+            };
+            Ok::<_, crate::error::EmulatorError>((context, skeleton, staged))
         })();
-        let (context, skeleton) = match opened {
+        let (context, skeleton, staged) = match opened {
             Ok(found) => found,
             Err(e) => {
                 store.rollback();
@@ -411,6 +420,7 @@ impl Session {
             model_changed: false,
             context_changed: false,
             rows,
+            staged,
             finished: false,
         })
     }
@@ -425,7 +435,7 @@ impl Session {
         &mut self.model
     }
 
-    /// Loads one committed databag of relation `number` into `self.model` (the skeleton has
+    /// Loads one committed databag of relation `number` into `self.model` (the rows have
     /// none), so that the model's readers see it. A bag that does not exist stays absent.
     pub(crate) fn load_bag(&mut self, number: u32, owner: &BagOwner) -> Result<(), Failure> {
         let key = match owner {
@@ -478,10 +488,10 @@ impl Session {
     fn write(&mut self) -> Result<(), Failure> {
         let db = crate::store::Db::of(&self.store)?;
         if self.context_changed {
-            db.put_context(&self.context)?;
+            db.put_context_staged(&self.context, &mut self.staged)?;
         }
         if self.model_changed {
-            // The skeleton came without logs: any log line now in it is new.
+            // The rows came without logs: any log line now in the model is new.
             let bulky = take_bulky(&mut self.model);
             for (unit, logs) in bulky.logs() {
                 db.append_logs(unit, logs)?;

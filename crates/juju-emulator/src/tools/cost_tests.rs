@@ -136,6 +136,18 @@ fn a_relation_get_reads_the_same_rows_with_2_or_100_relations() {
         // Only the counters' digits (next relation number) differ.
         assert!(big.1 <= small.1 + 4, "{args}: {small:?} -> {big:?}");
     }
+    for (tool, args) in [
+        ("is-leader", ""),
+        ("state-get", ""),
+        ("config-get", ""),
+        ("status-set", "active"),
+        ("network-get", "db -r RID"),
+    ] {
+        let (_, small) = call_related(2, tool, args);
+        let (_, big) = call_related(100, tool, args);
+        assert_eq!(big.0, small.0, "{tool}: rows");
+        assert!(big.1 <= small.1 + 4, "{tool}: {small:?} -> {big:?}");
+    }
     // relation-ids prints every relation, and reads them.
     let (out, _) = call_related(100, "relation-ids", "db");
     assert_eq!(out.lines().count(), 100);

@@ -202,14 +202,48 @@ pub fn tool_main(
 
 /// What a call loads of the model besides its unit's own rows (see [`UnitScope`]): only
 /// `relation-list` prints member views; only the tools that name other units read their
-/// records; the tools that work on one relation load that one (and the hook's).
+/// records; the tools that work on one relation load that one (and the hook's), those that
+/// work on none only the hook's.
 fn load_scope(tool: &str, args: &[String]) -> Scope {
-    let one_relation = matches!(tool, "relation-get" | "relation-set" | "relation-list");
+    let one_relation = matches!(
+        tool,
+        "relation-get" | "relation-set" | "relation-list" | "network-get"
+    );
+    // Tools that never look at a relation (but the hook's own, for `juju-log`'s prefix).
+    let no_relation = matches!(
+        tool,
+        "is-leader"
+            | "leader-get"
+            | "leader-set"
+            | "juju-log"
+            | "status-set"
+            | "status-get"
+            | "config-get"
+            | "state-get"
+            | "state-set"
+            | "state-delete"
+            | "application-version-set"
+            | "action-get"
+            | "action-set"
+            | "action-fail"
+            | "action-log"
+            | "open-port"
+            | "close-port"
+            | "opened-ports"
+            | "unit-get"
+    );
+    let only = if one_relation {
+        Some(relation_numbers(args))
+    } else if no_relation {
+        Some(BTreeSet::new())
+    } else {
+        None
+    };
     Scope {
         views: tool == "relation-list",
         apps: matches!(tool, "goal-state" | "leader-set")
             || (tool == "status-get" && args.iter().any(|a| a.contains("application"))),
-        only: one_relation.then(|| relation_numbers(args)),
+        only,
         all_apps: tool.starts_with("secret-"),
     }
 }

@@ -23,17 +23,19 @@
 //! # Schema
 //!
 //! The model is split in rows so that a hook-tool call reads only what it prints: the
-//! skeleton, the calling unit's record, the relation it names (or, for the tools that list
-//! relations, those it is in) with only *whether* it is in scope unless it lists the
-//! members, the applications at their ends, and the one bag it reads. Nothing a call reads
-//! grows with the number of other units or relations (see `parts`).
+//! skeleton, the calling unit's record, the relations it can work on (the hook's and those
+//! its arguments name; every relation the unit is in only for the tools that may look at
+//! any) with only *whether* the unit is in scope unless it lists the members, the
+//! applications at their ends, the hook's staged writes to those relations, and the one bag
+//! it reads. Nothing a call reads grows with the number of other units or relations (see
+//! `parts` and `tools::load_scope`).
 //!
 //! ```sql
 //! -- Counters: 'generation' (bumped by every write of bags, every deleted application,
 //! -- unit, relation or member row, and every write of the whole model), 'skeleton' (every
 //! -- write of the skeleton) and 'rows' (every transaction writing applications, units,
-//! -- relations or members rows: it is their version); a process that keeps the model in memory re-reads what they say
-//! -- changed.
+//! -- relations or members rows: it is their version); a process that keeps the model in
+//! -- memory re-reads what they say changed.
 //! meta(key TEXT PRIMARY KEY, value INTEGER)
 //! -- The juju-hooks Model as JSON without applications, relations, running hooks: the model
 //! -- name, dying units, secrets, actions, counters, and any field added later.

@@ -14,8 +14,8 @@ use crate::charm::{copy_charm, CharmInfo};
 use crate::error::EmulatorError;
 use crate::runner::{find_handler, hook_environment, run_process, Handler, HookEnv};
 use crate::store::{
-    ensure_dir, ensure_private_dir, put_bulky, skeleton_json, take_bulky, BagKey, CallRecord, Db,
-    EmulatorState, HookContextFile, Store,
+    ensure_dir, ensure_private_dir, BagKey, CallRecord, Db, EmulatorState, HookContextFile, Rows,
+    Store,
 };
 use crate::tools::HOOK_TOOLS;
 use crate::uniter;
@@ -109,35 +109,33 @@ struct Mirror {
     generation: i64,
     /// The `skeleton` counter the model matches.
     skeleton: i64,
-    /// The skeleton as stored, to write it only when it changed.
-    skeleton_text: String,
+    /// The units, relations and member rows as stored, to write only those that changed.
+    rows: Rows,
     /// The last log line read into the model.
     log_seq: i64,
 }
 
 impl Mirror {
     /// Catches up with what other processes (tools, other commands) wrote: everything if bags
-    /// changed, only the skeleton if only it changed, and new log lines.
+    /// changed or rows were deleted, else the skeleton if it changed, the newer application,
+    /// unit, relation and member rows, and new log lines.
     fn sync(&mut self, db: &Db<'_>) -> Result<(), EmulatorError> {
         let generation = db.counter("generation")?;
         let skeleton = db.counter("skeleton")?;
         if generation != self.generation {
             let running = std::mem::take(&mut self.model.running);
-            self.model = db.full_model()?;
+            (self.model, self.rows) = db.full_model_rows()?;
             self.model.running = running;
-            self.skeleton_text = db.skeleton_text()?.unwrap_or_default();
             self.generation = generation;
             self.skeleton = skeleton;
             self.log_seq = db.last_log_seq()?;
             return Ok(());
         }
         if skeleton != self.skeleton {
-            let (mut fresh, text) = db.skeleton()?;
-            put_bulky(&mut fresh, take_bulky(&mut self.model));
-            self.model = fresh;
-            self.skeleton_text = text;
+            db.sync_skeleton(&mut self.model, &mut self.rows)?;
             self.skeleton = skeleton;
         }
+        db.sync_rows(&mut self.model, &mut self.rows)?;
         for (seq, unit, entry) in db.logs_since(self.log_seq)? {
             if let Some(record) = self
                 .model
@@ -152,16 +150,11 @@ impl Mirror {
         Ok(())
     }
 
-    /// Writes the skeleton if it changed.
-    fn save_skeleton(&mut self, db: &Db<'_>) -> Result<(), EmulatorError> {
-        let text = skeleton_json(&mut self.model).map_err(|e| EmulatorError::Corrupt {
-            path: PathBuf::from("model.db"),
-            reason: e.to_string(),
-        })?;
-        if text != self.skeleton_text {
-            self.skeleton = db.put_skeleton(&text)?;
-            self.skeleton_text = text;
-        }
+    /// Writes the skeleton and the application, unit, relation and member rows that changed.
+    fn save_rows(&mut self, db: &Db<'_>) -> Result<(), EmulatorError> {
+        db.save_rows(&mut self.model, &mut self.rows)?;
+        self.skeleton = db.counter("skeleton")?;
+        self.generation = db.counter("generation")?;
         Ok(())
     }
 
@@ -408,7 +401,7 @@ impl Emulator {
             let (result, hooks) = change(&mut model)?;
             let before = std::mem::replace(&mut mirror.model, model);
             mirror.save_bag_changes(db, &before)?;
-            mirror.save_skeleton(db)?;
+            mirror.save_rows(db)?;
             db.queue_push_coalesced(hooks)?;
             Ok(result)
         })
@@ -655,7 +648,7 @@ impl Emulator {
                     .filter(|n| !mirror.model.relations.contains_key(n))
                     .collect();
                 mirror.save_bags(db, &gone, unit)?;
-                mirror.save_skeleton(db)?;
+                mirror.save_rows(db)?;
                 db.queue_push(&follow_up)?;
             }
             db.put_state(&state)
@@ -678,7 +671,7 @@ impl Emulator {
             mirror.sync(db)?;
             mirror.model.begin_hook(&invocation)?;
             uniter::before_hook(&mut mirror.model, &invocation);
-            mirror.save_skeleton(db)?;
+            mirror.save_rows(db)?;
             if let Some(relation) = &invocation.relation {
                 mirror.save_bags(db, &BTreeSet::from([relation.number()]), &unit)?;
             }
@@ -746,7 +739,7 @@ impl Emulator {
                 db.put_state(&state)?;
             }
             uniter::after_hook(&mut mirror.model, &invocation, succeeded);
-            mirror.save_skeleton(db)?;
+            mirror.save_rows(db)?;
             // Hooks the tools queued during the run (leader-settings-changed) come first.
             let mut caused = db.queue_since(queue_mark)?;
             caused.extend(db.queue_push_coalesced(queued)?);

@@ -6,6 +6,8 @@
 //! prints the answer in Juju's formats with Juju's exit codes and error texts.
 
 mod action;
+#[cfg(test)]
+mod cost_tests;
 mod help;
 mod leader;
 mod misc;
@@ -19,7 +21,7 @@ mod settings;
 mod state;
 mod unit;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -30,7 +32,9 @@ use serde_json::Value;
 
 use crate::args::{self, OptSpec, Parsed, ParsedArgs};
 use crate::format::{render, Format};
-use crate::store::{take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Store};
+use crate::store::{
+    take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Rows, Staged, Store, UnitScope,
+};
 
 /// The environment variable that tells tools (and the CLI) where the model directory is.
 pub const MODEL_DIR_VAR: &str = "JUJU_EMULATOR_DIR";
@@ -147,7 +151,7 @@ pub fn tool_main(
             } else {
                 stdin
             };
-            Session::open(store, id).and_then(|mut session| {
+            Session::open(store, id, &load_scope(tool, args)).and_then(|mut session| {
                 who = (
                     Some(session.unit().to_string()),
                     Some(session.context.invocation.hook.clone()),
@@ -194,6 +198,84 @@ pub fn tool_main(
         }
     }
     code
+}
+
+/// What a call loads of the model besides its unit's own rows (see [`UnitScope`]): only
+/// `relation-list` prints member views; only the tools that name other units read their
+/// records; the tools that work on one relation load that one (and the hook's), those that
+/// work on none only the hook's.
+fn load_scope(tool: &str, args: &[String]) -> Scope {
+    let one_relation = matches!(
+        tool,
+        "relation-get" | "relation-set" | "relation-list" | "network-get"
+    );
+    // Tools that never look at a relation (but the hook's own, for `juju-log`'s prefix).
+    let no_relation = matches!(
+        tool,
+        "is-leader"
+            | "leader-get"
+            | "leader-set"
+            | "juju-log"
+            | "status-set"
+            | "status-get"
+            | "config-get"
+            | "state-get"
+            | "state-set"
+            | "state-delete"
+            | "application-version-set"
+            | "action-get"
+            | "action-set"
+            | "action-fail"
+            | "action-log"
+            | "open-port"
+            | "close-port"
+            | "opened-ports"
+            | "unit-get"
+    );
+    let only = if one_relation {
+        Some(relation_numbers(args))
+    } else if no_relation {
+        Some(BTreeSet::new())
+    } else {
+        None
+    };
+    Scope {
+        views: tool == "relation-list",
+        apps: matches!(tool, "goal-state" | "leader-set")
+            || (tool == "status-get" && args.iter().any(|a| a.contains("application"))),
+        only,
+        all_apps: tool.starts_with("secret-"),
+    }
+}
+
+/// Every relation number an argument could name as `-r`, before the tool parses its
+/// arguments: any argument, or what follows `-r`, `-r=`, `--relation=` in it, whose text
+/// after the last `:` is a number. More than the tool uses is harmless (a few more rows).
+fn relation_numbers(args: &[String]) -> BTreeSet<u32> {
+    let mut numbers = BTreeSet::new();
+    for arg in args {
+        let mut texts = vec![arg.as_str()];
+        texts.extend(arg.strip_prefix("--relation="));
+        if !arg.starts_with("--") {
+            // `-r3`, `-r=3`, and short flags run together (`-ar3`).
+            if let Some(at) = arg.strip_prefix('-').and_then(|a| a.find('r')) {
+                texts.push(arg[at + 2..].trim_start_matches('='));
+            }
+        }
+        for text in texts {
+            let number = text.rsplit(':').next().unwrap_or(text);
+            numbers.extend(number.parse::<u32>().ok());
+        }
+    }
+    numbers
+}
+
+/// The choices of [`UnitScope`] that depend on the tool.
+pub(crate) struct Scope {
+    views: bool,
+    apps: bool,
+    only: Option<BTreeSet<u32>>,
+    all_apps: bool,
 }
 
 /// Whether the call reads stdin: a `--file -` argument.
@@ -288,8 +370,9 @@ pub(crate) struct ToolIo<'a> {
     pub err: &'a mut Vec<u8>,
 }
 
-/// The running hook as one tool call sees it: the model's skeleton (no databags, no logs:
-/// [`Session::load_bag`] fetches the one bag a call reads), and the hook's context.
+/// The running hook as one tool call sees it: the part of the model its unit sees (its own
+/// record, the relations it is in; no databags, no logs: [`Session::load_bag`] fetches the
+/// one bag a call reads; see [`load_scope`]), and the hook's context.
 ///
 /// The whole call is one write transaction (`BEGIN IMMEDIATE` in [`Session::open`], commit
 /// in [`Session::save`]): parallel tool calls of one hook run one after the other, and none
@@ -303,13 +386,15 @@ pub(crate) struct Session {
     queue_loaded: usize,
     model_changed: bool,
     context_changed: bool,
-    /// The skeleton as loaded, to write it only when it changed.
-    skeleton_text: String,
+    /// The rows as loaded, to write only those that changed.
+    rows: Rows,
+    /// The staged relation writes as loaded, likewise.
+    staged: Staged,
     finished: bool,
 }
 
 impl Session {
-    fn open(store: &Store, id: &str) -> Result<Self, Failure> {
+    fn open(store: &Store, id: &str, scope: &Scope) -> Result<Self, Failure> {
         let store = store.clone();
         let wrong_id = || {
             Failure::runtime(format!(
@@ -322,21 +407,35 @@ impl Session {
         }
         let db = store.begin()?;
         let opened = (|| {
-            let context = db.context(id)?;
+            let mut context = db.context_light(id)?;
             let skeleton = match &context {
-                Some(_) => Some(db.skeleton()?),
+                Some(c) => Some(db.load_unit_rows(UnitScope {
+                    unit: &c.invocation.unit,
+                    relation: c.invocation.relation.as_ref().map(RelationId::number),
+                    only: scope.only.as_ref(),
+                    all_apps: scope.all_apps,
+                    views: scope.views,
+                    apps: scope.apps,
+                })?),
                 None => None,
             };
-            Ok::<_, crate::error::EmulatorError>((context, skeleton))
+            // Only the staged writes of the relations the call can work on.
+            let staged = match (&mut context, &skeleton) {
+                (Some(c), Some((model, _))) => {
+                    db.load_staged(c, model.relations.keys().copied())?
+                }
+                _ => Staged::new(),
+            };
+            Ok::<_, crate::error::EmulatorError>((context, skeleton, staged))
         })();
-        let (context, skeleton) = match opened {
+        let (context, skeleton, staged) = match opened {
             Ok(found) => found,
             Err(e) => {
                 store.rollback();
                 return Err(e.into());
             }
         };
-        let (Some(context), Some((mut model, skeleton_text))) = (context, skeleton) else {
+        let (Some(context), Some((mut model, rows))) = (context, skeleton) else {
             store.rollback();
             return Err(wrong_id());
         };
@@ -354,7 +453,8 @@ impl Session {
             queue_loaded: 0,
             model_changed: false,
             context_changed: false,
-            skeleton_text,
+            rows,
+            staged,
             finished: false,
         })
     }
@@ -369,7 +469,7 @@ impl Session {
         &mut self.model
     }
 
-    /// Loads one committed databag of relation `number` into `self.model` (the skeleton has
+    /// Loads one committed databag of relation `number` into `self.model` (the rows have
     /// none), so that the model's readers see it. A bag that does not exist stays absent.
     pub(crate) fn load_bag(&mut self, number: u32, owner: &BagOwner) -> Result<(), Failure> {
         let key = match owner {
@@ -422,19 +522,15 @@ impl Session {
     fn write(&mut self) -> Result<(), Failure> {
         let db = crate::store::Db::of(&self.store)?;
         if self.context_changed {
-            db.put_context(&self.context)?;
+            db.put_context_staged(&self.context, &mut self.staged)?;
         }
         if self.model_changed {
-            // The skeleton came without logs: any log line now in it is new.
+            // The rows came without logs: any log line now in the model is new.
             let bulky = take_bulky(&mut self.model);
             for (unit, logs) in bulky.logs() {
                 db.append_logs(unit, logs)?;
             }
-            let text = serde_json::to_string(&self.model)
-                .map_err(|e| Failure::runtime(format!("cannot encode the model: {e}")))?;
-            if text != self.skeleton_text {
-                db.put_skeleton(&text)?;
-            }
+            db.save_rows(&mut self.model, &mut self.rows)?;
         }
         if let Some(state) = &self.state {
             db.put_state(state)?;

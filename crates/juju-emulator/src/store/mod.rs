@@ -22,15 +22,34 @@
 //!
 //! # Schema
 //!
+//! The model is split in rows so that a hook-tool call reads only what it prints: the
+//! skeleton, the calling unit's record, the relations it can work on (the hook's and those
+//! its arguments name; every relation the unit is in only for the tools that may look at
+//! any) with only *whether* the unit is in scope unless it lists the members, the
+//! applications at their ends, the hook's staged writes to those relations, and the one bag
+//! it reads. Nothing a call reads grows with the number of other units or relations (see
+//! `parts` and `tools::load_scope`).
+//!
 //! ```sql
-//! -- Counters: 'generation' (bumped by every write of bags or of the whole model) and
-//! -- 'skeleton' (bumped by every write of the skeleton); a process that keeps the model in
-//! -- memory re-reads what the counters say changed.
+//! -- Counters: 'generation' (bumped by every write of bags, every deleted application,
+//! -- unit, relation or member row, and every write of the whole model), 'skeleton' (every
+//! -- write of the skeleton) and 'rows' (every transaction writing applications, units,
+//! -- relations or members rows: it is their version); a process that keeps the model in
+//! -- memory re-reads what they say changed.
 //! meta(key TEXT PRIMARY KEY, value INTEGER)
-//! -- The juju-hooks Model as JSON without its bulky parts: no databags, no juju-log lines,
-//! -- no running hooks. Everything else (applications, units, statuses, leader data, config,
-//! -- relations and their members, and any field added later) is here.
+//! -- The juju-hooks Model as JSON without applications, relations, running hooks: the model
+//! -- name, dying units, secrets, actions, counters, and any field added later.
 //! skeleton(id INTEGER PRIMARY KEY CHECK (id = 0), model TEXT)
+//! -- One row per application: its Application as JSON without units (leader, leader data,
+//! -- config, endpoints, charm directory, next unit number).
+//! applications(app TEXT PRIMARY KEY, application TEXT, version INTEGER)
+//! -- One row per unit: its UnitRecord as JSON without juju-log lines (status, state, ports,
+//! -- workload version).
+//! units(unit TEXT PRIMARY KEY, app TEXT, record TEXT, version INTEGER)
+//! -- One row per relation: its ends and whether it is dying (no bags, no member views).
+//! relations(number INTEGER PRIMARY KEY, relation TEXT, version INTEGER)
+//! -- One row per unit in a relation's scope: the remote units it sees (`relation-list`).
+//! members(relation INTEGER, unit TEXT, view TEXT /* JSON array */, version INTEGER)
 //! -- One row per relation databag: kind 'unit' (owner = unit name) or 'app' (owner = app).
 //! bags(relation INTEGER, kind TEXT, owner TEXT, data TEXT /* JSON object */)
 //! -- juju-log, append-only.
@@ -39,15 +58,22 @@
 //! queue(seq INTEGER PRIMARY KEY, unit TEXT, invocation TEXT /* JSON */)
 //! -- EmulatorState without its queue (application statuses, units in error, counters).
 //! state(id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT /* JSON */)
-//! -- Running hooks: invocation and staged writes (HookContextFile as JSON).
+//! -- Running hooks: invocation and staged writes (HookContextFile as JSON) but for the
+//! -- relation writes, which are staged per relation in `staged`.
 //! contexts(id TEXT PRIMARY KEY, context TEXT)
+//! -- A running hook's staged relation writes: its unit's or (kind 'app') its app's bag.
+//! staged(context TEXT, relation INTEGER, kind TEXT, data TEXT /* JSON object */)
 //! ```
+//!
+//! `PRAGMA user_version` is the schema version (2). A version-1 database (one skeleton row
+//! holding applications, units and member views) is migrated when opened; a newer one is
+//! refused.
 //!
 //! The directory is made 0700 and the database (with its `-wal` and `-shm` files, which
 //! SQLite creates with the database's mode) and the logs 0600 whatever the umask: relation
 //! data may hold private keys.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -64,14 +90,47 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::EmulatorError;
 
+mod parts;
+
+pub(crate) use parts::{Rows, UnitScope};
+
 /// How long a writer waits for another one before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS skeleton (id INTEGER PRIMARY KEY CHECK (id = 0), model TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS applications (
+    app TEXT PRIMARY KEY,
+    application TEXT NOT NULL,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS applications_version ON applications (version);
+CREATE TABLE IF NOT EXISTS units (
+    unit TEXT PRIMARY KEY,
+    app TEXT NOT NULL,
+    record TEXT NOT NULL,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS units_app ON units (app);
+CREATE INDEX IF NOT EXISTS units_version ON units (version);
+CREATE TABLE IF NOT EXISTS relations (
+    number INTEGER PRIMARY KEY,
+    relation TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS relations_version ON relations (version);
+CREATE TABLE IF NOT EXISTS members (
+    relation INTEGER NOT NULL,
+    unit TEXT NOT NULL,
+    view TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (relation, unit)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS members_unit ON members (unit);
+CREATE INDEX IF NOT EXISTS members_version ON members (version);
 CREATE TABLE IF NOT EXISTS bags (
     relation INTEGER NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('unit', 'app')),
@@ -86,8 +145,16 @@ CREATE TABLE IF NOT EXISTS logs (
     message TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY, unit TEXT NOT NULL, invocation TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS queue_unit ON queue (unit, invocation);
 CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contexts (id TEXT PRIMARY KEY, context TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS staged (
+    context TEXT NOT NULL,
+    relation INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('unit', 'app')),
+    data TEXT NOT NULL,
+    PRIMARY KEY (context, relation, kind)
+) WITHOUT ROWID;
 ";
 
 /// State of the emulator that the [`Model`] has no field for.
@@ -139,6 +206,8 @@ pub struct CallRecord {
 pub struct Store {
     dir: PathBuf,
     conn: OnceCell<Connection>,
+    /// Rows and bytes of JSON decoded through this store (what a call's cost grows with).
+    decoded: Cell<(u64, u64)>,
 }
 
 impl Clone for Store {
@@ -160,7 +229,14 @@ impl Store {
         Self {
             dir: dir.into(),
             conn: OnceCell::new(),
+            decoded: Cell::new((0, 0)),
         }
+    }
+
+    /// How many rows, and bytes of JSON, this store has decoded so far.
+    #[cfg(test)]
+    pub(crate) fn decoded(&self) -> (u64, u64) {
+        self.decoded.get()
     }
 
     /// The model directory.
@@ -246,14 +322,56 @@ impl Store {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sql)?;
         if version != SCHEMA_VERSION {
-            conn.pragma_update(None, "journal_mode", "WAL")
-                .map_err(sql)?;
-            conn.execute_batch(&format!(
-                "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            ))
-            .map_err(sql)?;
+            self.upgrade(&conn, version)?;
         }
         Ok(conn)
+    }
+
+    /// Creates the schema in a new database, or migrates an older one; refuses a newer one.
+    fn upgrade(&self, conn: &Connection, version: i64) -> Result<(), EmulatorError> {
+        if version > SCHEMA_VERSION {
+            return Err(self.corrupt(format!(
+                "schema version {version} is newer than this emulator's ({SCHEMA_VERSION}): \
+                 use the juju-emulator that created the model"
+            )));
+        }
+        let sql = |e: rusqlite::Error| self.corrupt(e);
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(sql)?;
+        let done = (|| {
+            // Another process may have upgraded it while we waited for the lock.
+            let now: i64 = conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(sql)?;
+            if now == SCHEMA_VERSION {
+                return Ok(());
+            }
+            conn.execute_batch(SCHEMA).map_err(sql)?;
+            if now == 1 {
+                self.migrate_from_1(conn)?;
+            }
+            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+                .map_err(sql)
+        })();
+        match done {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(sql),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Version 1 kept units, relations and member views in the skeleton: split them out.
+    fn migrate_from_1(&self, conn: &Connection) -> Result<(), EmulatorError> {
+        let db = Db { store: self, conn };
+        let Some(text) = db.skeleton_text()? else {
+            return Ok(());
+        };
+        let mut model: Model = db.decode("model", &text)?;
+        db.save_rows(&mut model, &mut Rows::default())?;
+        db.bump("generation").map(drop)
     }
 
     /// Starts the write transaction of a tool call (held until [`Store::commit`]).
@@ -461,12 +579,11 @@ impl BagKey {
 /// A relation's unit bags and app bags.
 type RelationBags = (BTreeMap<UnitName, Databag>, BTreeMap<AppName, Databag>);
 
-/// The parts of a [`Model`] the skeleton leaves out.
+/// The parts of a [`Model`] stored apart from its rows: databags and juju-log lines.
 #[derive(Default)]
 pub(crate) struct Bulky {
     bags: BTreeMap<u32, RelationBags>,
     logs: BTreeMap<UnitName, Vec<LogEntry>>,
-    running: BTreeMap<UnitName, HookInvocation>,
 }
 
 impl Bulky {
@@ -476,12 +593,9 @@ impl Bulky {
     }
 }
 
-/// Takes the bulky parts out of `model`, leaving its skeleton.
+/// Takes the databags and logs out of `model`.
 pub(crate) fn take_bulky(model: &mut Model) -> Bulky {
-    let mut bulky = Bulky {
-        running: std::mem::take(&mut model.running),
-        ..Bulky::default()
-    };
+    let mut bulky = Bulky::default();
     for (number, rel) in &mut model.relations {
         bulky.bags.insert(
             *number,
@@ -501,35 +615,6 @@ pub(crate) fn take_bulky(model: &mut Model) -> Bulky {
         }
     }
     bulky
-}
-
-/// Puts bulky parts back into a skeleton (dropping those of relations and units it lacks).
-pub(crate) fn put_bulky(model: &mut Model, bulky: Bulky) {
-    for (number, (units, apps)) in bulky.bags {
-        if let Some(rel) = model.relations.get_mut(&number) {
-            rel.unit_bags = units;
-            rel.app_bags = apps;
-        }
-    }
-    for (unit, logs) in bulky.logs {
-        if let Some(record) = model
-            .applications
-            .get_mut(unit.app())
-            .and_then(|a| a.units.get_mut(&unit))
-        {
-            let newer = std::mem::replace(&mut record.logs, logs);
-            record.logs.extend(newer);
-        }
-    }
-    model.running = bulky.running;
-}
-
-/// The skeleton of `model` as stored: JSON without bags, logs and running hooks.
-pub(crate) fn skeleton_json(model: &mut Model) -> Result<String, serde_json::Error> {
-    let bulky = take_bulky(model);
-    let text = serde_json::to_string(model);
-    put_bulky(model, bulky);
-    text
 }
 
 /// Operations inside one transaction.
@@ -552,6 +637,10 @@ impl<'a> Db<'a> {
     }
 
     fn decode<T: DeserializeOwned>(&self, what: &str, text: &str) -> Result<T, EmulatorError> {
+        let (rows, bytes) = self.store.decoded.get();
+        self.store
+            .decoded
+            .set((rows + 1, bytes + text.len() as u64));
         serde_json::from_str(text).map_err(|e| self.sql(format!("{what}: {e}")))
     }
 
@@ -721,9 +810,9 @@ impl<'a> Db<'a> {
         Ok(out)
     }
 
-    /// The whole model.
-    pub(crate) fn full_model(&self) -> Result<Model, EmulatorError> {
-        let (mut model, _) = self.skeleton()?;
+    /// The whole model, with the rows as read.
+    pub(crate) fn full_model_rows(&self) -> Result<(Model, Rows), EmulatorError> {
+        let (mut model, stored) = self.load_rows()?;
         let mut stmt = self
             .conn
             .prepare_cached("SELECT relation, kind, owner, data FROM bags")
@@ -762,18 +851,25 @@ impl<'a> Db<'a> {
                 record.logs.push(entry);
             }
         }
-        Ok(model)
+        Ok((model, stored))
     }
 
-    /// Replaces the whole model (skeleton, bags, logs).
+    /// The whole model.
+    pub(crate) fn full_model(&self) -> Result<Model, EmulatorError> {
+        self.full_model_rows().map(|(model, _)| model)
+    }
+
+    /// Replaces the whole model (skeleton, units, relations, members, bags, logs).
     pub(crate) fn save_full(&self, model: &Model) -> Result<(), EmulatorError> {
         let mut model = model.clone();
         let bulky = take_bulky(&mut model);
-        let text = self.encode(&model)?;
         self.conn
-            .execute_batch("DELETE FROM bags; DELETE FROM logs;")
+            .execute_batch(
+                "DELETE FROM bags; DELETE FROM logs; DELETE FROM applications; \
+                 DELETE FROM units; DELETE FROM relations; DELETE FROM members;",
+            )
             .map_err(|e| self.sql(e))?;
-        self.put_skeleton(&text)?;
+        self.save_rows(&mut model, &mut Rows::default())?;
         for (number, (units, apps)) in &bulky.bags {
             for (unit, bag) in units {
                 self.put_bag(*number, &BagKey::Unit(unit.clone()), Some(bag))?;
@@ -970,8 +1066,21 @@ impl<'a> Db<'a> {
         Ok(Some(hook))
     }
 
-    /// The running hook with this context id, if there is one.
+    /// The running hook with this context id, if there is one, with all its staged writes.
     pub(crate) fn context(&self, id: &str) -> Result<Option<HookContextFile>, EmulatorError> {
+        let Some(mut context) = self.context_light(id)? else {
+            return Ok(None);
+        };
+        let rows = self.staged_rows(
+            "SELECT relation, kind, data FROM staged WHERE context = ?1",
+            params![id],
+        )?;
+        put_staged(&mut context, rows);
+        Ok(Some(context))
+    }
+
+    /// The running hook's context without its staged relation writes.
+    pub(crate) fn context_light(&self, id: &str) -> Result<Option<HookContextFile>, EmulatorError> {
         let text: Option<String> = self
             .conn
             .prepare_cached("SELECT context FROM contexts WHERE id = ?1")
@@ -980,23 +1089,140 @@ impl<'a> Db<'a> {
         text.map(|t| self.decode("context", &t)).transpose()
     }
 
-    /// Writes a running hook's context.
+    /// Adds to `context` the relation writes it staged in `relations` (and only those: a
+    /// call reads the writes of the relations it works on); returns them as loaded.
+    pub(crate) fn load_staged(
+        &self,
+        context: &mut HookContextFile,
+        relations: impl IntoIterator<Item = u32>,
+    ) -> Result<Staged, EmulatorError> {
+        let mut found = Vec::new();
+        for number in relations {
+            found.extend(self.staged_rows(
+                "SELECT relation, kind, data FROM staged WHERE context = ?1 AND relation = ?2",
+                params![context.id, number],
+            )?);
+        }
+        let loaded = found.iter().cloned().collect();
+        put_staged(context, found);
+        Ok(loaded)
+    }
+
+    fn staged_rows(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<StagedRow>, EmulatorError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.sql(e))?;
+        let found = stmt
+            .query_map(args, |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.sql(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.sql(e))?;
+        found
+            .into_iter()
+            .map(|(number, kind, data)| {
+                Ok(((number, kind == "app"), self.decode("staged", &data)?))
+            })
+            .collect()
+    }
+
+    /// Writes a running hook's context, replacing all its staged writes.
     pub(crate) fn put_context(&self, context: &HookContextFile) -> Result<(), EmulatorError> {
-        let text = self.encode(context)?;
+        self.conn
+            .prepare_cached("DELETE FROM staged WHERE context = ?1")
+            .and_then(|mut s| s.execute([&context.id]))
+            .map_err(|e| self.sql(e))?;
+        self.put_context_staged(context, &mut Staged::new())
+    }
+
+    /// Writes a running hook's context and the staged writes that differ from `loaded`
+    /// (those [`Db::load_staged`] read); `loaded` then matches.
+    pub(crate) fn put_context_staged(
+        &self,
+        context: &HookContextFile,
+        loaded: &mut Staged,
+    ) -> Result<(), EmulatorError> {
+        let light = HookContextFile {
+            id: context.id.clone(),
+            invocation: context.invocation.clone(),
+            pending: Pending {
+                unit_writes: BTreeMap::new(),
+                app_writes: BTreeMap::new(),
+                ..context.pending.clone()
+            },
+        };
+        let text = self.encode(&light)?;
         self.conn
             .prepare_cached("INSERT OR REPLACE INTO contexts (id, context) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute(params![context.id, text]))
-            .map(drop)
-            .map_err(|e| self.sql(e))
+            .map_err(|e| self.sql(e))?;
+        let writes = [
+            (false, &context.pending.unit_writes),
+            (true, &context.pending.app_writes),
+        ];
+        for (app, writes) in writes {
+            for (number, bag) in writes {
+                let key = (*number, app);
+                if loaded.get(&key) == Some(bag) {
+                    continue;
+                }
+                let text = self.encode(bag)?;
+                self.conn
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO staged (context, relation, kind, data) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .and_then(|mut s| {
+                        s.execute(params![
+                            context.id,
+                            number,
+                            if app { "app" } else { "unit" },
+                            text
+                        ])
+                    })
+                    .map_err(|e| self.sql(e))?;
+                loaded.insert(key, bag.clone());
+            }
+        }
+        Ok(())
     }
 
-    /// Removes a finished hook's context.
+    /// Removes a finished hook's context and its staged writes.
     pub(crate) fn delete_context(&self, id: &str) -> Result<(), EmulatorError> {
         self.conn
             .prepare_cached("DELETE FROM contexts WHERE id = ?1")
             .and_then(|mut s| s.execute([id]))
+            .and_then(|_| {
+                self.conn
+                    .prepare_cached("DELETE FROM staged WHERE context = ?1")
+                    .and_then(|mut s| s.execute([id]))
+            })
             .map(drop)
             .map_err(|e| self.sql(e))
+    }
+}
+
+/// Staged relation writes as loaded: by (relation, whether it is the app's bag).
+pub(crate) type Staged = BTreeMap<(u32, bool), Databag>;
+
+/// One staged write: (relation, whether it is the app's bag), and the bag.
+type StagedRow = ((u32, bool), Databag);
+
+fn put_staged(context: &mut HookContextFile, rows: Vec<StagedRow>) {
+    for ((number, app), bag) in rows {
+        let writes = if app {
+            &mut context.pending.app_writes
+        } else {
+            &mut context.pending.unit_writes
+        };
+        writes.insert(number, bag);
     }
 }
 
@@ -1035,117 +1261,4 @@ pub(crate) fn ensure_private_dir(path: &Path) -> Result<(), EmulatorError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn state_round_trips_and_the_database_is_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join("m"));
-        assert!(matches!(store.load_model(), Err(EmulatorError::NoModel(_))));
-        assert!(!store.exists());
-        let mut state = store.load_state().unwrap();
-        state.hooks_started = 7;
-        state
-            .queue
-            .push_back(HookInvocation::new("a/0".parse().unwrap(), "install"));
-        store.save_state(&state).unwrap();
-        assert_eq!(store.load_state().unwrap(), state);
-        let mode = |p: PathBuf| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(store.db_path()), 0o600);
-        assert_eq!(mode(store.dir().to_owned()), 0o700);
-    }
-
-    #[test]
-    fn repeated_changes_coalesce_while_one_is_queued() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join("m"));
-        store.save_state(&EmulatorState::default()).unwrap();
-        let changed = |remote: &str| {
-            HookInvocation::changed(
-                "a/0".parse().unwrap(),
-                "db:0".parse().unwrap(),
-                remote.parse().unwrap(),
-            )
-        };
-        let push =
-            |hooks: Vec<HookInvocation>| store.write(|db| db.queue_push_coalesced(hooks)).unwrap();
-        assert_eq!(push(vec![changed("b/0"), changed("b/0")]).len(), 1);
-        assert_eq!(push(vec![changed("b/0"), changed("b/1")]), [changed("b/1")]);
-        // Once the queued one ran, a new change queues again.
-        let mut state = store.load_state().unwrap();
-        state.queue.pop_front();
-        store.save_state(&state).unwrap();
-        assert_eq!(push(vec![changed("b/0")]).len(), 1);
-        // Other hooks never coalesce.
-        let install = HookInvocation::new("a/0".parse().unwrap(), "install");
-        assert_eq!(push(vec![install.clone(), install]).len(), 2);
-        assert_eq!(store.load_state().unwrap().queue.len(), 4);
-    }
-
-    #[test]
-    fn the_model_round_trips_through_skeleton_bags_and_logs() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
-        let (mut model, number) =
-            Model::with_relation(("etcd", 2), ("kube", 1), "db", "kv").unwrap();
-        let etcd0: UnitName = "etcd/0".parse().unwrap();
-        model
-            .relations
-            .get_mut(&number)
-            .unwrap()
-            .unit_bags
-            .get_mut(&etcd0)
-            .unwrap()
-            .insert("k".into(), "v".into());
-        model.log(&etcd0, LogLevel::Info, "hello");
-        store.save_model(&model).unwrap();
-        assert!(store.exists());
-        assert_eq!(store.load_model().unwrap(), model);
-        let skeleton = store.read(|db| db.skeleton_text()).unwrap().unwrap();
-        assert!(!skeleton.contains("hello") && !skeleton.contains("ingress-address"));
-        let bag = store
-            .read(|db| db.bag(number, &BagKey::Unit(etcd0.clone())))
-            .unwrap()
-            .unwrap();
-        assert_eq!(bag["k"], "v");
-    }
-
-    #[test]
-    fn contexts_are_stored_by_id() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
-        assert_eq!(store.load_context("etcd/0-install-1").unwrap(), None);
-        let context = HookContextFile {
-            id: "etcd/0-install-1".into(),
-            invocation: HookInvocation::new("etcd/0".parse().unwrap(), "install"),
-            pending: Pending::default(),
-        };
-        store.save_context(&context).unwrap();
-        assert_eq!(
-            store.load_context(&context.id).unwrap(),
-            Some(context.clone())
-        );
-        store.remove_context(&context.id).unwrap();
-        assert_eq!(store.load_context(&context.id).unwrap(), None);
-    }
-
-    #[test]
-    fn json_lines_append_and_read_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path());
-        let record = CallRecord {
-            unit: Some("a/0".into()),
-            hook: Some("install".into()),
-            context_id: None,
-            tool: "is-leader".into(),
-            argv: vec!["--format=json".into()],
-            exit_code: 0,
-            duration_us: 12,
-        };
-        store.append_line(&store.calls_path(), &record).unwrap();
-        store.append_line(&store.calls_path(), &record).unwrap();
-        let back: Vec<CallRecord> = store.read_lines(&store.calls_path()).unwrap();
-        assert_eq!(back, vec![record.clone(), record]);
-    }
-}
+mod tests;

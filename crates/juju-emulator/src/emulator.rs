@@ -785,7 +785,13 @@ impl Emulator {
         if !charm_dir.join("metadata.yaml").is_file() {
             return failed(format!("charm missing from disk: {}", charm_dir.display()));
         }
-        let program = match find_handler(charm_dir, &invocation.hook) {
+        // Actions live in `actions/`, hooks in `hooks/` (runner.go `RunAction`, `RunHook`).
+        let location = if invocation.action.is_some() {
+            "actions"
+        } else {
+            "hooks"
+        };
+        let program = match find_handler(charm_dir, location, &invocation.hook) {
             Ok(Handler::Dispatch(p) | Handler::Hook(p)) => p,
             Ok(Handler::Missing) => {
                 return (HookOutcome::NoHandler, String::new(), String::new(), 0)

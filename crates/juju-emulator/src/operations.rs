@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::charm::{copy_charm, CharmInfo};
-use crate::emulator::{Emulator, HookReport};
+use crate::emulator::{Emulator, HookOutcome, HookReport};
 use crate::error::EmulatorError;
 
 /// One action of `actions.yaml`.
@@ -258,6 +258,11 @@ impl Emulator {
         })?;
         let report = self.run_hook(invocation)?;
         let error = match report.exit_code() {
+            // context.go `Flush`: a missing handler fails the action, with this message.
+            _ if report.outcome == HookOutcome::NoHandler => Some(format!(
+                "action not implemented on unit {:?}",
+                unit.to_string()
+            )),
             _ if report.succeeded() => None,
             Some(code) => Some(format!("exit status {code}")),
             None => Some("the action's process was killed".to_owned()),

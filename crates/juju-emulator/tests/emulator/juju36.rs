@@ -41,10 +41,9 @@ fn a_secret_is_added_read_in_its_hook_granted_and_read_by_the_other_side() {
         .assert_ok("");
     // Nothing exists for others before the commit.
     let kube = f.kube_changed();
-    f.tool(&kube, "secret-get", &[&uri]).assert_error(
-        1,
-        &format!("secret {:?} not found", uri.trim_start_matches("secret:")),
-    );
+    // The controller's text: state/secrets.go `GetSecret` names the whole URI.
+    f.tool(&kube, "secret-get", &[&uri])
+        .assert_error(1, &format!("secret {uri:?} not found"));
     f.commit(&id);
     f.tool(&kube, "secret-get", &[&uri, "--format=json"])
         .assert_ok("{\"token\":\"s3cret\"}\n");
@@ -118,7 +117,10 @@ fn consumers_keep_their_revision_until_refresh() {
 }
 
 /// secret-add.go and secret-get.go `Init` texts (exit 2), context.go `ErrIsNotLeader`
-/// (exit 1).
+/// (exit 1); the controller's refusals of `secret-get`
+/// (apiserver/facades/agent/secretsmanager/secrets.go `getSecretContent`: `consumer label
+/// "L" not found`; state/secrets.go `GetSecret`: `secret "secret:<id>" not found`), and
+/// secret-info-get.go `Run` (`secret "<id or label>" not found`).
 #[test]
 fn secret_tools_refuse_with_juju_texts() {
     let mut f = Fixture::new();
@@ -172,7 +174,29 @@ fn secret_tools_refuse_with_juju_texts() {
         "invalid value \"smart\" for option --format: unknown format \"smart\"",
     );
     f.tool(&leader, "secret-get", &["secret:9m4e2mr0ui3e8a215n4g"])
+        .assert_error(1, "secret \"secret:9m4e2mr0ui3e8a215n4g\" not found");
+    f.tool(&leader, "secret-get", &["--label", "nope"])
+        .assert_error(1, "consumer label \"nope\" not found");
+    f.tool(&leader, "secret-info-get", &["secret:9m4e2mr0ui3e8a215n4g"])
         .assert_error(1, "secret \"9m4e2mr0ui3e8a215n4g\" not found");
+    f.tool(&leader, "secret-info-get", &["--label", "nope"])
+        .assert_error(1, "secret \"nope\" not found");
+    f.tool(
+        &leader,
+        "secret-set",
+        &["secret:9m4e2mr0ui3e8a215n4g", "token=b"],
+    )
+    .assert_error(1, "secret \"secret:9m4e2mr0ui3e8a215n4g\" not found");
+    f.tool(
+        &leader,
+        "secret-grant",
+        &[
+            "secret:9m4e2mr0ui3e8a215n4g",
+            "-r",
+            &format!("proxy:{}", f.relation),
+        ],
+    )
+    .assert_error(1, "secret \"9m4e2mr0ui3e8a215n4g\" not found");
     f.tool(&leader, "secret-info-get", &[])
         .assert_error(2, "require either a secret URI or label");
     f.tool(

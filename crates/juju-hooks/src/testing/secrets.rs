@@ -153,8 +153,15 @@ fn not_leader() -> Refusal {
     Refusal::runtime("this unit is not the leader")
 }
 
+/// The uniter's own refusal (context.go `GrantSecret`, jujuc `secret-info-get.go`): the bare id.
 fn not_found(uri: &SecretUri) -> Refusal {
     Refusal::runtime(format!("secret {:?} not found", uri.id()))
+}
+
+/// The controller's refusal (state/secrets.go `GetSecret`: `NotFoundf("secret %q",
+/// uri.String())`), which `secret-get`, `secret-set` and `secret-remove` meet: the whole URI.
+fn unknown_secret(uri: &SecretUri) -> Refusal {
+    Refusal::runtime(format!("secret {:?} not found", uri.to_string()))
 }
 
 fn permission_denied() -> Refusal {
@@ -413,7 +420,7 @@ impl Model {
     /// label for consumers).
     ///
     /// # Errors
-    /// Juju's refusals: `secret "<id>" not found`, `permission denied`, a label that names
+    /// Juju's refusals: `secret "secret:<id>" not found`, `permission denied`, a label that names
     /// nothing, or a label given to a secret that the owner already uses for another.
     pub fn secret_get(
         &mut self,
@@ -428,17 +435,22 @@ impl Model {
         let uri = match (uri, label) {
             (Some(uri), _) => uri.local(),
             (None, Some(label)) => self.secret_by_label(unit, pending, label).ok_or_else(|| {
-                Refusal::runtime(format!("secret with label {label:?} not found"))
+                // The secrets manager facade (`getSecretContent`) when neither an owner
+                // label nor a consumer label matches.
+                Refusal::runtime(format!("consumer label {label:?} not found"))
             })?,
             (None, None) => return Err(Refusal::usage("require either a secret URI or label")),
         };
         let Some(owner) = self.secret_owner(pending, &uri) else {
-            return Err(not_found(&uri));
+            return Err(unknown_secret(&uri));
         };
         if Self::owns_view(unit, &owner) {
             return self.owner_read(unit, pending, &uri, new_label, read);
         }
-        let record = self.secrets.get_mut(&uri).ok_or_else(|| not_found(&uri))?;
+        let record = self
+            .secrets
+            .get_mut(&uri)
+            .ok_or_else(|| unknown_secret(&uri))?;
         if !record.granted_to(unit) {
             return Err(permission_denied());
         }
@@ -468,7 +480,7 @@ impl Model {
             .revisions
             .get(&revision)
             .cloned()
-            .ok_or_else(|| not_found(&uri))
+            .ok_or_else(|| unknown_secret(&uri))
     }
 
     fn owner_read(
@@ -493,12 +505,12 @@ impl Model {
                 return Ok(content.clone());
             }
         }
-        let record = self.secrets.get(uri).ok_or_else(|| not_found(uri))?;
+        let record = self.secrets.get(uri).ok_or_else(|| unknown_secret(uri))?;
         record
             .revisions
             .get(&record.latest)
             .cloned()
-            .ok_or_else(|| not_found(uri))
+            .ok_or_else(|| unknown_secret(uri))
     }
 
     /// Gives an owned secret a new owner label: in the staged create if it was added in this
@@ -521,7 +533,7 @@ impl Model {
     /// differs from the latest) and metadata changes.
     ///
     /// # Errors
-    /// `secret "<id>" not found`, `this unit is not the leader`, `permission denied`, or a
+    /// `secret "secret:<id>" not found`, `this unit is not the leader`, `permission denied`, or a
     /// label already used by another of the owner's secrets.
     pub fn secret_set(
         &self,
@@ -534,7 +546,7 @@ impl Model {
         let uri = uri.local();
         let owner = self
             .secret_owner(pending, &uri)
-            .ok_or_else(|| not_found(&uri))?;
+            .ok_or_else(|| unknown_secret(&uri))?;
         self.manages(unit, &owner)?;
         if let Some(label) = &meta.label {
             self.check_label_free(unit, pending, label, Some(&uri))?;
@@ -575,7 +587,7 @@ impl Model {
     /// `secret-remove <uri> [--revision N]`: stages the removal.
     ///
     /// # Errors
-    /// `secret "<id>" not found`, `this unit is not the leader`, `permission denied`.
+    /// `secret "secret:<id>" not found`, `this unit is not the leader`, `permission denied`.
     pub fn secret_remove(
         &self,
         unit: &UnitName,
@@ -586,7 +598,7 @@ impl Model {
         let uri = uri.local();
         let owner = self
             .secret_owner(pending, &uri)
-            .ok_or_else(|| not_found(&uri))?;
+            .ok_or_else(|| unknown_secret(&uri))?;
         self.manages(unit, &owner)?;
         if let Some(revision) = revision {
             let exists = self
@@ -1069,7 +1081,10 @@ mod tests {
                 SecretRead::Tracked,
             )
             .unwrap_err();
-        assert_eq!(refusal.message, format!("secret {:?} not found", uri.id()));
+        assert_eq!(
+            refusal.message,
+            format!("secret {:?} not found", uri.to_string())
+        );
     }
 
     #[test]
@@ -1393,7 +1408,7 @@ mod tests {
                 SecretRead::Tracked,
             )
             .unwrap_err();
-        assert_eq!(unknown.message, "secret with label \"creds\" not found");
+        assert_eq!(unknown.message, "consumer label \"creds\" not found");
 
         // secret-changed carries the consumer's label.
         let (_, next) = hook(&mut model, "db/0", |m, p| {
@@ -1471,7 +1486,10 @@ mod tests {
         let refusal = model
             .secret_remove(&unit("db/0"), &mut Pending::default(), &uri, None)
             .unwrap_err();
-        assert_eq!(refusal.message, format!("secret {:?} not found", uri.id()));
+        assert_eq!(
+            refusal.message,
+            format!("secret {:?} not found", uri.to_string())
+        );
 
         let (own, _) = hook(&mut model, "app/1", |m, p| {
             m.secret_add(

@@ -479,9 +479,11 @@ impl Model {
         }
         next.extend(self.commit_secrets(pending.secret_ops));
         if let Some(finished) = finished {
+            self.secret_trigger_done(&finished);
             next.extend(self.finish_life_cycle(&finished));
         }
         next.extend(self.obsolete_secret_hooks());
+        next.extend(self.due_secret_hooks());
         next
     }
 

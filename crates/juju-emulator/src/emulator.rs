@@ -265,7 +265,9 @@ impl Emulator {
             return Err(EmulatorError::ModelExists(store.dir().to_owned()));
         }
         ensure_private_dir(store.dir())?;
-        store.save_model(&Model::new(name))?;
+        let mut model = Model::new(name);
+        model.clock = crate::clock::now_secs();
+        store.save_model(&model)?;
         store.save_state(&EmulatorState::default())?;
         Self::open(store.dir(), tools_binary)
     }

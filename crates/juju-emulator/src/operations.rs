@@ -199,6 +199,20 @@ impl Emulator {
         })
     }
 
+    /// Moves the model's clock forward by `by` and queues the hooks that time makes due
+    /// (`secret-rotate`, `secret-expired`); returns the model's new time (RFC 3339). The
+    /// model's time moves only this way, so the hooks come when a test says.
+    ///
+    /// # Errors
+    /// Files that cannot be read or written.
+    pub fn advance_clock(&mut self, by: std::time::Duration) -> Result<String, EmulatorError> {
+        self.change(|model| {
+            model.clock = crate::clock::model_now(model);
+            let hooks = model.advance_clock(by.as_secs());
+            Ok((juju_hooks::testing::clock::rfc3339(model.clock), hooks))
+        })
+    }
+
     /// Runs action `name` of the unit's charm now with `pairs` (`key=value`, YAML values;
     /// defaults from `actions.yaml` fill in the rest) and returns how it ended. Like `juju
     /// run`, the action's relation or state writes commit when it exits 0.

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use juju_hooks::testing::clock::rfc3339;
 use juju_hooks::testing::SecretRead;
 use juju_hooks::{
     RotatePolicy, SecretContent, SecretError, SecretInfo, SecretMeta, SecretOwnerKind, SecretUri,
@@ -159,8 +160,9 @@ pub(super) fn encode_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// `--label`, `--description`, `--rotate`, `--expire` as metadata.
-fn meta_args(parsed: &ParsedArgs) -> Result<SecretMeta, Failure> {
+/// `--label`, `--description`, `--rotate`, `--expire` as metadata (`--expire` durations
+/// count from the model's clock, `now`).
+fn meta_args(parsed: &ParsedArgs, now: u64) -> Result<SecretMeta, Failure> {
     let rotation = parsed
         .value("rotate")
         .filter(|r| !r.is_empty())
@@ -169,7 +171,7 @@ fn meta_args(parsed: &ParsedArgs) -> Result<SecretMeta, Failure> {
     let expiry = parsed
         .value("expire")
         .filter(|e| !e.is_empty())
-        .map(|spec| clock::expiry(spec).map_err(Failure::usage))
+        .map(|spec| clock::expiry(spec, now).map_err(Failure::usage))
         .transpose()?;
     Ok(SecretMeta {
         label: parsed
@@ -197,7 +199,7 @@ pub(super) fn secret_add(
     if parsed.positionals.is_empty() && parsed.value("file").is_none() {
         return Err(Failure::usage("missing secret value or filename"));
     }
-    let meta = meta_args(&parsed)?;
+    let meta = meta_args(&parsed, clock::model_now(&s.model))?;
     let owner = match parsed.value("owner").unwrap_or("application") {
         "application" => SecretOwnerKind::Application,
         "unit" => SecretOwnerKind::Unit,
@@ -310,7 +312,7 @@ pub(super) fn secret_set(
         return Err(Failure::usage("missing secret URI"));
     };
     let uri = parse_uri(first)?;
-    let meta = meta_args(&parsed)?;
+    let meta = meta_args(&parsed, clock::model_now(&s.model))?;
     let content = content_args(rest, parsed.value("file"), &mut io)?;
     s.context_changed = true;
     let Session { model, context, .. } = s;
@@ -481,6 +483,11 @@ fn info_value(s: &Session, info: &SecretInfo) -> Value {
     }
     if let Some(expiry) = &info.expiry {
         map.insert("expiry".into(), Value::String(expiry.clone()));
+    }
+    // `rotates`: the next rotation time (secret-info-get.go `NextRotateTime`).
+    let rotates = s.model.secrets.get(&info.uri).and_then(|r| r.rotate_due);
+    if let (Some(at), true) = (rotates, info.rotation.is_some()) {
+        map.insert("rotates".into(), Value::String(rfc3339(at)));
     }
     let access: Vec<Value> = s
         .model

@@ -42,6 +42,27 @@ fn parse_uri(text: &str) -> Result<SecretUri, Failure> {
         .map_err(|_| Failure::usage(format!("secret URI {} not valid", go_quote(text))))
 }
 
+/// Which secret a reading tool names, and the arguments after it.
+struct Named<'a> {
+    uri: Option<SecretUri>,
+    label: Option<&'a str>,
+    rest: &'a [String],
+}
+
+/// `<ID>` (the first argument, always read as a URI) and `--label`, one of them required, and
+/// the arguments after the URI (secret-get.go, secret-info-get.go `Init`).
+fn uri_or_label(parsed: &ParsedArgs) -> Result<Named<'_>, Failure> {
+    let (uri, rest) = match parsed.positionals.split_first() {
+        Some((first, rest)) => (Some(parse_uri(first)?), rest),
+        None => (None, &[][..]),
+    };
+    let label = parsed.value("label").filter(|l| !l.is_empty());
+    if uri.is_none() && label.is_none() {
+        return Err(Failure::usage("require either a secret URI or label"));
+    }
+    Ok(Named { uri, label, rest })
+}
+
 /// The content arguments: `key=value`, `key#base64=...`, `key#file=path`, plus `--file`.
 fn content_args(
     items: &[String],
@@ -236,18 +257,7 @@ pub(super) fn secret_get(
     let Some(parsed) = parse("secret-get", &specs, args, s, &mut io)? else {
         return Ok(());
     };
-    let mut rest = parsed.positionals.as_slice();
-    let uri = match rest.split_first() {
-        Some((first, tail)) => {
-            rest = tail;
-            Some(parse_uri(first)?)
-        }
-        None => None,
-    };
-    let label = parsed.value("label").filter(|l| !l.is_empty());
-    if uri.is_none() && label.is_none() {
-        return Err(Failure::usage("require either a secret URI or label"));
-    }
+    let Named { uri, label, rest } = uri_or_label(&parsed)?;
     let (peek, refresh) = (parsed.switch("peek"), parsed.switch("refresh"));
     if peek && refresh {
         return Err(Failure::usage(
@@ -440,23 +450,11 @@ pub(super) fn secret_info_get(
     else {
         return Ok(());
     };
-    let mut rest = parsed.positionals.as_slice();
-    let uri = match rest.split_first() {
-        Some((first, tail)) => {
-            rest = tail;
-            Some(parse_uri(first)?)
-        }
-        None => None,
-    };
-    let label = parsed.value("label").filter(|l| !l.is_empty());
-    match (&uri, label) {
-        (None, None) => return Err(Failure::usage("require either a secret URI or label")),
-        (Some(_), Some(_)) => {
-            return Err(Failure::usage(
-                "specify either a secret URI or label but not both",
-            ))
-        }
-        _ => {}
+    let Named { uri, label, rest } = uri_or_label(&parsed)?;
+    if uri.is_some() && label.is_some() {
+        return Err(Failure::usage(
+            "specify either a secret URI or label but not both",
+        ));
     }
     check_empty(rest).map_err(Failure::usage)?;
     let info = s

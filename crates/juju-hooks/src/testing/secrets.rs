@@ -1163,6 +1163,21 @@ mod tests {
         (result, model.commit(&who, pending))
     }
 
+    /// Adds a secret with `pairs` and `meta` in a hook of `who`; returns its URI.
+    fn added(
+        model: &mut Model,
+        who: &str,
+        owner: SecretOwnerKind,
+        pairs: &[(&str, &str)],
+        meta: SecretMeta,
+    ) -> SecretUri {
+        let (uri, _) = hook(model, who, |m, p| {
+            m.secret_add(&unit(who), p, owner, content(pairs), meta)
+                .unwrap()
+        });
+        uri
+    }
+
     fn add_granted(model: &mut Model, rid: &RelationId) -> SecretUri {
         let (uri, _) = hook(model, "db/0", |m, p| {
             let db0 = unit("db/0");
@@ -1211,21 +1226,17 @@ mod tests {
     fn rotation_fires_on_the_leader_until_a_new_revision_exists() {
         let (mut model, _) = world();
         model.clock = 1_000_000;
-        let (uri, _) = hook(&mut model, "db/0", |m, p| {
-            let meta = SecretMeta {
+        let uri = added(
+            &mut model,
+            "db/0",
+            SecretOwnerKind::Application,
+            &[("token", "one")],
+            SecretMeta {
                 label: Some("creds".into()),
                 rotation: Some(RotatePolicy::Hourly),
                 ..SecretMeta::default()
-            };
-            m.secret_add(
-                &unit("db/0"),
-                p,
-                SecretOwnerKind::Application,
-                content(&[("token", "one")]),
-                meta,
-            )
-            .unwrap()
-        });
+            },
+        );
         assert!(
             model.advance_clock(3599).is_empty(),
             "not due before the hour"
@@ -1286,20 +1297,16 @@ mod tests {
     fn expiry_fires_with_the_revision_until_it_is_removed() {
         let (mut model, _) = world();
         model.clock = clock::parse_rfc3339("2030-01-01T00:00:00Z").unwrap();
-        let (uri, _) = hook(&mut model, "app/1", |m, p| {
-            let meta = SecretMeta {
+        let uri = added(
+            &mut model,
+            "app/1",
+            SecretOwnerKind::Unit,
+            &[("token", "one")],
+            SecretMeta {
                 expiry: Some("2030-01-01T01:00:30Z".into()),
                 ..SecretMeta::default()
-            };
-            m.secret_add(
-                &unit("app/1"),
-                p,
-                SecretOwnerKind::Unit,
-                content(&[("token", "one")]),
-                meta,
-            )
-            .unwrap()
-        });
+            },
+        );
         assert!(
             model.advance_clock(3600).is_empty(),
             "01:00:00 is not after 01:00"
@@ -1411,16 +1418,13 @@ mod tests {
         let app0 = unit("app/0");
         let mut nothing = Pending::default();
         // Before the grant: permission denied.
-        let (uri, _) = hook(&mut model, "db/0", |m, p| {
-            m.secret_add(
-                &unit("db/0"),
-                p,
-                SecretOwnerKind::Application,
-                content(&[("password", "one")]),
-                SecretMeta::default(),
-            )
-            .unwrap()
-        });
+        let uri = added(
+            &mut model,
+            "db/0",
+            SecretOwnerKind::Application,
+            &[("password", "one")],
+            SecretMeta::default(),
+        );
         let refusal = model
             .secret_get(&app0, &mut nothing, Some(&uri), None, SecretRead::Tracked)
             .unwrap_err();
@@ -1777,16 +1781,13 @@ mod tests {
             format!("secret {:?} not found", uri.to_string())
         );
 
-        let (own, _) = hook(&mut model, "app/1", |m, p| {
-            m.secret_add(
-                &unit("app/1"),
-                p,
-                SecretOwnerKind::Unit,
-                content(&[("token", "t")]),
-                SecretMeta::default(),
-            )
-            .unwrap()
-        });
+        let own = added(
+            &mut model,
+            "app/1",
+            SecretOwnerKind::Unit,
+            &[("token", "t")],
+            SecretMeta::default(),
+        );
         assert!(model.secrets.contains_key(&own));
         let hooks = model.remove_unit(&unit("app/1")).unwrap();
         model.settle(hooks).unwrap();

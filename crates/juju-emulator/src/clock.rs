@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use juju_hooks::testing::clock::rfc3339;
+use juju_hooks::testing::clock::{parse_rfc3339, rfc3339};
 
 /// Seconds since the epoch now, by the system clock.
 pub(crate) fn now_secs() -> u64 {
@@ -60,52 +60,14 @@ pub(crate) fn parse_duration(spec: &str) -> Option<(bool, Duration)> {
     Some((negative, Duration::from_secs_f64(total)))
 }
 
-/// Whether `s` is an RFC 3339 time (`2025-01-01T06:06:06Z`, offsets and fractions allowed)
-/// or the same without a zone (Juju reads that as UTC).
-fn is_time(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits =
-        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
-    if b.len() < 19
-        || !(digits(0..4) && digits(5..7) && digits(8..10) && digits(11..13))
-        || !(digits(14..16) && digits(17..19))
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return false;
-    }
-    let mut tail = &s[19..];
-    if let Some(frac) = tail.strip_prefix('.') {
-        let n = frac
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(frac.len());
-        if n == 0 {
-            return false;
-        }
-        tail = &frac[n..];
-    }
-    match tail {
-        "" | "Z" => true,
-        offset => {
-            let o = offset.as_bytes();
-            o.len() == 6
-                && (o[0] == b'+' || o[0] == b'-')
-                && o[3] == b':'
-                && o[1..3].iter().chain(&o[4..6]).all(u8::is_ascii_digit)
-        }
-    }
-}
-
 /// An `--expire` value as the RFC 3339 time it names (durations count from `now`).
 ///
 /// # Errors
 /// Juju's texts: `expire time or duration "x" not valid`, `negative expire duration "x" not
 /// valid`.
 pub(crate) fn expiry(spec: &str, now: u64) -> Result<String, String> {
-    if is_time(spec) {
+    // An RFC 3339 time (offsets and fractions allowed), or one without a zone (UTC).
+    if parse_rfc3339(spec).is_some() {
         return Ok(if spec.len() == 19 {
             format!("{spec}Z")
         } else {

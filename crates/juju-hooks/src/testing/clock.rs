@@ -64,7 +64,7 @@ pub fn rfc3339(secs: u64) -> String {
 pub fn parse_rfc3339(text: &str) -> Option<u64> {
     let b = text.as_bytes();
     let num = |r: std::ops::Range<usize>| digits(text.get(r)?);
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return None;
     }
     if b[13] != b':' || b[16] != b':' {
@@ -86,7 +86,7 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
         tail = &frac[n..];
     }
     let offset = match tail {
-        "" | "Z" | "z" => 0,
+        "" | "Z" => 0,
         zone => {
             let sign = match zone.as_bytes().first() {
                 Some(b'+') => 1,

@@ -530,6 +530,9 @@ impl Printer<'_> {
             HookOutcome::Failed { exit_code: Some(c) } => format!("FAILED (exit {c})"),
             HookOutcome::Failed { exit_code: None } => "FAILED".to_owned(),
             HookOutcome::TimedOut => "FAILED (timed out)".to_owned(),
+            HookOutcome::Refused { reason } => {
+                format!("FAILED (exit 0, refused at commit: {reason})")
+            }
             HookOutcome::Dropped { reason } => format!("dropped ({reason})"),
         };
         let timing = if matches!(

@@ -271,15 +271,16 @@ impl Emulator {
             Ok(((id, invocation), Vec::new()))
         })?;
         let report = self.run_hook(invocation)?;
-        let error = match report.exit_code() {
-            // context.go `Flush`: a missing handler fails the action, with this message.
-            _ if report.outcome == HookOutcome::NoHandler => Some(format!(
+        // context.go `Flush`: a missing handler, or the commit's refusal, is the message.
+        let error = match (&report.outcome, report.exit_code()) {
+            (HookOutcome::NoHandler, _) => Some(format!(
                 "action not implemented on unit {:?}",
                 unit.to_string()
             )),
+            (HookOutcome::Refused { reason }, _) => Some(reason.clone()),
             _ if report.succeeded() => None,
-            Some(code) => Some(format!("exit status {code}")),
-            None => Some("the action's process was killed".to_owned()),
+            (_, Some(code)) => Some(format!("exit status {code}")),
+            (_, None) => Some("the action's process was killed".to_owned()),
         };
         let record = self.change(|model| {
             let record = model

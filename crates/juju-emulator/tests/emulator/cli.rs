@@ -284,3 +284,70 @@ esac
     let bad = emu(&model, &["advance-clock", "soon"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+/// juju/juju 3.6 runner/context/context.go `UpdateSecret`: the uniter checks leadership only
+/// for its own secrets and stages the rest, so a consumer's `secret-set` exits 0; the
+/// secrets manager facade refuses it when the hook commits (`canManage`: `permission
+/// denied`), the hook fails and its unit is in error (operation/runhook.go).
+#[test]
+fn a_consumer_secret_set_exits_zero_and_fails_its_hook_at_commit() {
+    let root = tempfile::tempdir().unwrap();
+    let (model, owner, consumer) = (
+        root.path().join("model"),
+        root.path().join("owner"),
+        root.path().join("consumer"),
+    );
+    write_charm(
+        &owner,
+        "name: owner\nprovides:\n  creds:\n    interface: c\n",
+        r#"#!/bin/bash
+set -eu
+if [ "$(basename "$JUJU_DISPATCH_PATH")" = creds-relation-joined ]; then
+  uri=$(secret-add token=one)
+  secret-grant "$uri" -r "$JUJU_RELATION_ID"
+  relation-set uri="$uri"
+fi
+"#,
+    );
+    write_charm(
+        &consumer,
+        "name: consumer\nrequires:\n  creds:\n    interface: c\n",
+        r#"#!/bin/bash
+set -eu
+if [ "$(basename "$JUJU_DISPATCH_PATH")" = creds-relation-changed ]; then
+  uri=$(relation-get uri "$JUJU_REMOTE_UNIT")
+  [ -n "$uri" ] || exit 0
+  secret-get "$uri" token > seen
+  secret-set "$uri" token=mine
+  echo "secret-set exit $?" > tool-result
+fi
+"#,
+    );
+    assert!(emu(&model, &["create"]).status.success());
+    assert!(emu(&model, &["deploy", owner.to_str().unwrap()])
+        .status
+        .success());
+    assert!(emu(&model, &["deploy", consumer.to_str().unwrap()])
+        .status
+        .success());
+    let out = emu(&model, &["relate", "owner", "consumer"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let unit_dir = model.join("units/consumer-0/charm");
+    assert_eq!(
+        std::fs::read_to_string(unit_dir.join("seen")).unwrap(),
+        "one\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(unit_dir.join("tool-result")).unwrap(),
+        "secret-set exit 0\n"
+    );
+    assert!(
+        text.contains("FAILED (exit 0, refused at commit: permission denied)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("consumer/0 is in error: hook failed: \"creds-relation-changed\""),
+        "{text}"
+    );
+}

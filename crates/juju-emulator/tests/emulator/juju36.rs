@@ -181,12 +181,29 @@ fn secret_tools_refuse_with_juju_texts() {
         .assert_error(1, "secret \"9m4e2mr0ui3e8a215n4g\" not found");
     f.tool(&leader, "secret-info-get", &["--label", "nope"])
         .assert_error(1, "secret \"nope\" not found");
+    // context.go `UpdateSecret` stages a secret it does not know: the tool succeeds, the
+    // controller refuses it at commit (see cli.rs, a consumer's secret-set).
     f.tool(
         &leader,
         "secret-set",
         &["secret:9m4e2mr0ui3e8a215n4g", "token=b"],
     )
-    .assert_error(1, "secret \"secret:9m4e2mr0ui3e8a215n4g\" not found");
+    .assert_ok("");
+    let id = f.begin(&leader);
+    f.tool_in(
+        &id,
+        "secret-set",
+        &["secret:9m4e2mr0ui3e8a215n4g", "token=b"],
+        "",
+    )
+    .assert_ok("");
+    let context = f.store().load_context(&id).unwrap().unwrap();
+    assert_eq!(
+        f.model()
+            .commit_refusal(&context.invocation.unit, &context.pending)
+            .map(|r| r.message),
+        Some("secret \"secret:9m4e2mr0ui3e8a215n4g\" not found".to_owned())
+    );
     f.tool(
         &leader,
         "secret-grant",

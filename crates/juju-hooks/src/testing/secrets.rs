@@ -571,12 +571,53 @@ impl Model {
         }
     }
 
+    /// The owner of `uri` if `unit` knows it as its own (the uniter's `secretMetadata`), after
+    /// the uniter's leadership check (context.go `UpdateSecret`, `RemoveSecret`). Any other
+    /// secret is the controller's to refuse, when the hook commits
+    /// ([`Model::commit_refusal`]).
+    fn own_managed(
+        &self,
+        unit: &UnitName,
+        pending: &Pending,
+        uri: &SecretUri,
+    ) -> Result<Option<SecretOwner>, Refusal> {
+        let owner = self
+            .secret_owner(pending, uri)
+            .filter(|owner| Self::owns_view(unit, owner));
+        if let Some(owner) = &owner {
+            self.manages(unit, owner)?;
+        }
+        Ok(owner)
+    }
+
+    /// What the controller refuses when a hook commits (the secrets manager facade's
+    /// `UpdateSecrets` and `RemoveSecrets`: state/secrets.go `GetSecret`, then `canManage`):
+    /// a `secret-set` or `secret-remove` of a secret that does not exist (`secret
+    /// "secret:<id>" not found`) or that the unit does not own (`permission denied`). Juju
+    /// then fails the hook, and nothing it staged is committed.
+    pub fn commit_refusal(&self, unit: &UnitName, pending: &Pending) -> Option<Refusal> {
+        pending.secret_ops.iter().find_map(|op| {
+            let (SecretOp::Update { uri, .. } | SecretOp::Remove { uri, .. }) = op else {
+                return None;
+            };
+            if pending.created(uri).is_some() {
+                return None;
+            }
+            match self.secrets.get(uri) {
+                None => Some(unknown_secret(uri)),
+                Some(record) if !Self::owns_view(unit, &record.owner) => Some(permission_denied()),
+                Some(_) => None,
+            }
+        })
+    }
+
     /// `secret-set <uri> [content] [metadata]`: stages a new revision (only if the content
-    /// differs from the latest) and metadata changes.
+    /// differs from the latest) and metadata changes. A secret the unit does not own is
+    /// staged as given: the controller refuses it at commit ([`Model::commit_refusal`]).
     ///
     /// # Errors
-    /// `secret "secret:<id>" not found`, `this unit is not the leader`, `permission denied`, or a
-    /// label already used by another of the owner's secrets.
+    /// `this unit is not the leader`, or a label already used by another of the owner's
+    /// secrets.
     pub fn secret_set(
         &self,
         unit: &UnitName,
@@ -586,10 +627,12 @@ impl Model {
         meta: SecretMeta,
     ) -> Result<(), Refusal> {
         let uri = uri.local();
-        let owner = self
-            .secret_owner(pending, &uri)
-            .ok_or_else(|| unknown_secret(&uri))?;
-        self.manages(unit, &owner)?;
+        if self.own_managed(unit, pending, &uri)?.is_none() {
+            pending
+                .secret_ops
+                .push(SecretOp::Update { uri, content, meta });
+            return Ok(());
+        }
         if let Some(label) = &meta.label {
             self.check_label_free(unit, pending, label, Some(&uri))?;
         }
@@ -626,10 +669,11 @@ impl Model {
         Ok(())
     }
 
-    /// `secret-remove <uri> [--revision N]`: stages the removal.
+    /// `secret-remove <uri> [--revision N]`: stages the removal (of a secret the unit does
+    /// not own too: the controller refuses it at commit, [`Model::commit_refusal`]).
     ///
     /// # Errors
-    /// `secret "secret:<id>" not found`, `this unit is not the leader`, `permission denied`.
+    /// `this unit is not the leader`, or a revision of an owned secret that does not exist.
     pub fn secret_remove(
         &self,
         unit: &UnitName,
@@ -638,11 +682,8 @@ impl Model {
         revision: Option<u32>,
     ) -> Result<(), Refusal> {
         let uri = uri.local();
-        let owner = self
-            .secret_owner(pending, &uri)
-            .ok_or_else(|| unknown_secret(&uri))?;
-        self.manages(unit, &owner)?;
-        if let Some(revision) = revision {
+        let owned = self.own_managed(unit, pending, &uri)?.is_some();
+        if let (true, Some(revision)) = (owned, revision) {
             let exists = self
                 .secrets
                 .get(&uri)
@@ -1764,6 +1805,47 @@ mod tests {
         assert_eq!(back, (model, pending));
     }
 
+    /// context.go `UpdateSecret`/`RemoveSecret` check leadership only for the unit's own
+    /// secrets and stage the rest; the secrets manager facade refuses those at commit
+    /// (`canManage`: `permission denied`), and the whole hook fails.
+    #[test]
+    fn a_consumer_setting_or_removing_a_secret_is_refused_at_commit() {
+        let (mut model, rid) = world();
+        let uri = add_granted(&mut model, &rid);
+        let app0 = unit("app/0");
+        let mut pending = Pending::default();
+        model
+            .secret_set(
+                &app0,
+                &mut pending,
+                &uri,
+                Some(content(&[("password", "x")])),
+                SecretMeta::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            model.commit_refusal(&app0, &pending).map(|r| r.message),
+            Some("permission denied".to_owned())
+        );
+        let mut pending = Pending::default();
+        model
+            .secret_remove(&app0, &mut pending, &uri, None)
+            .unwrap();
+        assert!(model.commit_refusal(&app0, &pending).is_some());
+        // The owner's own changes pass.
+        let mut pending = Pending::default();
+        model
+            .secret_set(
+                &unit("db/0"),
+                &mut pending,
+                &uri,
+                Some(content(&[("password", "x")])),
+                SecretMeta::default(),
+            )
+            .unwrap();
+        assert!(model.commit_refusal(&unit("db/0"), &pending).is_none());
+    }
+
     #[test]
     fn removing_a_secret_or_its_unit_ends_it() {
         let (mut model, rid) = world();
@@ -1773,9 +1855,12 @@ mod tests {
             assert!(m.secret_ids(&unit("db/0"), p).is_empty());
         });
         assert!(model.secrets.is_empty());
-        let refusal = model
-            .secret_remove(&unit("db/0"), &mut Pending::default(), &uri, None)
-            .unwrap_err();
+        // The uniter no longer knows it: staged, and refused by the controller at commit.
+        let mut again = Pending::default();
+        model
+            .secret_remove(&unit("db/0"), &mut again, &uri, None)
+            .unwrap();
+        let refusal = model.commit_refusal(&unit("db/0"), &again).unwrap();
         assert_eq!(
             refusal.message,
             format!("secret {:?} not found", uri.to_string())

@@ -255,7 +255,8 @@ fn secret_content_comes_from_files_and_base64() {
 }
 
 /// state-get.go, state-set.go, state-delete.go; context.go charm state committed in
-/// `doFlush`.
+/// `doFlush`; `--strict` of a missing key is context.go `GetCharmStateValue`'s
+/// `NotFoundf("%q", key)`.
 #[test]
 fn state_is_read_back_in_the_hook_and_kept_only_when_committed() {
     let mut f = Fixture::new();
@@ -289,7 +290,7 @@ fn state_is_read_back_in_the_hook_and_kept_only_when_committed() {
         .assert_error(2, "expected \"key=value\", got \"novalue\"");
 }
 
-/// unit-get.go, network-get.go: every unit on a loopback address of its own.
+/// unit-get.go, network-get.go (`Init`, `Run`): every unit on a loopback address of its own.
 #[test]
 fn addresses_are_loopback_and_match_the_relation_bags() {
     let mut f = Fixture::new();
@@ -341,6 +342,10 @@ fn addresses_are_loopback_and_match_the_relation_bags() {
     assert_eq!(two["egress-subnets"][0], format!("{address}/32"));
     f.tool(&unit, "network-get", &[])
         .assert_error(2, "no arguments specified");
+    f.tool(&unit, "network-get", &[""])
+        .assert_error(2, "no binding name specified");
+    // network-get.go `Run`: a binding the charm lacks comes back with no info, which is
+    // checked before the facade's error.
     f.tool(&unit, "network-get", &["nope"])
         .assert_error(1, "no network config found for binding \"nope\"");
 }
@@ -375,7 +380,8 @@ fn ports_open_and_close_with_the_hook() {
         .assert_ok("[\"icmp\",\"1000-2000/udp\"]\n");
 }
 
-/// application-version-set.go (immediate), goal-state.go, relation-model-get.go.
+/// application-version-set.go (`Init`: one argument, `cmd.CheckEmpty`; immediate),
+/// goal-state.go, relation-model-get.go.
 #[test]
 fn version_goal_state_and_relation_model() {
     let mut f = Fixture::new();
@@ -392,6 +398,8 @@ fn version_goal_state_and_relation_model() {
     );
     f.tool(&unit, "application-version-set", &[])
         .assert_error(2, "no version specified");
+    f.tool(&unit, "application-version-set", &["1", "2"])
+        .assert_error(2, "unrecognized args: [\"2\"]");
     let goal = json(&f.tool(&unit, "goal-state", &["--format=json"]).stdout);
     assert_eq!(goal["units"]["kube/0"]["status"], "active");
     assert_eq!(goal["relations"]["proxy"]["etcd"]["status"], "joined");

@@ -400,7 +400,27 @@ fn version_goal_state_and_relation_model() {
         .assert_error(2, "no version specified");
     f.tool(&unit, "application-version-set", &["1", "2"])
         .assert_error(2, "unrecognized args: [\"2\"]");
+    f.tool(&unit, "goal-state", &["--format", "smart"])
+        .assert_error(
+            2,
+            "invalid value \"smart\" for option --format: unknown format \"smart\"",
+        );
+    f.tool(&unit, "goal-state", &["extra"])
+        .assert_error(2, "unrecognized args: [\"extra\"]");
+    // YAML by default (goal-state.go `SetFlags`).
+    let yaml = f.tool(&unit, "goal-state", &[]).stdout;
+    assert!(yaml.contains("\nunits:\n  kube/0:\n"), "{yaml}");
     let goal = json(&f.tool(&unit, "goal-state", &["--format=json"]).stdout);
+    // `since` as cmd/juju/common `FormatTime(t, true)`: `2006-01-02 15:04:05Z`.
+    let since = goal["units"]["kube/0"]["since"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        (since.len(), &since[10..11], &since[19..]),
+        (20, " ", "Z"),
+        "{since}"
+    );
     assert_eq!(goal["units"]["kube/0"]["status"], "active");
     assert_eq!(goal["relations"]["proxy"]["etcd"]["status"], "joined");
     assert_eq!(goal["relations"]["proxy"]["etcd/1"]["status"], "active");

@@ -45,6 +45,11 @@ it); other units carry on. Hooks get only the environment Juju gives them. Every
 call is logged in DIR/calls.jsonl (private keys redacted), every hook run in
 DIR/hooks.jsonl; the model is DIR/model.db (SQLite).
 
+The model has its own clock: it starts when the model is created and moves only with
+`advance-clock DURATION`, which runs the `secret-rotate` and `secret-expired` hooks that
+time makes due (`secret-add --rotate hourly`, `--expire 2h`); `secret-info-get` shows the
+next rotation (`rotates`) and the expiry by that clock.
+
 Private keys (PEM `PRIVATE KEY` blocks) are hidden in what the commands print unless
 --show-secrets is given.
 
@@ -171,6 +176,17 @@ pub enum EmulatorCommand {
     UpdateStatus {
         /// The unit (default: all units).
         unit: Option<String>,
+    },
+    /// Move the model's clock forward (a Go duration: `90m`, `1h30m`, `168h`) and run the
+    /// hooks that time makes due: `secret-rotate` (a secret's `--rotate` time has come; again
+    /// every 5 minutes of model time until the owner sets a new revision) and
+    /// `secret-expired` (a revision's `--expire` time has passed; again every 5 minutes until
+    /// it is removed). Prints the model's new time. The model's clock starts when the model
+    /// is created and moves only with this command.
+    AdvanceClock {
+        /// How far, e.g. `1h`.
+        #[arg(value_parser = go_duration)]
+        by: std::time::Duration,
     },
     /// Run an action of the unit's charm now and print its result as `juju run --format yaml`.
     RunAction {
@@ -356,6 +372,11 @@ pub fn run_cli(
             emulator.update_status(unit.as_ref())?;
             true
         }
+        EmulatorCommand::AdvanceClock { by } => {
+            let now = emulator.advance_clock(*by)?;
+            p.line(format!("model time {now}"))?;
+            true
+        }
         EmulatorCommand::RunAction {
             unit,
             action,
@@ -509,6 +530,9 @@ impl Printer<'_> {
             HookOutcome::Failed { exit_code: Some(c) } => format!("FAILED (exit {c})"),
             HookOutcome::Failed { exit_code: None } => "FAILED".to_owned(),
             HookOutcome::TimedOut => "FAILED (timed out)".to_owned(),
+            HookOutcome::Refused { reason } => {
+                format!("FAILED (exit 0, refused at commit: {reason})")
+            }
             HookOutcome::Dropped { reason } => format!("dropped ({reason})"),
         };
         let timing = if matches!(
@@ -650,6 +674,14 @@ fn build_invocation(
         }
         _ => HookInvocation::broken(unit, rid, remote_app),
     })
+}
+
+/// A non-negative Go duration (`time.ParseDuration`).
+fn go_duration(s: &str) -> Result<std::time::Duration, String> {
+    match crate::clock::parse_duration(s) {
+        Some((false, d)) => Ok(d),
+        _ => Err("expected a duration such as 90s, 5m, 1h30m or 168h".to_owned()),
+    }
 }
 
 fn positive_seconds(s: &str) -> Result<f64, String> {

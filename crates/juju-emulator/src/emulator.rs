@@ -36,6 +36,13 @@ pub enum HookOutcome {
     },
     /// Killed (with its process group) after `--hook-timeout`; writes were discarded.
     TimedOut,
+    /// Exited 0, but the controller refused its changes when they were committed (e.g.
+    /// `secret-set` of a secret the unit does not own): nothing was committed and the unit
+    /// is in error, as in Juju.
+    Refused {
+        /// The controller's reason, e.g. `permission denied`.
+        reason: String,
+    },
     /// Not run: the queued hook no longer fits the model (e.g. its unit is gone).
     Dropped {
         /// Why.
@@ -76,7 +83,7 @@ impl HookReport {
     /// The exit code, for hooks that ran and exited.
     pub fn exit_code(&self) -> Option<i32> {
         match self.outcome {
-            HookOutcome::Succeeded => Some(0),
+            HookOutcome::Succeeded | HookOutcome::Refused { .. } => Some(0),
             HookOutcome::Failed { exit_code } => exit_code,
             _ => None,
         }
@@ -258,7 +265,9 @@ impl Emulator {
             return Err(EmulatorError::ModelExists(store.dir().to_owned()));
         }
         ensure_private_dir(store.dir())?;
-        store.save_model(&Model::new(name))?;
+        let mut model = Model::new(name);
+        model.clock = crate::clock::now_secs();
+        store.save_model(&model)?;
         store.save_state(&EmulatorState::default())?;
         Self::open(store.dir(), tools_binary)
     }
@@ -708,16 +717,22 @@ impl Emulator {
         let (outcome, stdout, stderr, duration_us) = self.execute(&invocation, &charm_dir, &env);
         let tool_calls = self.count_calls(calls_offset, &context_id)?;
 
-        let succeeded = matches!(outcome, HookOutcome::Succeeded | HookOutcome::NoHandler);
+        let exited_ok = matches!(outcome, HookOutcome::Succeeded | HookOutcome::NoHandler);
         let mirror = &mut self.mirror;
+        let mut refused = None;
         let caused = self.store.write(|db| {
             mirror.sync(db)?;
             let context = db.context(&context_id)?;
             db.delete_context(&context_id)?;
             let mut state = db.state()?;
             let mut queued = Vec::new();
+            let pending = context.map(|c| c.pending).unwrap_or_default();
+            // The controller may still refuse what the hook staged: then the hook fails.
+            refused = exited_ok
+                .then(|| mirror.model.commit_refusal(&unit, &pending))
+                .flatten();
+            let succeeded = exited_ok && refused.is_none();
             if succeeded {
-                let pending = context.map(|c| c.pending).unwrap_or_default();
                 let mut touched: BTreeSet<u32> = pending
                     .unit_writes
                     .keys()
@@ -745,6 +760,12 @@ impl Emulator {
             caused.extend(db.queue_push_coalesced(queued)?);
             Ok(caused)
         })?;
+        let outcome = match refused {
+            Some(refusal) => HookOutcome::Refused {
+                reason: refusal.message,
+            },
+            None => outcome,
+        };
 
         let report = HookReport {
             invocation,
@@ -778,7 +799,13 @@ impl Emulator {
         if !charm_dir.join("metadata.yaml").is_file() {
             return failed(format!("charm missing from disk: {}", charm_dir.display()));
         }
-        let program = match find_handler(charm_dir, &invocation.hook) {
+        // Actions live in `actions/`, hooks in `hooks/` (runner.go `RunAction`, `RunHook`).
+        let location = if invocation.action.is_some() {
+            "actions"
+        } else {
+            "hooks"
+        };
+        let program = match find_handler(charm_dir, location, &invocation.hook) {
             Ok(Handler::Dispatch(p) | Handler::Hook(p)) => p,
             Ok(Handler::Missing) => {
                 return (HookOutcome::NoHandler, String::new(), String::new(), 0)

@@ -8,6 +8,10 @@
 //! - [`Emulator`] keeps a model in a directory ([`store`] describes the layout), deploys charm
 //!   directories, relates them, and runs their hooks with the full `JUJU_*` environment.
 //! - [`EmulatorCli`] and [`run_cli`] expose the same as shell commands.
+//! - The model has its own clock ([`juju_hooks::testing::Model::clock`]): it starts when the
+//!   model is created and moves only with [`Emulator::advance_clock`] (`juju-emulator
+//!   advance-clock 1h`), which queues the `secret-rotate` and `secret-expired` hooks that
+//!   time makes due, so tests of rotation and expiry never sleep.
 //!
 //! Juju's rules themselves (membership, staging, who may write what) live in
 //! [`juju_hooks::testing::Model`]; this crate is the process-level layer around it.

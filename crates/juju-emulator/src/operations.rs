@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::charm::{copy_charm, CharmInfo};
-use crate::emulator::{Emulator, HookReport};
+use crate::emulator::{Emulator, HookOutcome, HookReport};
 use crate::error::EmulatorError;
 
 /// One action of `actions.yaml`.
@@ -199,6 +199,20 @@ impl Emulator {
         })
     }
 
+    /// Moves the model's clock forward by `by` and queues the hooks that time makes due
+    /// (`secret-rotate`, `secret-expired`); returns the model's new time (RFC 3339). The
+    /// model's time moves only this way, so the hooks come when a test says.
+    ///
+    /// # Errors
+    /// Files that cannot be read or written.
+    pub fn advance_clock(&mut self, by: std::time::Duration) -> Result<String, EmulatorError> {
+        self.change(|model| {
+            model.clock = crate::clock::model_now(model);
+            let hooks = model.advance_clock(by.as_secs());
+            Ok((juju_hooks::testing::clock::rfc3339(model.clock), hooks))
+        })
+    }
+
     /// Runs action `name` of the unit's charm now with `pairs` (`key=value`, YAML values;
     /// defaults from `actions.yaml` fill in the rest) and returns how it ended. Like `juju
     /// run`, the action's relation or state writes commit when it exits 0.
@@ -257,10 +271,16 @@ impl Emulator {
             Ok(((id, invocation), Vec::new()))
         })?;
         let report = self.run_hook(invocation)?;
-        let error = match report.exit_code() {
+        // context.go `Flush`: a missing handler, or the commit's refusal, is the message.
+        let error = match (&report.outcome, report.exit_code()) {
+            (HookOutcome::NoHandler, _) => Some(format!(
+                "action not implemented on unit {:?}",
+                unit.to_string()
+            )),
+            (HookOutcome::Refused { reason }, _) => Some(reason.clone()),
             _ if report.succeeded() => None,
-            Some(code) => Some(format!("exit status {code}")),
-            None => Some("the action's process was killed".to_owned()),
+            (_, Some(code)) => Some(format!("exit status {code}")),
+            (_, None) => Some("the action's process was killed".to_owned()),
         };
         let record = self.change(|model| {
             let record = model

@@ -23,20 +23,26 @@ pub const JUJU_VERSION: &str = "3.6.0";
 pub(crate) enum Handler {
     /// `<charm>/dispatch`, run with `JUJU_DISPATCH_PATH=hooks/<name>`.
     Dispatch(PathBuf),
-    /// The legacy `<charm>/hooks/<name>`.
+    /// The legacy `<charm>/hooks/<name>` (or `<charm>/actions/<name>` for an action).
     Hook(PathBuf),
     /// Neither exists: Juju skips the hook as a success.
     Missing,
 }
 
-/// Finds the handler of `hook`: an executable `dispatch`, else `hooks/<hook>`. A file that
-/// exists but is not executable is an error, as it is for Juju.
-pub(crate) fn find_handler(charm_dir: &Path, hook: &str) -> Result<Handler, String> {
+/// Finds the handler of `name` in `location` (`hooks` or `actions`): an executable
+/// `dispatch`, else `<location>/<name>`, as juju/juju 3.6 `worker/uniter/runner/runner.go`
+/// (`runCharmHookWithLocation`, `discoverHookHandler`) does. A file that exists but is not
+/// executable is an error, as it is for Juju.
+pub(crate) fn find_handler(
+    charm_dir: &Path,
+    location: &str,
+    name: &str,
+) -> Result<Handler, String> {
     let dispatch = charm_dir.join("dispatch");
     if dispatch.exists() {
         return executable(&dispatch).map(|()| Handler::Dispatch(dispatch));
     }
-    let legacy = charm_dir.join("hooks").join(hook);
+    let legacy = charm_dir.join(location).join(name);
     if legacy.exists() {
         return executable(&legacy).map(|()| Handler::Hook(legacy));
     }
@@ -229,24 +235,27 @@ mod tests {
     #[test]
     fn dispatch_wins_then_legacy_hooks_then_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(find_handler(dir.path(), "install"), Ok(Handler::Missing));
+        assert_eq!(
+            find_handler(dir.path(), "hooks", "install"),
+            Ok(Handler::Missing)
+        );
         std::fs::create_dir(dir.path().join("hooks")).unwrap();
         let hook = dir.path().join("hooks/install");
         std::fs::write(&hook, "#!/bin/sh\n").unwrap();
         assert!(
-            find_handler(dir.path(), "install").is_err(),
+            find_handler(dir.path(), "hooks", "install").is_err(),
             "not executable"
         );
         std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(
-            find_handler(dir.path(), "install"),
+            find_handler(dir.path(), "hooks", "install"),
             Ok(Handler::Hook(hook.clone()))
         );
         let dispatch = dir.path().join("dispatch");
         std::fs::write(&dispatch, "#!/bin/sh\n").unwrap();
         std::fs::set_permissions(&dispatch, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(
-            find_handler(dir.path(), "install"),
+            find_handler(dir.path(), "hooks", "install"),
             Ok(Handler::Dispatch(dispatch))
         );
     }

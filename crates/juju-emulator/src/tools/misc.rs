@@ -6,9 +6,10 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{parse, print, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
+use super::{parse, print, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
 use crate::args::check_empty;
 use crate::clock::since_now;
+use crate::format::Format;
 
 /// Juju 3.6 hook tools that need a cloud, storage, resources or Kubernetes.
 pub const UNSUPPORTED_TOOLS: [&str; 16] = [
@@ -154,7 +155,7 @@ pub(super) fn goal_state(
         }
     }
     let value = json!({ "units": units, "relations": relations });
-    print(&value, &parsed, &mut io)
+    print_as(&value, &parsed, &mut io, Format::Yaml)
 }
 
 pub(super) fn relation_model_get(

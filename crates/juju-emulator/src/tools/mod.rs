@@ -632,8 +632,8 @@ fn parse(
 }
 
 /// Tools whose `--format` is `yaml` (the default) or `json`, with no `smart`
-/// (`secret-get.go`, `secret-ids.go`, `secret-info-get.go`).
-const YAML_JSON_TOOLS: [&str; 3] = ["secret-get", "secret-ids", "secret-info-get"];
+/// (`secret-get.go`, `secret-ids.go`, `secret-info-get.go`, `goal-state.go` `SetFlags`).
+const YAML_JSON_TOOLS: [&str; 4] = ["secret-get", "secret-ids", "secret-info-get", "goal-state"];
 
 /// Writes a read tool's answer in the chosen format, to `-o FILE` or stdout.
 fn print(value: &Value, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), Failure> {

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use juju_hooks::testing::clock::rfc3339;
 use juju_hooks::testing::SecretRead;
 use juju_hooks::{
     RotatePolicy, SecretContent, SecretError, SecretInfo, SecretMeta, SecretOwnerKind, SecretUri,
@@ -39,6 +40,27 @@ fn invalid(e: &SecretError) -> Failure {
 fn parse_uri(text: &str) -> Result<SecretUri, Failure> {
     text.parse()
         .map_err(|_| Failure::usage(format!("secret URI {} not valid", go_quote(text))))
+}
+
+/// Which secret a reading tool names, and the arguments after it.
+struct Named<'a> {
+    uri: Option<SecretUri>,
+    label: Option<&'a str>,
+    rest: &'a [String],
+}
+
+/// `<ID>` (the first argument, always read as a URI) and `--label`, one of them required, and
+/// the arguments after the URI (secret-get.go, secret-info-get.go `Init`).
+fn uri_or_label(parsed: &ParsedArgs) -> Result<Named<'_>, Failure> {
+    let (uri, rest) = match parsed.positionals.split_first() {
+        Some((first, rest)) => (Some(parse_uri(first)?), rest),
+        None => (None, &[][..]),
+    };
+    let label = parsed.value("label").filter(|l| !l.is_empty());
+    if uri.is_none() && label.is_none() {
+        return Err(Failure::usage("require either a secret URI or label"));
+    }
+    Ok(Named { uri, label, rest })
 }
 
 /// The content arguments: `key=value`, `key#base64=...`, `key#file=path`, plus `--file`.
@@ -159,8 +181,9 @@ pub(super) fn encode_base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// `--label`, `--description`, `--rotate`, `--expire` as metadata.
-fn meta_args(parsed: &ParsedArgs) -> Result<SecretMeta, Failure> {
+/// `--label`, `--description`, `--rotate`, `--expire` as metadata (`--expire` durations
+/// count from the model's clock, `now`).
+fn meta_args(parsed: &ParsedArgs, now: u64) -> Result<SecretMeta, Failure> {
     let rotation = parsed
         .value("rotate")
         .filter(|r| !r.is_empty())
@@ -169,7 +192,7 @@ fn meta_args(parsed: &ParsedArgs) -> Result<SecretMeta, Failure> {
     let expiry = parsed
         .value("expire")
         .filter(|e| !e.is_empty())
-        .map(|spec| clock::expiry(spec).map_err(Failure::usage))
+        .map(|spec| clock::expiry(spec, now).map_err(Failure::usage))
         .transpose()?;
     Ok(SecretMeta {
         label: parsed
@@ -197,7 +220,7 @@ pub(super) fn secret_add(
     if parsed.positionals.is_empty() && parsed.value("file").is_none() {
         return Err(Failure::usage("missing secret value or filename"));
     }
-    let meta = meta_args(&parsed)?;
+    let meta = meta_args(&parsed, clock::model_now(&s.model))?;
     let owner = match parsed.value("owner").unwrap_or("application") {
         "application" => SecretOwnerKind::Application,
         "unit" => SecretOwnerKind::Unit,
@@ -234,18 +257,7 @@ pub(super) fn secret_get(
     let Some(parsed) = parse("secret-get", &specs, args, s, &mut io)? else {
         return Ok(());
     };
-    let mut rest = parsed.positionals.as_slice();
-    let uri = match rest.split_first() {
-        Some((first, tail)) => {
-            rest = tail;
-            Some(parse_uri(first)?)
-        }
-        None => None,
-    };
-    let label = parsed.value("label").filter(|l| !l.is_empty());
-    if uri.is_none() && label.is_none() {
-        return Err(Failure::usage("require either a secret URI or label"));
-    }
+    let Named { uri, label, rest } = uri_or_label(&parsed)?;
     let (peek, refresh) = (parsed.switch("peek"), parsed.switch("refresh"));
     if peek && refresh {
         return Err(Failure::usage(
@@ -310,7 +322,7 @@ pub(super) fn secret_set(
         return Err(Failure::usage("missing secret URI"));
     };
     let uri = parse_uri(first)?;
-    let meta = meta_args(&parsed)?;
+    let meta = meta_args(&parsed, clock::model_now(&s.model))?;
     let content = content_args(rest, parsed.value("file"), &mut io)?;
     s.context_changed = true;
     let Session { model, context, .. } = s;
@@ -438,23 +450,11 @@ pub(super) fn secret_info_get(
     else {
         return Ok(());
     };
-    let mut rest = parsed.positionals.as_slice();
-    let uri = match rest.split_first() {
-        Some((first, tail)) => {
-            rest = tail;
-            Some(parse_uri(first)?)
-        }
-        None => None,
-    };
-    let label = parsed.value("label").filter(|l| !l.is_empty());
-    match (&uri, label) {
-        (None, None) => return Err(Failure::usage("require either a secret URI or label")),
-        (Some(_), Some(_)) => {
-            return Err(Failure::usage(
-                "specify either a secret URI or label but not both",
-            ))
-        }
-        _ => {}
+    let Named { uri, label, rest } = uri_or_label(&parsed)?;
+    if uri.is_some() && label.is_some() {
+        return Err(Failure::usage(
+            "specify either a secret URI or label but not both",
+        ));
     }
     check_empty(rest).map_err(Failure::usage)?;
     let info = s
@@ -481,6 +481,11 @@ fn info_value(s: &Session, info: &SecretInfo) -> Value {
     }
     if let Some(expiry) = &info.expiry {
         map.insert("expiry".into(), Value::String(expiry.clone()));
+    }
+    // `rotates`: the next rotation time (secret-info-get.go `NextRotateTime`).
+    let rotates = s.model.secrets.get(&info.uri).and_then(|r| r.rotate_due);
+    if let (Some(at), true) = (rotates, info.rotation.is_some()) {
+        map.insert("rotates".into(), Value::String(rfc3339(at)));
     }
     let access: Vec<Value> = s
         .model

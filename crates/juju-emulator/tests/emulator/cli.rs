@@ -45,6 +45,7 @@ fn no_help_text_names_an_interface() {
         "resolved",
         "config",
         "set-leader-data",
+        "advance-clock",
         "run",
         "next",
         "settle",
@@ -198,5 +199,155 @@ fn a_failed_hook_holds_its_unit_until_resolved() {
         String::from_utf8_lossy(&out.stderr).contains("not in an error state"),
         "{:?}",
         out
+    );
+}
+
+/// `advance-clock`: the model's time moves only when told, and brings the hooks Juju's
+/// workers fire: `secret-rotate` on the owner's leader (juju/juju 3.6 worker/secretrotate;
+/// again after `RotateRetryDelay`, 5 minutes, until the owner sets a new revision, as the
+/// secrets manager facade's `SecretsRotated` computes) and `secret-expired` with
+/// `JUJU_SECRET_REVISION` (worker/secretexpire); `secret-info-get` shows `rotates` and
+/// `expiry` (jujuc/secret-info-get.go).
+#[test]
+fn advance_clock_fires_rotation_and_expiry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (model, charm) = (dir.path().join("model"), dir.path().join("charm"));
+    write_charm(
+        &charm,
+        "name: vault\n",
+        r#"#!/bin/bash
+set -eu
+hook=$(basename "$JUJU_DISPATCH_PATH")
+case "$hook" in
+  leader-elected)
+    secret-add --label creds --rotate hourly --expire 90m token=one > uri ;;
+  update-status)
+    secret-info-get --label creds --format json > info.json ;;
+  secret-rotate|secret-expired|secret-remove)
+    [ "$JUJU_SECRET_ID" = "$(cat uri)" ]
+    echo "$hook $JUJU_SECRET_LABEL ${JUJU_SECRET_REVISION:--}" >> secret-hooks.log
+    n=$(grep -c secret-rotate secret-hooks.log || true)
+    if [ "$hook" = secret-rotate ] && [ "$n" = 2 ]; then secret-set "$JUJU_SECRET_ID" token=two; fi
+    if [ "$hook" = secret-expired ]; then secret-remove "$JUJU_SECRET_ID" --revision "$JUJU_SECRET_REVISION"; fi ;;
+esac
+"#,
+    );
+    assert!(emu(&model, &["create"]).status.success());
+    let charm_arg = charm.to_str().unwrap();
+    assert!(emu(&model, &["deploy", charm_arg]).status.success());
+    assert!(emu(&model, &["update-status"]).status.success());
+    let unit_dir = model.join("units/vault-0/charm");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(unit_dir.join("info.json")).unwrap())
+            .unwrap();
+    let info = info.as_object().unwrap().values().next().unwrap().clone();
+    assert_eq!(info["rotation"], "hourly");
+    let log = || std::fs::read_to_string(unit_dir.join("secret-hooks.log")).unwrap_or_default();
+
+    let advance = |by: &str| {
+        let out = emu(&model, &["advance-clock", by]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout(&out)
+    };
+    // Not yet due one second before the hour.
+    let before = advance("59m59s");
+    assert!(before.contains("model time "), "{before}");
+    assert_eq!(log(), "");
+    advance("1s");
+    assert_eq!(log(), "secret-rotate creds -\n");
+    // The hook set no revision: due again five minutes later; then it sets one, and
+    // revision 1, which nobody tracks, goes to secret-remove.
+    advance("5m");
+    assert_eq!(
+        log(),
+        "secret-rotate creds -\nsecret-rotate creds -\nsecret-remove creds 1\n"
+    );
+    // Revision 1 expires 90 minutes after it was added; the charm removes it.
+    advance("24m");
+    assert!(!log().contains("secret-expired"), "{}", log());
+    advance("2m");
+    assert!(log().ends_with("secret-expired creds 1\n"), "{}", log());
+    advance("30m");
+    assert_eq!(log().matches("secret-expired").count(), 1, "{}", log());
+
+    // `rotates` and `expiry` follow the model's clock.
+    let now = |text: &str| text.trim().trim_start_matches("model time ").to_owned();
+    let created = juju_hooks::testing::clock::parse_rfc3339(&now(&before)).unwrap() - 3599;
+    let at = |t: &serde_json::Value| juju_hooks::testing::clock::parse_rfc3339(t.as_str().unwrap());
+    assert_eq!(at(&info["rotates"]), Some(created + 3600));
+    assert_eq!(at(&info["expiry"]), Some(created + 5400));
+
+    let bad = emu(&model, &["advance-clock", "soon"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// juju/juju 3.6 runner/context/context.go `UpdateSecret`: the uniter checks leadership only
+/// for its own secrets and stages the rest, so a consumer's `secret-set` exits 0; the
+/// secrets manager facade refuses it when the hook commits (`canManage`: `permission
+/// denied`), the hook fails and its unit is in error (operation/runhook.go).
+#[test]
+fn a_consumer_secret_set_exits_zero_and_fails_its_hook_at_commit() {
+    let root = tempfile::tempdir().unwrap();
+    let (model, owner, consumer) = (
+        root.path().join("model"),
+        root.path().join("owner"),
+        root.path().join("consumer"),
+    );
+    write_charm(
+        &owner,
+        "name: owner\nprovides:\n  creds:\n    interface: c\n",
+        r#"#!/bin/bash
+set -eu
+if [ "$(basename "$JUJU_DISPATCH_PATH")" = creds-relation-joined ]; then
+  uri=$(secret-add token=one)
+  secret-grant "$uri" -r "$JUJU_RELATION_ID"
+  relation-set uri="$uri"
+fi
+"#,
+    );
+    write_charm(
+        &consumer,
+        "name: consumer\nrequires:\n  creds:\n    interface: c\n",
+        r#"#!/bin/bash
+set -eu
+if [ "$(basename "$JUJU_DISPATCH_PATH")" = creds-relation-changed ]; then
+  uri=$(relation-get uri "$JUJU_REMOTE_UNIT")
+  [ -n "$uri" ] || exit 0
+  secret-get "$uri" token > seen
+  secret-set "$uri" token=mine
+  echo "secret-set exit $?" > tool-result
+fi
+"#,
+    );
+    assert!(emu(&model, &["create"]).status.success());
+    assert!(emu(&model, &["deploy", owner.to_str().unwrap()])
+        .status
+        .success());
+    assert!(emu(&model, &["deploy", consumer.to_str().unwrap()])
+        .status
+        .success());
+    let out = emu(&model, &["relate", "owner", "consumer"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let unit_dir = model.join("units/consumer-0/charm");
+    assert_eq!(
+        std::fs::read_to_string(unit_dir.join("seen")).unwrap(),
+        "one\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(unit_dir.join("tool-result")).unwrap(),
+        "secret-set exit 0\n"
+    );
+    assert!(
+        text.contains("FAILED (exit 0, refused at commit: permission denied)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("consumer/0 is in error: hook failed: \"creds-relation-changed\""),
+        "{text}"
     );
 }

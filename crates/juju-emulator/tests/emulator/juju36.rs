@@ -41,10 +41,9 @@ fn a_secret_is_added_read_in_its_hook_granted_and_read_by_the_other_side() {
         .assert_ok("");
     // Nothing exists for others before the commit.
     let kube = f.kube_changed();
-    f.tool(&kube, "secret-get", &[&uri]).assert_error(
-        1,
-        &format!("secret {:?} not found", uri.trim_start_matches("secret:")),
-    );
+    // The controller's text: state/secrets.go `GetSecret` names the whole URI.
+    f.tool(&kube, "secret-get", &[&uri])
+        .assert_error(1, &format!("secret {uri:?} not found"));
     f.commit(&id);
     f.tool(&kube, "secret-get", &[&uri, "--format=json"])
         .assert_ok("{\"token\":\"s3cret\"}\n");
@@ -118,7 +117,10 @@ fn consumers_keep_their_revision_until_refresh() {
 }
 
 /// secret-add.go and secret-get.go `Init` texts (exit 2), context.go `ErrIsNotLeader`
-/// (exit 1).
+/// (exit 1); the controller's refusals of `secret-get`
+/// (apiserver/facades/agent/secretsmanager/secrets.go `getSecretContent`: `consumer label
+/// "L" not found`; state/secrets.go `GetSecret`: `secret "secret:<id>" not found`), and
+/// secret-info-get.go `Run` (`secret "<id or label>" not found`).
 #[test]
 fn secret_tools_refuse_with_juju_texts() {
     let mut f = Fixture::new();
@@ -172,7 +174,46 @@ fn secret_tools_refuse_with_juju_texts() {
         "invalid value \"smart\" for option --format: unknown format \"smart\"",
     );
     f.tool(&leader, "secret-get", &["secret:9m4e2mr0ui3e8a215n4g"])
+        .assert_error(1, "secret \"secret:9m4e2mr0ui3e8a215n4g\" not found");
+    f.tool(&leader, "secret-get", &["--label", "nope"])
+        .assert_error(1, "consumer label \"nope\" not found");
+    f.tool(&leader, "secret-info-get", &["secret:9m4e2mr0ui3e8a215n4g"])
         .assert_error(1, "secret \"9m4e2mr0ui3e8a215n4g\" not found");
+    f.tool(&leader, "secret-info-get", &["--label", "nope"])
+        .assert_error(1, "secret \"nope\" not found");
+    // context.go `UpdateSecret` stages a secret it does not know: the tool succeeds, the
+    // controller refuses it at commit (see cli.rs, a consumer's secret-set).
+    f.tool(
+        &leader,
+        "secret-set",
+        &["secret:9m4e2mr0ui3e8a215n4g", "token=b"],
+    )
+    .assert_ok("");
+    let id = f.begin(&leader);
+    f.tool_in(
+        &id,
+        "secret-set",
+        &["secret:9m4e2mr0ui3e8a215n4g", "token=b"],
+        "",
+    )
+    .assert_ok("");
+    let context = f.store().load_context(&id).unwrap().unwrap();
+    assert_eq!(
+        f.model()
+            .commit_refusal(&context.invocation.unit, &context.pending)
+            .map(|r| r.message),
+        Some("secret \"secret:9m4e2mr0ui3e8a215n4g\" not found".to_owned())
+    );
+    f.tool(
+        &leader,
+        "secret-grant",
+        &[
+            "secret:9m4e2mr0ui3e8a215n4g",
+            "-r",
+            &format!("proxy:{}", f.relation),
+        ],
+    )
+    .assert_error(1, "secret \"9m4e2mr0ui3e8a215n4g\" not found");
     f.tool(&leader, "secret-info-get", &[])
         .assert_error(2, "require either a secret URI or label");
     f.tool(
@@ -214,7 +255,8 @@ fn secret_content_comes_from_files_and_base64() {
 }
 
 /// state-get.go, state-set.go, state-delete.go; context.go charm state committed in
-/// `doFlush`.
+/// `doFlush`; `--strict` of a missing key is context.go `GetCharmStateValue`'s
+/// `NotFoundf("%q", key)`.
 #[test]
 fn state_is_read_back_in_the_hook_and_kept_only_when_committed() {
     let mut f = Fixture::new();
@@ -248,7 +290,7 @@ fn state_is_read_back_in_the_hook_and_kept_only_when_committed() {
         .assert_error(2, "expected \"key=value\", got \"novalue\"");
 }
 
-/// unit-get.go, network-get.go: every unit on a loopback address of its own.
+/// unit-get.go, network-get.go (`Init`, `Run`): every unit on a loopback address of its own.
 #[test]
 fn addresses_are_loopback_and_match_the_relation_bags() {
     let mut f = Fixture::new();
@@ -300,11 +342,16 @@ fn addresses_are_loopback_and_match_the_relation_bags() {
     assert_eq!(two["egress-subnets"][0], format!("{address}/32"));
     f.tool(&unit, "network-get", &[])
         .assert_error(2, "no arguments specified");
+    f.tool(&unit, "network-get", &[""])
+        .assert_error(2, "no binding name specified");
+    // network-get.go `Run`: a binding the charm lacks comes back with no info, which is
+    // checked before the facade's error.
     f.tool(&unit, "network-get", &["nope"])
         .assert_error(1, "no network config found for binding \"nope\"");
 }
 
-/// ports.go, opened-ports.go: staged with the hook.
+/// ports.go, opened-ports.go: staged with the hook; range errors are core/network/portrange.go
+/// `ParsePortRange` texts (exit 2, from `Init`).
 #[test]
 fn ports_open_and_close_with_the_hook() {
     let mut f = Fixture::new();
@@ -320,7 +367,7 @@ fn ports_open_and_close_with_the_hook() {
         .assert_error(2, "no port or range specified");
     f.tool_in(&id, "open-port", &["http"], "").assert_error(
         2,
-        "expected <port>[/<protocol>] or <from>-<to>[/<protocol>] or icmp; got \"http\"",
+        "invalid port \"http\": strconv.Atoi: parsing \"http\": invalid syntax",
     );
     f.tool(&unit, "opened-ports", &[]).assert_ok("");
     f.commit(&id);
@@ -333,7 +380,8 @@ fn ports_open_and_close_with_the_hook() {
         .assert_ok("[\"icmp\",\"1000-2000/udp\"]\n");
 }
 
-/// application-version-set.go (immediate), goal-state.go, relation-model-get.go.
+/// application-version-set.go (`Init`: one argument, `cmd.CheckEmpty`; immediate),
+/// goal-state.go, relation-model-get.go.
 #[test]
 fn version_goal_state_and_relation_model() {
     let mut f = Fixture::new();
@@ -350,7 +398,29 @@ fn version_goal_state_and_relation_model() {
     );
     f.tool(&unit, "application-version-set", &[])
         .assert_error(2, "no version specified");
+    f.tool(&unit, "application-version-set", &["1", "2"])
+        .assert_error(2, "unrecognized args: [\"2\"]");
+    f.tool(&unit, "goal-state", &["--format", "smart"])
+        .assert_error(
+            2,
+            "invalid value \"smart\" for option --format: unknown format \"smart\"",
+        );
+    f.tool(&unit, "goal-state", &["extra"])
+        .assert_error(2, "unrecognized args: [\"extra\"]");
+    // YAML by default (goal-state.go `SetFlags`).
+    let yaml = f.tool(&unit, "goal-state", &[]).stdout;
+    assert!(yaml.contains("\nunits:\n  kube/0:\n"), "{yaml}");
     let goal = json(&f.tool(&unit, "goal-state", &["--format=json"]).stdout);
+    // `since` as cmd/juju/common `FormatTime(t, true)`: `2006-01-02 15:04:05Z`.
+    let since = goal["units"]["kube/0"]["since"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        (since.len(), &since[10..11], &since[19..]),
+        (20, " ", "Z"),
+        "{since}"
+    );
     assert_eq!(goal["units"]["kube/0"]["status"], "active");
     assert_eq!(goal["relations"]["proxy"]["etcd"]["status"], "joined");
     assert_eq!(goal["relations"]["proxy"]["etcd/1"]["status"], "active");

@@ -245,3 +245,54 @@ fn actions_run_with_defaults_and_report_as_juju_run() {
         .unwrap_err();
     assert!(err.to_string().contains("invalid type"), "{err}");
 }
+
+/// A charm without `dispatch`: its action is the executable `actions/<name>`, run with
+/// `JUJU_DISPATCH_PATH=actions/<name>` (juju/juju 3.6 `worker/uniter/runner/runner.go`
+/// `runCharmHookWithLocation`, `discoverHookHandler`); an action with no executable fails
+/// with `action not implemented on unit "<unit>"` (`runner/context/context.go` `Flush`).
+#[test]
+fn actions_without_dispatch_run_the_actions_executable() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("legacy");
+    std::fs::create_dir_all(dir.join("actions")).unwrap();
+    std::fs::write(dir.join("metadata.yaml"), "name: legacy\n").unwrap();
+    std::fs::write(
+        dir.join("actions.yaml"),
+        "greet:\n  params:\n    who:\n      type: string\n      default: world\nmissing: {}\n",
+    )
+    .unwrap();
+    let script = dir.join("actions/greet");
+    std::fs::write(
+        &script,
+        "#!/bin/bash\nset -eu\naction-log \"via $JUJU_DISPATCH_PATH\"\n\
+         action-set greeting=\"hello $(action-get who)\"\necho done\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut emulator =
+        Emulator::create(&root.path().join("model"), "m", &emulator_binary()).unwrap();
+    emulator
+        .deploy(&"legacy".parse().unwrap(), &dir, 1)
+        .unwrap();
+    let reports = emulator.settle(100).unwrap();
+    assert!(reports.iter().all(|r| r.succeeded()), "{reports:#?}");
+    let unit = "legacy/0".parse().unwrap();
+
+    let done = emulator
+        .run_action(&unit, "greet", &["who=you".into()])
+        .unwrap();
+    assert!(done.completed(), "{:?}", done.record);
+    let value = done.juju_run_value();
+    let task = &value["legacy/0"];
+    assert_eq!(task["results"]["greeting"], "hello you");
+    assert_eq!(task["results"]["stdout"], "done\n");
+    assert_eq!(task["results"]["return-code"], 0);
+    assert_eq!(task["log"][0], "via actions/greet");
+
+    let missing = emulator.run_action(&unit, "missing", &[]).unwrap();
+    assert!(!missing.completed());
+    assert_eq!(
+        missing.juju_run_value()["legacy/0"]["message"],
+        "action not implemented on unit \"legacy/0\""
+    );
+}

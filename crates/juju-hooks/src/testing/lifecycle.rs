@@ -408,7 +408,8 @@ impl Model {
     }
 
     /// Applies a successful hook's staged writes and returns the `-changed` hooks Juju fires on
-    /// the other side for each relation whose data really changed.
+    /// the other side for each relation whose data really changed. Check
+    /// [`Model::commit_refusal`] first: a hook whose changes the controller refuses fails.
     ///
     /// A unit-bag change fires `-changed` (remote unit = the writer) on every unit that has
     /// the writer in its member view; an app-bag change fires `-changed` with no remote unit on
@@ -479,9 +480,11 @@ impl Model {
         }
         next.extend(self.commit_secrets(pending.secret_ops));
         if let Some(finished) = finished {
+            self.secret_trigger_done(&finished);
             next.extend(self.finish_life_cycle(&finished));
         }
         next.extend(self.obsolete_secret_hooks());
+        next.extend(self.due_secret_hooks());
         next
     }
 

@@ -20,6 +20,7 @@
 
 mod actions;
 mod check;
+pub mod clock;
 mod data;
 mod invocation;
 mod lifecycle;

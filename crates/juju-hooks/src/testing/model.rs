@@ -43,6 +43,10 @@ pub struct Model {
     /// How many actions were queued (Juju 3 numbers them).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub next_action_number: u64,
+    /// The model's time, in seconds since the epoch: set when the model is created, moved
+    /// only by [`Model::advance_clock`] (0 in models from before the clock).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clock: u64,
 }
 
 /// Whether an endpoint provides, requires, or is a peer relation.

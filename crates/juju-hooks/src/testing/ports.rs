@@ -31,50 +31,68 @@ pub struct PortRange {
 impl FromStr for PortRange {
     type Err = String;
 
-    /// `<port>[/<protocol>]`, `<from>-<to>[/<protocol>]` or `icmp`, as Juju's
-    /// `network.ParsePortRange`; the error is Juju's text.
+    /// `<port>[/<protocol>]`, `<from>-<to>[/<protocol>]` or `icmp`, lowercased first as
+    /// jujuc/ports.go `Init` does, then read as core/network/portrange.go `ParsePortRange`
+    /// and `Validate` read it; the error is Juju's text.
     fn from_str(s: &str) -> Result<Self, String> {
         let lower = s.to_ascii_lowercase();
-        if lower == "icmp" {
-            return Ok(Self {
-                protocol: "icmp".into(),
-                from: 0,
-                to: 0,
-            });
-        }
-        let (ports, protocol) = match lower.split_once('/') {
-            Some((ports, protocol)) => (ports, protocol),
-            None => (lower.as_str(), "tcp"),
+        let (ports, protocol) = lower.split_once('/').unwrap_or((lower.as_str(), "tcp"));
+        let parts: Vec<&str> = ports.split('-').collect();
+        // strconv.Atoi, annotated with the text that did not parse.
+        let atoi = |text: &str, shown: &str| {
+            text.parse::<i64>().map_err(|e| {
+                let why = match e.kind() {
+                    std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                        "value out of range"
+                    }
+                    _ => "invalid syntax",
+                };
+                format!("invalid port {shown:?}: strconv.Atoi: parsing {text:?}: {why}")
+            })
         };
-        if !matches!(protocol, "tcp" | "udp" | "icmp") {
-            return Err(format!(
-                "invalid protocol {protocol:?}, expected \"tcp\", \"udp\", or \"icmp\""
-            ));
-        }
-        if protocol == "icmp" {
-            return Err(format!(
-                "protocol \"icmp\" doesn't support any ports; got {ports:?}"
-            ));
-        }
-        let bad = || {
-            format!("expected <port>[/<protocol>] or <from>-<to>[/<protocol>] or icmp; got {s:?}")
-        };
-        let port = |p: &str| p.parse::<u16>().ok().filter(|p| *p > 0);
-        let (from, to) = match ports.split_once('-') {
-            Some((a, b)) => (port(a).ok_or_else(bad)?, port(b).ok_or_else(bad)?),
-            None => {
-                let p = port(ports).ok_or_else(bad)?;
-                (p, p)
+        let (from, to) = match parts.as_slice() {
+            ["icmp"] => (-1, -1),
+            [one] => {
+                let port = atoi(one, ports)?;
+                (port, port)
             }
+            [a, b] => (atoi(a, a)?, atoi(b, b)?),
+            _ => return Err(format!("invalid port range {ports:?}")),
         };
+        let protocol = if from == -1 { "icmp" } else { protocol };
+        match protocol {
+            "tcp" | "udp" => {}
+            "icmp" if from == -1 && to == -1 => {
+                return Ok(Self {
+                    protocol: "icmp".into(),
+                    from: 0,
+                    to: 0,
+                })
+            }
+            "icmp" => {
+                return Err(format!(
+                    "protocol \"icmp\" doesn't support any ports; got \"{from}\""
+                ))
+            }
+            other => {
+                return Err(format!(
+                    "invalid protocol {other:?}, expected \"tcp\", \"udp\", or \"icmp\""
+                ))
+            }
+        }
         if from > to {
             return Err(format!("invalid port range {from}-{to}/{protocol}"));
         }
-        Ok(Self {
-            protocol: protocol.to_owned(),
-            from,
-            to,
-        })
+        match (u16::try_from(from), u16::try_from(to)) {
+            (Ok(from), Ok(to)) => Ok(Self {
+                protocol: protocol.to_owned(),
+                from,
+                to,
+            }),
+            _ => Err(format!(
+                "port range bounds must be between 0 and 65535, got {from}-{to}"
+            )),
+        }
     }
 }
 
@@ -237,11 +255,23 @@ mod tests {
             "80/sctp".parse::<PortRange>(),
             Err("invalid protocol \"sctp\", expected \"tcp\", \"udp\", or \"icmp\"".into())
         );
-        assert!("x"
-            .parse::<PortRange>()
-            .unwrap_err()
-            .starts_with("expected <port>"));
-        assert!("0".parse::<PortRange>().is_err());
+        // core/network/portrange.go `parsePortRange` and `Validate`.
+        for (text, error) in [
+            ("HTTP", "invalid port \"http\": strconv.Atoi: parsing \"http\": invalid syntax"),
+            ("80-x/udp", "invalid port \"x\": strconv.Atoi: parsing \"x\": invalid syntax"),
+            ("1-2-3", "invalid port range \"1-2-3\""),
+            ("90-80", "invalid port range 90-80/tcp"),
+            ("80/icmp", "protocol \"icmp\" doesn't support any ports; got \"80\""),
+            ("70000", "port range bounds must be between 0 and 65535, got 70000-70000"),
+            (
+                "99999999999999999999",
+                "invalid port \"99999999999999999999\": strconv.Atoi: parsing \"99999999999999999999\": value out of range",
+            ),
+        ] {
+            assert_eq!(text.parse::<PortRange>(), Err(error.to_owned()), "{text}");
+        }
+        // Juju's bounds include 0.
+        assert_eq!("0".parse::<PortRange>().unwrap().to_string(), "0/tcp");
         let mut sorted: Vec<PortRange> = ["443", "80", "53/udp", "icmp"]
             .iter()
             .map(|s| s.parse().unwrap())

@@ -1,6 +1,6 @@
 //! State in, state out: run one hook against a copy of a model.
 
-use super::model::{HookInvocation, Inconsistency, Model};
+use super::model::{HookInvocation, Inconsistency, Model, Refusal};
 use super::tools::{InMemoryTools, ToolCall};
 use crate::context::JujuContext;
 
@@ -15,6 +15,9 @@ pub struct Outcome<E> {
     pub calls: Vec<ToolCall>,
     /// The hooks Juju would fire next because of this hook's committed writes.
     pub next: Vec<HookInvocation>,
+    /// The controller's refusal of the hook's changes ([`Model::commit_refusal`]): the hook
+    /// succeeded, yet Juju fails it and commits nothing.
+    pub refused: Option<Refusal>,
 }
 
 /// Runs `charm` as hook `invocation` against a copy of `model` and returns the new state.
@@ -48,7 +51,11 @@ pub fn run<E>(
     let mut tools = InMemoryTools::new(&mut model, invocation.clone());
     let result = charm(&context, &mut tools);
     let (pending, calls) = tools.finish();
-    let next = if result.is_ok() {
+    let refused = result
+        .is_ok()
+        .then(|| model.commit_refusal(&invocation.unit, &pending))
+        .flatten();
+    let next = if result.is_ok() && refused.is_none() {
         model.commit(&invocation.unit, pending)
     } else {
         model.abort(&invocation.unit);
@@ -59,5 +66,6 @@ pub fn run<E>(
         result,
         calls,
         next,
+        refused,
     })
 }

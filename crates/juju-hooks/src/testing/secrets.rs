@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::{self, RETRY_DELAY_SECS};
 use super::model::{HookInvocation, Model, Pending, Refusal};
 use crate::ids::{AppName, RelationId, UnitName};
 use crate::secret::{
@@ -50,6 +51,19 @@ pub struct SecretRecord {
     /// Obsolete revisions whose `secret-remove` hook was already queued on the owner.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub obsolete_notified: BTreeSet<u32>,
+    /// When `secret-rotate` is next due (model clock), while the policy rotates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotate_due: Option<u64>,
+    /// The latest revision when the queued `secret-rotate` fired: the rotation counts as done
+    /// once a newer revision exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotating_from: Option<u32>,
+    /// When `secret-expired` is next due, per revision with an expiry.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expire_due: BTreeMap<u32, u64>,
+    /// Revisions whose queued `secret-expired` has not run yet.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub expiring: BTreeSet<u32>,
 }
 
 /// A unit that reads a secret it does not own.
@@ -153,8 +167,15 @@ fn not_leader() -> Refusal {
     Refusal::runtime("this unit is not the leader")
 }
 
+/// The uniter's own refusal (context.go `GrantSecret`, jujuc `secret-info-get.go`): the bare id.
 fn not_found(uri: &SecretUri) -> Refusal {
     Refusal::runtime(format!("secret {:?} not found", uri.id()))
+}
+
+/// The controller's refusal (state/secrets.go `GetSecret`: `NotFoundf("secret %q",
+/// uri.String())`), which `secret-get`, `secret-set` and `secret-remove` meet: the whole URI.
+fn unknown_secret(uri: &SecretUri) -> Refusal {
+    Refusal::runtime(format!("secret {:?} not found", uri.to_string()))
 }
 
 fn permission_denied() -> Refusal {
@@ -230,6 +251,34 @@ impl SecretRecord {
         }
         if let Some(expiry) = &meta.expiry {
             self.expiry = Some(expiry.clone());
+        }
+    }
+
+    /// Whether the rotation policy rotates (Juju's `WillRotate`).
+    fn rotates(&self) -> bool {
+        self.rotation.is_some_and(|p| p != RotatePolicy::Never)
+    }
+
+    /// The triggers `meta` (just applied) sets, as the secrets manager facade and state do
+    /// (`createSecret`, `updateSecret`): a policy that starts rotating is first due one
+    /// period from now, one that stops drops its time; an expiry applies to the latest
+    /// revision.
+    fn schedule(&mut self, meta: &SecretMeta, rotated_before: bool, now: u64) {
+        if meta.rotation.is_some() {
+            match self.rotation {
+                Some(policy) if self.rotates() && !rotated_before => {
+                    self.rotate_due = clock::next_rotation(policy, now);
+                }
+                _ if !self.rotates() => {
+                    self.rotate_due = None;
+                    self.rotating_from = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(at) = meta.expiry.as_deref().and_then(clock::parse_rfc3339) {
+            self.expire_due.insert(self.latest, at);
+            self.expiring.remove(&self.latest);
         }
     }
 
@@ -413,7 +462,7 @@ impl Model {
     /// label for consumers).
     ///
     /// # Errors
-    /// Juju's refusals: `secret "<id>" not found`, `permission denied`, a label that names
+    /// Juju's refusals: `secret "secret:<id>" not found`, `permission denied`, a label that names
     /// nothing, or a label given to a secret that the owner already uses for another.
     pub fn secret_get(
         &mut self,
@@ -428,17 +477,22 @@ impl Model {
         let uri = match (uri, label) {
             (Some(uri), _) => uri.local(),
             (None, Some(label)) => self.secret_by_label(unit, pending, label).ok_or_else(|| {
-                Refusal::runtime(format!("secret with label {label:?} not found"))
+                // The secrets manager facade (`getSecretContent`) when neither an owner
+                // label nor a consumer label matches.
+                Refusal::runtime(format!("consumer label {label:?} not found"))
             })?,
             (None, None) => return Err(Refusal::usage("require either a secret URI or label")),
         };
         let Some(owner) = self.secret_owner(pending, &uri) else {
-            return Err(not_found(&uri));
+            return Err(unknown_secret(&uri));
         };
         if Self::owns_view(unit, &owner) {
             return self.owner_read(unit, pending, &uri, new_label, read);
         }
-        let record = self.secrets.get_mut(&uri).ok_or_else(|| not_found(&uri))?;
+        let record = self
+            .secrets
+            .get_mut(&uri)
+            .ok_or_else(|| unknown_secret(&uri))?;
         if !record.granted_to(unit) {
             return Err(permission_denied());
         }
@@ -468,7 +522,7 @@ impl Model {
             .revisions
             .get(&revision)
             .cloned()
-            .ok_or_else(|| not_found(&uri))
+            .ok_or_else(|| unknown_secret(&uri))
     }
 
     fn owner_read(
@@ -493,12 +547,12 @@ impl Model {
                 return Ok(content.clone());
             }
         }
-        let record = self.secrets.get(uri).ok_or_else(|| not_found(uri))?;
+        let record = self.secrets.get(uri).ok_or_else(|| unknown_secret(uri))?;
         record
             .revisions
             .get(&record.latest)
             .cloned()
-            .ok_or_else(|| not_found(uri))
+            .ok_or_else(|| unknown_secret(uri))
     }
 
     /// Gives an owned secret a new owner label: in the staged create if it was added in this
@@ -517,12 +571,53 @@ impl Model {
         }
     }
 
+    /// The owner of `uri` if `unit` knows it as its own (the uniter's `secretMetadata`), after
+    /// the uniter's leadership check (context.go `UpdateSecret`, `RemoveSecret`). Any other
+    /// secret is the controller's to refuse, when the hook commits
+    /// ([`Model::commit_refusal`]).
+    fn own_managed(
+        &self,
+        unit: &UnitName,
+        pending: &Pending,
+        uri: &SecretUri,
+    ) -> Result<Option<SecretOwner>, Refusal> {
+        let owner = self
+            .secret_owner(pending, uri)
+            .filter(|owner| Self::owns_view(unit, owner));
+        if let Some(owner) = &owner {
+            self.manages(unit, owner)?;
+        }
+        Ok(owner)
+    }
+
+    /// What the controller refuses when a hook commits (the secrets manager facade's
+    /// `UpdateSecrets` and `RemoveSecrets`: state/secrets.go `GetSecret`, then `canManage`):
+    /// a `secret-set` or `secret-remove` of a secret that does not exist (`secret
+    /// "secret:<id>" not found`) or that the unit does not own (`permission denied`). Juju
+    /// then fails the hook, and nothing it staged is committed.
+    pub fn commit_refusal(&self, unit: &UnitName, pending: &Pending) -> Option<Refusal> {
+        pending.secret_ops.iter().find_map(|op| {
+            let (SecretOp::Update { uri, .. } | SecretOp::Remove { uri, .. }) = op else {
+                return None;
+            };
+            if pending.created(uri).is_some() {
+                return None;
+            }
+            match self.secrets.get(uri) {
+                None => Some(unknown_secret(uri)),
+                Some(record) if !Self::owns_view(unit, &record.owner) => Some(permission_denied()),
+                Some(_) => None,
+            }
+        })
+    }
+
     /// `secret-set <uri> [content] [metadata]`: stages a new revision (only if the content
-    /// differs from the latest) and metadata changes.
+    /// differs from the latest) and metadata changes. A secret the unit does not own is
+    /// staged as given: the controller refuses it at commit ([`Model::commit_refusal`]).
     ///
     /// # Errors
-    /// `secret "<id>" not found`, `this unit is not the leader`, `permission denied`, or a
-    /// label already used by another of the owner's secrets.
+    /// `this unit is not the leader`, or a label already used by another of the owner's
+    /// secrets.
     pub fn secret_set(
         &self,
         unit: &UnitName,
@@ -532,10 +627,12 @@ impl Model {
         meta: SecretMeta,
     ) -> Result<(), Refusal> {
         let uri = uri.local();
-        let owner = self
-            .secret_owner(pending, &uri)
-            .ok_or_else(|| not_found(&uri))?;
-        self.manages(unit, &owner)?;
+        if self.own_managed(unit, pending, &uri)?.is_none() {
+            pending
+                .secret_ops
+                .push(SecretOp::Update { uri, content, meta });
+            return Ok(());
+        }
         if let Some(label) = &meta.label {
             self.check_label_free(unit, pending, label, Some(&uri))?;
         }
@@ -572,10 +669,11 @@ impl Model {
         Ok(())
     }
 
-    /// `secret-remove <uri> [--revision N]`: stages the removal.
+    /// `secret-remove <uri> [--revision N]`: stages the removal (of a secret the unit does
+    /// not own too: the controller refuses it at commit, [`Model::commit_refusal`]).
     ///
     /// # Errors
-    /// `secret "<id>" not found`, `this unit is not the leader`, `permission denied`.
+    /// `this unit is not the leader`, or a revision of an owned secret that does not exist.
     pub fn secret_remove(
         &self,
         unit: &UnitName,
@@ -584,11 +682,8 @@ impl Model {
         revision: Option<u32>,
     ) -> Result<(), Refusal> {
         let uri = uri.local();
-        let owner = self
-            .secret_owner(pending, &uri)
-            .ok_or_else(|| not_found(&uri))?;
-        self.manages(unit, &owner)?;
-        if let Some(revision) = revision {
+        let owned = self.own_managed(unit, pending, &uri)?.is_some();
+        if let (true, Some(revision)) = (owned, revision) {
             let exists = self
                 .secrets
                 .get(&uri)
@@ -820,18 +915,30 @@ impl Model {
                         consumers: BTreeMap::new(),
                         grants: BTreeMap::new(),
                         obsolete_notified: BTreeSet::new(),
+                        rotate_due: None,
+                        rotating_from: None,
+                        expire_due: BTreeMap::new(),
+                        expiring: BTreeSet::new(),
                     };
                     record.apply_meta(&meta);
+                    record.schedule(&meta, false, self.clock);
                     self.secrets.insert(uri, record);
                 }
                 SecretOp::Update { uri, content, meta } => {
                     let Some(record) = self.secrets.get_mut(&uri) else {
                         continue;
                     };
+                    let rotated = record.rotates();
                     record.apply_meta(&meta);
-                    let Some(content) = content else { continue };
-                    record.latest += 1;
-                    record.revisions.insert(record.latest, content);
+                    let new_revision = content.is_some();
+                    if let Some(content) = content {
+                        record.latest += 1;
+                        record.revisions.insert(record.latest, content);
+                    }
+                    record.schedule(&meta, rotated, self.clock);
+                    if !new_revision {
+                        continue;
+                    }
                     for (consumer, state) in &record.consumers {
                         if state.revision < record.latest && !self.dying_units.contains(consumer) {
                             next.push(HookInvocation::secret(
@@ -859,6 +966,8 @@ impl Model {
                     if let Some(record) = self.secrets.get_mut(&uri) {
                         record.revisions.remove(&revision);
                         record.obsolete_notified.remove(&revision);
+                        record.expire_due.remove(&revision);
+                        record.expiring.remove(&revision);
                         if record.revisions.is_empty() {
                             self.secrets.remove(&uri);
                         }
@@ -892,21 +1001,113 @@ impl Model {
         next
     }
 
-    /// `secret-remove` hooks for revisions no consumer tracks any more (and that are not the
-    /// latest), each queued once on the owner (the owner unit, or the application's leader).
-    pub(super) fn obsolete_secret_hooks(&mut self) -> Vec<HookInvocation> {
-        let mut next = Vec::new();
+    /// Who runs the owner's secret hooks: the owner unit, or the owning application's
+    /// leader; per application, to look up while the secrets are borrowed.
+    fn owner_targets(&self) -> impl Fn(&SecretOwner) -> Option<UnitName> {
         let leaders: BTreeMap<AppName, Option<UnitName>> = self
             .applications
             .iter()
             .map(|(name, app)| (name.clone(), app.leader.clone()))
             .collect();
-        for (uri, record) in &mut self.secrets {
-            let target = match &record.owner {
+        let dying = self.dying_units.clone();
+        move |owner| {
+            let target = match owner {
                 SecretOwner::Application(app) => leaders.get(app).cloned().flatten(),
                 SecretOwner::Unit(unit) => Some(unit.clone()),
             };
-            let Some(target) = target.filter(|t| !self.dying_units.contains(t)) else {
+            target.filter(|t| !dying.contains(t))
+        }
+    }
+
+    /// The hooks the clock makes due, each queued once on the owner (the owner unit, or the
+    /// application's leader) until it has run:
+    ///
+    /// - `secret-rotate` when the rotation time has come (worker/secretrotate);
+    /// - `secret-expired`, with the revision, when a revision's expiry has passed, to the
+    ///   minute (worker/secretexpire `Truncate(time.Minute).Before(now)`); it comes back
+    ///   every five minutes (`ExpireRetryDelay`) until the owner removes the revision.
+    pub fn due_secret_hooks(&mut self) -> Vec<HookInvocation> {
+        let now = self.clock;
+        let target_of = self.owner_targets();
+        let mut next = Vec::new();
+        for (uri, record) in &mut self.secrets {
+            let Some(target) = target_of(&record.owner) else {
+                continue;
+            };
+            let hook = |name: &str, revision| {
+                let about = SecretHook {
+                    uri: uri.clone(),
+                    label: record.label.clone(),
+                    revision,
+                };
+                HookInvocation::secret(target.clone(), name, about)
+            };
+            if record.rotating_from.is_none() && record.rotate_due.is_some_and(|t| t <= now) {
+                next.push(hook("secret-rotate", None));
+                record.rotating_from = Some(record.latest);
+            }
+            for (revision, due) in &mut record.expire_due {
+                if *due / 60 * 60 < now && !record.expiring.contains(revision) {
+                    next.push(hook("secret-expired", Some(*revision)));
+                    record.expiring.insert(*revision);
+                    *due += RETRY_DELAY_SECS;
+                }
+            }
+        }
+        next
+    }
+
+    /// After a `secret-rotate` or `secret-expired` hook (run, or skipped with `resolved
+    /// --no-retry`): the next rotation time, as the secrets manager facade's `SecretsRotated`
+    /// computes it — one period after the last one if the owner added a revision, else five
+    /// minutes (`RotateRetryDelay`), sooner if the latest revision would expire first.
+    pub(super) fn secret_trigger_done(&mut self, finished: &HookInvocation) {
+        let Some(about) = &finished.secret else {
+            return;
+        };
+        let now = self.clock;
+        let Some(record) = self.secrets.get_mut(&about.uri.local()) else {
+            return;
+        };
+        match finished.hook.as_str() {
+            "secret-rotate" => {
+                let Some(original) = record.rotating_from.take() else {
+                    return;
+                };
+                let (Some(policy), true) = (record.rotation, record.rotates()) else {
+                    record.rotate_due = None;
+                    return;
+                };
+                let last = record.rotate_due.unwrap_or(now);
+                let Some(mut due) = clock::next_rotation(policy, last) else {
+                    return;
+                };
+                let forced = last + RETRY_DELAY_SECS;
+                let expires = record.expire_due.get(&record.latest).copied();
+                let expires_first = expires.is_some_and(|at| at < due);
+                if expires_first && expires.is_some_and(|at| forced < at)
+                    || record.latest == original
+                {
+                    due = forced;
+                }
+                record.rotate_due = Some(due);
+            }
+            "secret-expired" => {
+                if let Some(revision) = about.revision {
+                    record.expiring.remove(&revision);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `secret-remove` hooks for revisions no consumer tracks any more (and that are not the
+    /// latest), each queued once on the owner (the owner unit, or the application's leader).
+    pub(super) fn obsolete_secret_hooks(&mut self) -> Vec<HookInvocation> {
+        let mut next = Vec::new();
+        let target_of = self.owner_targets();
+        for (uri, record) in &mut self.secrets {
+            let Some(target) = target_of(&record.owner) else {
                 continue;
             };
             for revision in record.obsolete() {
@@ -1003,6 +1204,21 @@ mod tests {
         (result, model.commit(&who, pending))
     }
 
+    /// Adds a secret with `pairs` and `meta` in a hook of `who`; returns its URI.
+    fn added(
+        model: &mut Model,
+        who: &str,
+        owner: SecretOwnerKind,
+        pairs: &[(&str, &str)],
+        meta: SecretMeta,
+    ) -> SecretUri {
+        let (uri, _) = hook(model, who, |m, p| {
+            m.secret_add(&unit(who), p, owner, content(pairs), meta)
+                .unwrap()
+        });
+        uri
+    }
+
     fn add_granted(model: &mut Model, rid: &RelationId) -> SecretUri {
         let (uri, _) = hook(model, "db/0", |m, p| {
             let db0 = unit("db/0");
@@ -1019,6 +1235,136 @@ mod tests {
             uri
         });
         uri
+    }
+
+    /// Runs `hook` (a queued secret hook) on its unit with `calls`; returns what follows.
+    fn run_queued<T>(
+        model: &mut Model,
+        hook: &HookInvocation,
+        calls: impl FnOnce(&mut Model, &mut Pending) -> T,
+    ) -> Vec<HookInvocation> {
+        model.begin_hook(hook).unwrap();
+        let mut pending = Pending::default();
+        calls(model, &mut pending);
+        model.commit(&hook.unit, pending)
+    }
+
+    fn names(hooks: &[HookInvocation]) -> Vec<String> {
+        hooks
+            .iter()
+            .map(|h| {
+                let revision = h.secret.as_ref().and_then(|s| s.revision);
+                format!("{} {} {revision:?}", h.unit, h.hook)
+            })
+            .collect()
+    }
+
+    /// worker/secretrotate and the secrets manager facade's `SecretsRotated`
+    /// (apiserver/facades/agent/secretsmanager/secrets.go): first due one period after the
+    /// policy is set, on the leader; again after five minutes (`RotateRetryDelay`) while
+    /// the owner adds no revision, one period after the last due time once it does.
+    #[test]
+    fn rotation_fires_on_the_leader_until_a_new_revision_exists() {
+        let (mut model, _) = world();
+        model.clock = 1_000_000;
+        let uri = added(
+            &mut model,
+            "db/0",
+            SecretOwnerKind::Application,
+            &[("token", "one")],
+            SecretMeta {
+                label: Some("creds".into()),
+                rotation: Some(RotatePolicy::Hourly),
+                ..SecretMeta::default()
+            },
+        );
+        assert!(
+            model.advance_clock(3599).is_empty(),
+            "not due before the hour"
+        );
+        let due = model.advance_clock(1);
+        assert_eq!(names(&due), ["db/0 secret-rotate None"]);
+        let about = due[0].secret.clone().unwrap();
+        assert_eq!(
+            (about.uri.clone(), about.label.as_deref()),
+            (uri.clone(), Some("creds"))
+        );
+        assert!(
+            model.advance_clock(600).is_empty(),
+            "queued once until it runs"
+        );
+
+        // The hook does not rotate: due again five minutes after the missed time, which has
+        // passed already, so it follows at once.
+        let next = run_queued(&mut model, &due[0], |_, _| ());
+        assert_eq!(names(&next), ["db/0 secret-rotate None"]);
+        assert_eq!(model.secrets[&uri].rotate_due, Some(1_000_000 + 3600 + 300));
+        // This time it sets a new revision: the next rotation is an hour after the last due
+        // time.
+        let next = run_queued(&mut model, &next[0], |m, p| {
+            m.secret_set(
+                &unit("db/0"),
+                p,
+                &uri,
+                Some(content(&[("token", "two")])),
+                SecretMeta::default(),
+            )
+            .unwrap();
+        });
+        assert!(
+            names(&next).iter().all(|h| !h.contains("secret-rotate")),
+            "{next:?}"
+        );
+        assert_eq!(
+            model.secrets[&uri].rotate_due,
+            Some(1_000_000 + 3600 + 300 + 3600)
+        );
+
+        // `--rotate never` stops it.
+        hook(&mut model, "db/0", |m, p| {
+            let meta = SecretMeta {
+                rotation: Some(RotatePolicy::Never),
+                ..SecretMeta::default()
+            };
+            m.secret_set(&unit("db/0"), p, &uri, None, meta).unwrap();
+        });
+        assert!(model.advance_clock(10 * 3600).is_empty());
+    }
+
+    /// worker/secretexpire: `secret-expired` with the revision once its expiry has passed
+    /// (to the minute), on the owner unit; again five minutes later (`ExpireRetryDelay`)
+    /// until the revision is removed.
+    #[test]
+    fn expiry_fires_with_the_revision_until_it_is_removed() {
+        let (mut model, _) = world();
+        model.clock = clock::parse_rfc3339("2030-01-01T00:00:00Z").unwrap();
+        let uri = added(
+            &mut model,
+            "app/1",
+            SecretOwnerKind::Unit,
+            &[("token", "one")],
+            SecretMeta {
+                expiry: Some("2030-01-01T01:00:30Z".into()),
+                ..SecretMeta::default()
+            },
+        );
+        assert!(
+            model.advance_clock(3600).is_empty(),
+            "01:00:00 is not after 01:00"
+        );
+        let due = model.advance_clock(1);
+        assert_eq!(names(&due), ["app/1 secret-expired Some(1)"]);
+        // Not removed: back five minutes later.
+        let next = run_queued(&mut model, &due[0], |_, _| ());
+        assert!(next.is_empty(), "{next:?}");
+        assert!(model.advance_clock(240).is_empty());
+        let again = model.advance_clock(60);
+        assert_eq!(names(&again), ["app/1 secret-expired Some(1)"]);
+        let next = run_queued(&mut model, &again[0], |m, p| {
+            m.secret_remove(&unit("app/1"), p, &uri, Some(1)).unwrap();
+        });
+        assert!(next.is_empty(), "{next:?}");
+        assert!(model.advance_clock(3600).is_empty());
     }
 
     #[test]
@@ -1069,7 +1415,10 @@ mod tests {
                 SecretRead::Tracked,
             )
             .unwrap_err();
-        assert_eq!(refusal.message, format!("secret {:?} not found", uri.id()));
+        assert_eq!(
+            refusal.message,
+            format!("secret {:?} not found", uri.to_string())
+        );
     }
 
     #[test]
@@ -1110,16 +1459,13 @@ mod tests {
         let app0 = unit("app/0");
         let mut nothing = Pending::default();
         // Before the grant: permission denied.
-        let (uri, _) = hook(&mut model, "db/0", |m, p| {
-            m.secret_add(
-                &unit("db/0"),
-                p,
-                SecretOwnerKind::Application,
-                content(&[("password", "one")]),
-                SecretMeta::default(),
-            )
-            .unwrap()
-        });
+        let uri = added(
+            &mut model,
+            "db/0",
+            SecretOwnerKind::Application,
+            &[("password", "one")],
+            SecretMeta::default(),
+        );
         let refusal = model
             .secret_get(&app0, &mut nothing, Some(&uri), None, SecretRead::Tracked)
             .unwrap_err();
@@ -1393,7 +1739,7 @@ mod tests {
                 SecretRead::Tracked,
             )
             .unwrap_err();
-        assert_eq!(unknown.message, "secret with label \"creds\" not found");
+        assert_eq!(unknown.message, "consumer label \"creds\" not found");
 
         // secret-changed carries the consumer's label.
         let (_, next) = hook(&mut model, "db/0", |m, p| {
@@ -1459,6 +1805,47 @@ mod tests {
         assert_eq!(back, (model, pending));
     }
 
+    /// context.go `UpdateSecret`/`RemoveSecret` check leadership only for the unit's own
+    /// secrets and stage the rest; the secrets manager facade refuses those at commit
+    /// (`canManage`: `permission denied`), and the whole hook fails.
+    #[test]
+    fn a_consumer_setting_or_removing_a_secret_is_refused_at_commit() {
+        let (mut model, rid) = world();
+        let uri = add_granted(&mut model, &rid);
+        let app0 = unit("app/0");
+        let mut pending = Pending::default();
+        model
+            .secret_set(
+                &app0,
+                &mut pending,
+                &uri,
+                Some(content(&[("password", "x")])),
+                SecretMeta::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            model.commit_refusal(&app0, &pending).map(|r| r.message),
+            Some("permission denied".to_owned())
+        );
+        let mut pending = Pending::default();
+        model
+            .secret_remove(&app0, &mut pending, &uri, None)
+            .unwrap();
+        assert!(model.commit_refusal(&app0, &pending).is_some());
+        // The owner's own changes pass.
+        let mut pending = Pending::default();
+        model
+            .secret_set(
+                &unit("db/0"),
+                &mut pending,
+                &uri,
+                Some(content(&[("password", "x")])),
+                SecretMeta::default(),
+            )
+            .unwrap();
+        assert!(model.commit_refusal(&unit("db/0"), &pending).is_none());
+    }
+
     #[test]
     fn removing_a_secret_or_its_unit_ends_it() {
         let (mut model, rid) = world();
@@ -1468,21 +1855,24 @@ mod tests {
             assert!(m.secret_ids(&unit("db/0"), p).is_empty());
         });
         assert!(model.secrets.is_empty());
-        let refusal = model
-            .secret_remove(&unit("db/0"), &mut Pending::default(), &uri, None)
-            .unwrap_err();
-        assert_eq!(refusal.message, format!("secret {:?} not found", uri.id()));
+        // The uniter no longer knows it: staged, and refused by the controller at commit.
+        let mut again = Pending::default();
+        model
+            .secret_remove(&unit("db/0"), &mut again, &uri, None)
+            .unwrap();
+        let refusal = model.commit_refusal(&unit("db/0"), &again).unwrap();
+        assert_eq!(
+            refusal.message,
+            format!("secret {:?} not found", uri.to_string())
+        );
 
-        let (own, _) = hook(&mut model, "app/1", |m, p| {
-            m.secret_add(
-                &unit("app/1"),
-                p,
-                SecretOwnerKind::Unit,
-                content(&[("token", "t")]),
-                SecretMeta::default(),
-            )
-            .unwrap()
-        });
+        let own = added(
+            &mut model,
+            "app/1",
+            SecretOwnerKind::Unit,
+            &[("token", "t")],
+            SecretMeta::default(),
+        );
         assert!(model.secrets.contains_key(&own));
         let hooks = model.remove_unit(&unit("app/1")).unwrap();
         model.settle(hooks).unwrap();

@@ -557,3 +557,134 @@ fn publish_args(world: &World, pki: &TestPki) -> Fallible<String> {
         file("client-key.pem", &pki.client.key_pem)?,
     ))
 }
+
+/// Wire version 2 at `n` provider units on one relation id: the provider's leader published
+/// (through the library, on the in-memory model) in its application databag with the
+/// credentials in a granted secret; its units' databags hold no interface key. Measures the
+/// requirer's `-changed` of one provider unit and a fresh full read (no state).
+pub fn measure_v2_world(
+    binary: &std::path::Path,
+    pki: &TestPki,
+    n: u32,
+    reps: usize,
+) -> Fallible<Results> {
+    let mut world = World::build(binary, Side::Requirer, Shape::Units, n, &Default::default())?;
+    write_replay_stdin(&world, Side::Requirer, pki)?;
+    let (rid, units) = world.relations[0].clone();
+    publish_v2(&world, pki, rid.number())?;
+    let mut log = CallLog::new(&world);
+    let mut results = Results::default();
+    let unit = world.unit.clone();
+    let sync = "requires sync".to_owned();
+    let prime = HookInvocation::new(unit.clone(), "upgrade-charm");
+    for (label, hook) in [
+        ("v2 requirer upgrade-charm: full read", prime.clone()),
+        (
+            "v2 requirer next hook",
+            HookInvocation::new(unit.clone(), "update-status"),
+        ),
+    ] {
+        let sample = run_hook(&mut world, &mut log, &hook, &Dispatch::Binary(sync.clone()))?;
+        results.setup.push(SetupRow {
+            label: label.to_owned(),
+            units: n,
+            relation_ids: 1,
+            sample,
+        });
+    }
+    let steady = world.snapshot()?;
+    std::fs::remove_file(world.state_file())?;
+    let fresh = world.snapshot()?;
+    world.restore(&steady)?;
+    let mid = units[units.len() / 2].clone();
+    let scenarios = vec![
+        Scenario::new(
+            "v2 requirer relation-changed of one provider unit",
+            HookInvocation::changed(unit.clone(), rid.clone(), mid.clone()),
+            Dispatch::Binary(sync.clone()),
+            Floor::of(&[("relation-list", 1)]),
+            steady,
+            Prepare::TouchRemote {
+                relation: rid.number(),
+                unit: mid,
+            },
+        ),
+        Scenario::new(
+            "v2 requirer fresh full read (upgrade-charm, no state)",
+            prime,
+            Dispatch::Binary(sync),
+            Floor::of(&[
+                ("relation-ids", 1),
+                ("relation-list", 1),
+                ("relation-get", 1),
+                ("secret-get", 1),
+            ]),
+            fresh,
+            Prepare::Nothing,
+        ),
+    ];
+    results.rows.extend(run_scenarios(
+        &mut world,
+        &mut log,
+        scenarios,
+        reps,
+        (n, 1),
+        &rid,
+    )?);
+    Ok(results)
+}
+
+/// The requirer application advertises version 2; the provider's leader publishes once
+/// through the library in an application-data `-changed` (reads the advertisement), on the
+/// in-memory model, which is then saved.
+fn publish_v2(world: &World, pki: &TestPki, number: u32) -> Fallible<()> {
+    let mut model = world.load_model()?;
+    let requirer_app = world.unit.app().clone();
+    model
+        .relations
+        .get_mut(&number)
+        .ok_or("relation vanished")?
+        .app_bags
+        .entry(requirer_app.clone())
+        .or_default()
+        .insert("wire_version".into(), "2".into());
+    let provider_app: juju_hooks::AppName = "etcd".parse()?;
+    let leader = model
+        .applications
+        .get(&provider_app)
+        .and_then(|a| a.leader.clone())
+        .ok_or("the provider has no leader")?;
+    let rid = model
+        .relation_id(number, &leader)
+        .ok_or("leader not in the relation")?;
+    let hook = HookInvocation::app_changed(leader, rid, requirer_app);
+    let publication = etcd_proxy::Publication {
+        cluster: Some(CLUSTER.parse()?),
+        credentials: Some(pki.credentials()),
+        client_urls: None,
+    };
+    let outcome = juju_hooks::testing::run(&model, &hook, "/charm".as_ref(), |ctx, tools| {
+        let mut ctx = ctx.clone();
+        ctx.juju_version = Some("3.6.1".into());
+        ctx.context_id = Some("bench-v2-publish".into());
+        let mut state = juju_hooks::UnitState::default();
+        etcd_proxy::Provider::new("proxy".parse()?).publish(
+            &ctx,
+            tools,
+            &mut state,
+            &publication,
+        )?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })?;
+    outcome.result.map_err(|e| format!("v2 publish: {e}"))?;
+    let model = outcome.model;
+    let bag = model.relations[&number]
+        .app_bags
+        .get(&provider_app)
+        .cloned()
+        .unwrap_or_default();
+    if !bag.contains_key("client_credentials_secret") {
+        return Err(format!("no v2 publication: {:?}", bag.keys()).into());
+    }
+    world.save_model(&model)
+}

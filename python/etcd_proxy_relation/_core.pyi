@@ -128,6 +128,13 @@ def provider_decide(input: Mapping[str, object]) -> ProviderPlan:
     "relations": {"proxy:3": {"wire_version"}}, "secret": {"uri", "content_digest",
     "granted"}}."""
 
+def is_own_secret(input: Mapping[str, object]) -> bool:
+    """Whether a secret hook is about the endpoint's credentials secret. input:
+    {"endpoint", "secret_id", "secret_label", "revision", "owned_uri"}."""
+
+def secret_revision_to_remove(input: Mapping[str, object], latest: int) -> Optional[int]:
+    """In secret-remove: the revision to remove (older than latest, of our secret), or None."""
+
 def membership_from_etcd(
     url: str, credentials: Credentials, timeout: Optional[float] = None
 ) -> Tuple[str, List[str]]:

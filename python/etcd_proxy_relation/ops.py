@@ -380,6 +380,7 @@ class EtcdProxyProvider(ops.Object):
         self.framework.observe(events.relation_departed, self._on_departed)
         self.framework.observe(events.relation_broken, self._on_broken)
         self.framework.observe(charm.on.leader_elected, self._on_leader_elected)
+        self.framework.observe(charm.on.secret_remove, self._on_secret_remove)
 
     # -- what to publish ---------------------------------------------------------------
 
@@ -501,6 +502,25 @@ class EtcdProxyProvider(ops.Object):
 
     def _on_leader_elected(self, _event: ops.LeaderElectedEvent) -> None:
         self._publish_all()
+
+    def _on_secret_remove(self, event: ops.SecretRemoveEvent) -> None:
+        """No consumer tracks ``event.revision`` any more: remove it (the core's rule,
+        never the latest revision), so revisions do not pile up one per rotation."""
+        if not self.model.unit.is_leader():
+            return
+        stored = self._stored.secret
+        hook = {
+            "endpoint": self._relation_name,
+            "secret_id": event.secret.id,
+            "secret_label": event.secret.label,
+            "revision": event.revision,
+            "owned_uri": stored["uri"] if stored else None,
+        }
+        if not _core.is_own_secret(hook):
+            return
+        latest = event.secret.get_info().revision
+        if _core.secret_revision_to_remove(hook, latest) == event.revision:
+            event.remove_revision()
 
     def _on_departed(self, event: ops.RelationDepartedEvent) -> None:
         self.on.departed.emit(event.relation, app=event.app, unit=event.unit)

@@ -146,6 +146,26 @@ fn provider_decide(input: &Bound<'_, PyAny>) -> PyResult<ProviderPlan> {
     })
 }
 
+/// In `secret-remove`: the revision of the credentials secret to remove, or `None`. `input`
+/// is a dict: `{"endpoint": "proxy", "secret_id": str, "secret_label": str | None,
+/// "revision": int, "owned_uri": str | None}`; `latest` is the secret's latest revision
+/// (ask the owner's `get_info()` only when :func:`is_own_secret` says it is ours). Never the
+/// latest revision.
+#[pyfunction]
+#[pyo3(signature = (input, latest))]
+fn secret_revision_to_remove(input: &Bound<'_, PyAny>, latest: u32) -> PyResult<Option<u32>> {
+    let hook: decide::ObsoleteRevision = from_py(input)?;
+    Ok(hook.to_remove(latest))
+}
+
+/// Whether a secret hook is about this endpoint's credentials secret (same input as
+/// :func:`secret_revision_to_remove`).
+#[pyfunction]
+fn is_own_secret(input: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let hook: decide::ObsoleteRevision = from_py(input)?;
+    Ok(hook.is_ours())
+}
+
 /// Reads the live membership of the etcd cluster at `url` with the given credentials:
 /// `(cluster string, client URLs)` of the started voting members, ready to publish.
 #[pyfunction]
@@ -173,6 +193,8 @@ fn membership_from_etcd(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ProviderPlan>()?;
     m.add_function(wrap_pyfunction!(provider_decide, m)?)?;
+    m.add_function(wrap_pyfunction!(secret_revision_to_remove, m)?)?;
+    m.add_function(wrap_pyfunction!(is_own_secret, m)?)?;
     m.add_function(wrap_pyfunction!(juju_supports_wire_v2, m)?)?;
     m.add_function(wrap_pyfunction!(unit_databag, m)?)?;
     m.add_function(wrap_pyfunction!(membership_from_etcd, m)?)?;

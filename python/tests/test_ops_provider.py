@@ -166,3 +166,42 @@ def test_round_trip_provider_to_requirer_v2(pki):
         }
     )
     assert d.tls_available and d.cluster_string == CLUSTER and d.credentials.key == pki["key"]
+
+
+def test_secret_remove_removes_an_old_revision_of_ours_never_the_latest(pki):
+    """Juju fires secret-remove on the owner's leader for a revision no consumer tracks
+    (juju/juju 3.6 worker/uniter/runner/jujuc/secret-remove.go, --revision): the provider
+    removes it, so revisions do not pile up one per rotation; never the latest."""
+    rel = testing.Relation(
+        "proxy", remote_app_name="kube", remote_app_data={"wire_version": "2"}, remote_units_data={0: {}}
+    )
+    c = ctx()
+    out = c.run(c.on.relation_joined(rel, remote_unit=0), testing.State(relations={rel}, leader=True))
+    # Two rotations: two new revisions (ops.testing's owner still tracks revision 1).
+    for key, cert in ((pki["key2"], pki["cert2"]), (pki["key"], pki["cert"])):
+        PKI.update(key=key, cert=cert)
+        out = c.run(c.on.relation_changed(out.get_relation(rel.id), remote_unit=0), out)
+    (secret,) = out.secrets
+    assert secret.latest_content["client-key"] == pki["key"]
+    latest = secret._latest_revision
+    assert latest == 3
+
+    c = ctx()
+    c.run(c.on.secret_remove(secret, revision=2), out)
+    assert c.removed_secret_revisions == [2]
+
+    c = ctx()
+    c.run(c.on.secret_remove(secret, revision=latest), out)
+    assert c.removed_secret_revisions == []
+
+    # Not the leader: it cannot manage the application's secret.
+    c = ctx()
+    c.run(c.on.secret_remove(secret, revision=2), replace(out, leader=False))
+    assert c.removed_secret_revisions == []
+
+
+def test_secret_remove_of_someone_elses_secret_is_left_alone(pki):
+    other = testing.Secret({"password": "x"}, owner="app", label="db-password")
+    c = ctx()
+    c.run(c.on.secret_remove(other, revision=1), testing.State(secrets={other}, leader=True))
+    assert c.removed_secret_revisions == []

@@ -387,11 +387,7 @@ fn provides_sync(cli: &Cli) -> Result<u8> {
     let report = provider.sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     let flags = endpoint_flags(&hook.state, &hook.endpoint);
     hook.commit()?;
-    println!(
-        "published on {} of {} relations",
-        report.written.len(),
-        report.relations.len()
-    );
+    print_provider_report(&report);
     println!("flags: {}", flags.join(" "));
     Ok(0)
 }
@@ -415,12 +411,19 @@ fn provides_publish(cli: &Cli, args: &PublishArgs) -> Result<u8> {
         Err(e) => return Err(e.into()),
     };
     hook.commit()?;
+    print_provider_report(&report);
+    Ok(0)
+}
+
+fn print_provider_report(report: &etcd_proxy::ProviderReport) {
     println!(
         "published on {} of {} relations",
         report.written.len(),
         report.relations.len()
     );
-    Ok(0)
+    if let Some(revision) = report.removed_revision {
+        println!("removed revision {revision} of the credentials secret (no consumer tracks it)");
+    }
 }
 
 fn read_pem(path: &Path) -> Result<String> {

@@ -154,6 +154,8 @@ pub struct ProviderReport {
     pub written: Vec<RelationId>,
     /// The relations of the endpoint.
     pub relations: Vec<RelationId>,
+    /// In `secret-remove`: the revision of the credentials secret removed.
+    pub removed_revision: Option<u32>,
 }
 
 /// The provider side of one endpoint.
@@ -202,10 +204,12 @@ impl Provider {
             connected,
             written: Vec::new(),
             relations: section.relations.keys().cloned().collect(),
+            removed_revision: None,
         };
         if section.desired.is_some() {
             self.publish_all(ctx, tools, &mut section, &revoked, &mut report)?;
         }
+        report.removed_revision = self.remove_obsolete_revision(ctx, tools, &section)?;
         store_section(state, &key, &section);
         set_flag(state, self.connected_flag(), report.connected);
         Ok(report)
@@ -545,6 +549,53 @@ impl Provider {
         Ok(())
     }
 
+    /// In `secret-remove` of the credentials secret: removes the revision no consumer tracks
+    /// any more (never the latest; the rule is [`decide::ObsoleteRevision`]). Old
+    /// revisions would otherwise pile up, one per rotation.
+    fn remove_obsolete_revision(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        section: &ProviderSection,
+    ) -> Result<Option<u32>, InterfaceError> {
+        if ctx.hook != HookKind::Other("secret-remove".into()) {
+            return Ok(None);
+        }
+        let hook = decide::ObsoleteRevision {
+            endpoint: self.endpoint.clone(),
+            secret_id: ctx.secret_id.clone(),
+            secret_label: ctx.secret_label.clone(),
+            revision: ctx.secret_revision,
+            owned_uri: section.secret.as_ref().map(|s| s.existing.uri.clone()),
+        };
+        let Some(uri) = ctx
+            .secret_id
+            .as_deref()
+            .and_then(|id| id.parse::<SecretUri>().ok())
+            .filter(|_| hook.is_ours())
+        else {
+            return Ok(None);
+        };
+        // An application-owned secret is managed by the leader only.
+        if !tools.is_leader()? {
+            return Ok(None);
+        }
+        let latest = match tools.secret_info_get(Some(&uri), None) {
+            Ok(info) => info.revision,
+            Err(e) if e.is_unsupported() || is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let Some(revision) = hook.to_remove(latest) else {
+            return Ok(None);
+        };
+        match tools.secret_remove_revision(&uri, revision) {
+            Ok(()) => Ok(Some(revision)),
+            // Removed already (a repeated hook): nothing left to do.
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The secret of an earlier leader (found by its label), else a new one; `None` when
     /// this Juju has no secrets.
     fn find_or_create_secret(
@@ -776,6 +827,14 @@ fn parse_uri(uri: &str) -> Result<SecretUri, InterfaceError> {
 fn content_of(pem: &PemCredentials) -> Result<SecretContent, InterfaceError> {
     SecretContent::new(pem.secret_content())
         .map_err(|e| InterfaceError::InvalidInput(e.to_string()))
+}
+
+/// A refusal because the secret (or its revision) does not exist.
+fn is_not_found(e: &ToolError) -> bool {
+    matches!(
+        e.kind,
+        ToolErrorKind::Usage { .. } | ToolErrorKind::Refused { .. }
+    ) && e.stderr().is_some_and(|t| t.contains("not found"))
 }
 
 /// Revokes a grant; a relation Juju already removed took its grant with it.

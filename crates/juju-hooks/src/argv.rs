@@ -151,6 +151,11 @@ pub(crate) fn secret_remove(uri: &SecretUri) -> Vec<String> {
     vec![uri.to_string()]
 }
 
+/// `secret-remove <uri> --revision <n>`
+pub(crate) fn secret_remove_revision(uri: &SecretUri, revision: u32) -> Vec<String> {
+    vec![uri.to_string(), "--revision".into(), revision.to_string()]
+}
+
 /// `secret-ids --format=json`
 pub(crate) fn secret_ids() -> Vec<String> {
     vec!["--format=json".into()]

@@ -234,6 +234,10 @@ impl<T: HookTools> HookTools for CachedTools<T> {
         self.inner.secret_remove(uri)
     }
 
+    fn secret_remove_revision(&mut self, uri: &SecretUri, revision: u32) -> Result<(), ToolError> {
+        self.inner.secret_remove_revision(uri, revision)
+    }
+
     fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
         self.inner.secret_ids()
     }

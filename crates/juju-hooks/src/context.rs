@@ -168,6 +168,9 @@ pub struct JujuContext {
     pub secret_id: Option<String>,
     /// The label of that secret, if it has one here (`JUJU_SECRET_LABEL`).
     pub secret_label: Option<String>,
+    /// The revision a `secret-remove` (or `secret-expired`) hook is about
+    /// (`JUJU_SECRET_REVISION`); `None` elsewhere, or when it is not a number.
+    pub secret_revision: Option<u32>,
 }
 
 type Env = BTreeMap<String, String>;
@@ -274,6 +277,7 @@ impl JujuContext {
             juju_version: non_empty(env, "JUJU_VERSION").map(str::to_owned),
             secret_id: non_empty(env, "JUJU_SECRET_ID").map(str::to_owned),
             secret_label: non_empty(env, "JUJU_SECRET_LABEL").map(str::to_owned),
+            secret_revision: non_empty(env, "JUJU_SECRET_REVISION").and_then(|r| r.parse().ok()),
         })
     }
 
@@ -339,6 +343,26 @@ mod tests {
         );
         assert_eq!(ctx.secret_label, None);
         assert_eq!(ctx.juju_version.as_deref(), Some("3.6.1"));
+        assert_eq!(ctx.secret_revision, None);
+    }
+
+    /// Juju exports the obsolete revision in `secret-remove` (worker/uniter/runner/context/
+    /// context.go, `JUJU_SECRET_REVISION`).
+    #[test]
+    fn reads_the_revision_of_a_secret_remove_hook() {
+        let mut e = env(&BASE);
+        e.extend(env(&[
+            ("JUJU_DISPATCH_PATH", "hooks/secret-remove"),
+            ("JUJU_SECRET_ID", "secret:cu9pk5rr0ui3c8lb2fmg"),
+            ("JUJU_SECRET_REVISION", "2"),
+        ]));
+        let ctx = JujuContext::from_map(&e, None).unwrap();
+        assert_eq!(ctx.secret_revision, Some(2));
+        e.insert("JUJU_SECRET_REVISION".into(), "two".into());
+        assert_eq!(
+            JujuContext::from_map(&e, None).unwrap().secret_revision,
+            None
+        );
     }
 
     #[test]

@@ -610,6 +610,11 @@ impl HookTools for ProcessHookTools {
             .map(drop)
     }
 
+    fn secret_remove_revision(&mut self, uri: &SecretUri, revision: u32) -> Result<(), ToolError> {
+        let args = argv::secret_remove_revision(uri, revision);
+        self.run("secret-remove", &args, None).map(drop)
+    }
+
     fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
         self.read("secret-ids", &argv::secret_ids(), |v| {
             decode_list(v, "secret URI")

@@ -348,6 +348,16 @@ pub trait HookTools {
         Err(ToolError::unsupported("secret-remove"))
     }
 
+    /// `secret-remove <uri> --revision <n>`: removes one revision of a secret this unit (or,
+    /// on the leader, its application) owns (at commit).
+    ///
+    /// # Errors
+    /// The tool failed or does not exist.
+    fn secret_remove_revision(&mut self, uri: &SecretUri, revision: u32) -> Result<(), ToolError> {
+        let _ = (uri, revision);
+        Err(ToolError::unsupported("secret-remove"))
+    }
+
     /// `secret-ids --format=json`: the URIs of the secrets this unit (or, on the leader, its
     /// application) owns.
     ///

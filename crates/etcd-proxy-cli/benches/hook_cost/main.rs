@@ -15,6 +15,7 @@
 //!   --settle-sizes 10,1000 requirer units of the deploy-and-settle part of `store`
 //!   --membership-reps 30   runs per membership fetch method
 //!   --ops-reps 15          runs per hook of the Python ops charms (needs ETCD_PROXY_PYTHON)
+//!   --v2-sizes 1000        provider units of the wire-version-2 requirer world (with `hooks`)
 //! ```
 //!
 //! See docs/benchmarks.md for what is measured and how to read it.
@@ -57,6 +58,8 @@ struct Options {
     settle_sizes: Vec<u32>,
     ops: bool,
     ops_reps: usize,
+    v2: bool,
+    v2_sizes: Vec<u32>,
 }
 
 fn list<T>(value: &str, parse: impl Fn(&str) -> Fallible<T>) -> Fallible<Vec<T>> {
@@ -80,6 +83,8 @@ fn parse_options() -> Fallible<Options> {
         settle_sizes: vec![10, 1000],
         ops: true,
         ops_reps: 15,
+        v2: true,
+        v2_sizes: vec![1000],
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -112,6 +117,10 @@ fn parse_options() -> Fallible<Options> {
             "--store-sizes" => options.store_sizes = list(&value()?, |s| Ok(s.parse()?))?,
             "--settle-sizes" => options.settle_sizes = list(&value()?, |s| Ok(s.parse()?))?,
             "--ops-reps" => options.ops_reps = value()?.parse()?,
+            "--v2-sizes" => {
+                options.v2_sizes = list(&value()?, |s| Ok(s.parse()?))?;
+                options.v2 = !options.v2_sizes.is_empty();
+            }
             "--parts" => {
                 let parts = value()?;
                 options.hooks = false;
@@ -180,6 +189,19 @@ fn run() -> Fallible<()> {
                 all.rows.extend(results.rows);
                 all.setup.extend(results.setup);
             }
+        }
+    }
+    if options.hooks && options.v2 {
+        for &n in &options.v2_sizes {
+            let reps = if n > 100 {
+                options.reps_large
+            } else {
+                options.reps
+            };
+            eprintln!("hook_cost: wire version 2, {n} provider units, {reps} runs ...");
+            let results = scenarios::measure_v2_world(binary, &pki, n, reps)?;
+            all.rows.extend(results.rows);
+            all.setup.extend(results.setup);
         }
     }
     let hooks_took = started.elapsed();

@@ -24,6 +24,8 @@ pub struct Sample {
     pub state_written: bool,
     /// Size of the state file after the hook, bytes.
     pub state_bytes: u64,
+    /// The calls in order: tool and arguments (private keys redacted by the emulator).
+    pub argv: Vec<(String, Vec<String>)>,
 }
 
 impl Sample {
@@ -121,6 +123,10 @@ pub fn run_hook(
         calls,
         state_written: file_identity(&world.state_file()) != state_before,
         state_bytes: std::fs::metadata(world.state_file()).map_or(0, |m| m.len()),
+        argv: records
+            .iter()
+            .map(|r| (r.tool.clone(), r.argv.clone()))
+            .collect(),
     })
 }
 
@@ -182,4 +188,24 @@ pub fn format_calls(calls: &BTreeMap<String, usize>) -> String {
         .map(|(tool, n)| format!("{tool} {n}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A bash body that makes exactly the hook-tool calls of `sample`, with the same arguments,
+/// output discarded: the hook the binary's hook is compared with, so that what remains is the
+/// binary's own time (its process start-ups included). A call reading `--file -` gets
+/// `stdin_for(tool)` on its standard input (the emulator does not log stdin).
+pub fn replay_script(sample: &Sample, stdin_for: impl Fn(&str) -> PathBuf) -> String {
+    let quote = |w: &str| format!("'{}'", w.replace('\'', "'\\''"));
+    let mut body = String::new();
+    for (tool, argv) in &sample.argv {
+        let args: Vec<String> = argv.iter().map(|a| quote(a)).collect();
+        let stdin = if argv.windows(2).any(|w| w[0] == "--file" && w[1] == "-") {
+            format!(" < {}", quote(&stdin_for(tool).to_string_lossy()))
+        } else {
+            String::new()
+        };
+        body.push_str(&format!("{tool} {}{stdin} >/dev/null\n", args.join(" ")));
+    }
+    body.push_str("exit 0");
+    body
 }

@@ -167,6 +167,7 @@ pub fn tables(results: &Results) -> String {
         );
     }
 
+    out.push_str(&replay_table(results));
     let _ = writeln!(out, "\n#### Set-up hooks (one run each, not repeated)\n");
     let _ = writeln!(
         out,
@@ -186,6 +187,74 @@ pub fn tables(results: &Results) -> String {
             ms(s.tools_us),
             ms(s.own_us()),
             written_text(std::slice::from_ref(s))
+        );
+    }
+    out
+}
+
+/// The variants of one row by label.
+fn extra<'a>(row: &'a Row, label: &str) -> Option<&'a [Sample]> {
+    row.extra
+        .iter()
+        .find(|(l, _)| l == label)
+        .map(|(_, s)| s.as_slice())
+}
+
+/// Net own time: the binary's hook against a bash hook making the same tool calls.
+fn replay_table(results: &Results) -> String {
+    let rows: Vec<&Row> = results
+        .rows
+        .iter()
+        .filter(|r| extra(r, "replay").is_some())
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n#### Net own time against the same tool calls from bash (ms)\n"
+    );
+    let _ = writeln!(
+        out,
+        "replay = the same hook whose dispatch makes exactly the binary's tool calls (same \
+         arguments, `--file -` fed the same kind of data) from bash, interleaved with the \
+         binary's runs; **net own = wall − wall(replay)**: the binary's own work and its \
+         process start-ups, every tool's process and work excluded; `--version` = a hook \
+         running `exec etcd-proxy-relation --version`, minus `true`: one start-up of the \
+         binary. Medians unless marked min.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | units | rel ids | runs | calls | wall min | wall | replay min | replay | **net own min** | **net own** | `true` | binary start-up |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for row in rows {
+        let wall = walls(&row.binary);
+        let replay = walls(extra(row, "replay").unwrap_or_default());
+        let nothing = walls(&row.baseline_true);
+        let startup = extra(row, "--version")
+            .map(|s| signed_ms(walls(s).median as i64 - nothing.median as i64))
+            .unwrap_or_else(|| "-".to_owned());
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            row.units,
+            row.relation_ids,
+            row.binary.len(),
+            calls_text(&row.binary),
+            ms(wall.min),
+            ms(wall.median),
+            ms(replay.min),
+            ms(replay.median),
+            signed_ms(wall.min as i64 - replay.min as i64),
+            signed_ms(wall.median as i64 - replay.median as i64),
+            ms(nothing.median),
+            startup,
         );
     }
     out

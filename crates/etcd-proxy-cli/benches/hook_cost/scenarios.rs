@@ -58,16 +58,51 @@ enum Prepare {
         relation: u32,
         unit: UnitName,
     },
+    /// Replace a remote unit's bag (new credentials arriving).
+    SetRemote {
+        relation: u32,
+        unit: UnitName,
+        bag: juju_hooks::Databag,
+    },
 }
 
 /// One hook measured repeatedly.
 struct Scenario {
     label: String,
     invocation: HookInvocation,
-    binary_args: String,
+    dispatch: Dispatch,
     floor: Floor,
     snapshot: Snapshot,
     prepare: Prepare,
+    /// Also run a bash hook making the same tool calls (see [`crate::measure::replay_script`]).
+    replay: bool,
+    /// Further labelled variants (e.g. `exec … --version`: the binary's start-up alone).
+    extra: Vec<(String, Dispatch)>,
+    /// Runs, when fewer than the world's (slow hooks).
+    reps: Option<usize>,
+}
+
+impl Scenario {
+    fn new(
+        label: impl Into<String>,
+        invocation: HookInvocation,
+        dispatch: Dispatch,
+        floor: Floor,
+        snapshot: Snapshot,
+        prepare: Prepare,
+    ) -> Self {
+        Self {
+            label: label.into(),
+            invocation,
+            dispatch,
+            floor,
+            snapshot,
+            prepare,
+            replay: false,
+            extra: Vec::new(),
+            reps: None,
+        }
+    }
 }
 
 /// The measurements of one scenario.
@@ -86,6 +121,8 @@ pub struct Row {
     pub baseline_true: Vec<Sample>,
     /// The same hook with `dispatch` = `exec relation-list -r RID`.
     pub baseline_list: Vec<Sample>,
+    /// Further variants by label: `replay` (the same tool calls from bash), `--version`.
+    pub extra: Vec<(String, Vec<Sample>)>,
 }
 
 /// A hook run once, to bring the unit to its steady state (reported, not repeated).
@@ -123,6 +160,8 @@ pub fn measure_world(
         Side::Provider => Default::default(),
     };
     let mut world = World::build(binary, side, shape, n, &remote_bag)?;
+    write_replay_stdin(&world, side, pki)?;
+    let initial = world.snapshot()?;
     let mut log = CallLog::new(&world);
     let mut results = Results::default();
     let mut setup = |label: &str, sample: Sample| {
@@ -169,21 +208,37 @@ pub fn measure_world(
             );
             keep_state(&world, keep, &format!("requirer-{shape:?}-{n}"))?;
             let snapshot = world.snapshot()?;
+            if units <= 3 {
+                scenarios.push(three_calls(
+                    &world,
+                    pki,
+                    changed.clone(),
+                    snapshot.clone(),
+                    &mid_rid,
+                    &mid_units,
+                )?);
+            }
             scenarios.push(Scenario {
                 label: "requirer relation-changed".into(),
                 invocation: changed,
-                binary_args: sync.clone(),
+                dispatch: Dispatch::Binary(sync.clone()),
                 floor: Floor::of(&[("relation-list", 1), ("relation-get", 1)]),
                 snapshot: snapshot.clone(),
                 prepare: touch,
+                replay: false,
+                extra: Vec::new(),
+                reps: None,
             });
             scenarios.push(Scenario {
                 label: "requirer update-status (nothing changed)".into(),
                 invocation: update_status,
-                binary_args: sync,
+                dispatch: Dispatch::Binary(sync),
                 floor: Floor::default(),
                 snapshot,
                 prepare: Prepare::Nothing,
+                replay: false,
+                extra: Vec::new(),
+                reps: None,
             });
         }
         Side::Provider => {
@@ -212,30 +267,60 @@ pub fn measure_world(
             );
             keep_state(&world, keep, &format!("provider-{shape:?}-{n}"))?;
             let steady = world.snapshot()?;
+            let mut first = Scenario::new(
+                "provider first hook (upgrade-charm, no state): `provides publish`",
+                prime.clone(),
+                Dispatch::Binary(publish.clone()),
+                Floor::of(&[
+                    ("relation-ids", 1),
+                    ("relation-list", 1),
+                    ("relation-set", relation_ids as usize),
+                    ("state-set", 1),
+                ]),
+                initial.clone(),
+                Prepare::Nothing,
+            );
+            first.replay = true;
+            first.extra.push((
+                "--version".to_owned(),
+                Dispatch::Binary("--version".to_owned()),
+            ));
+            // Each run makes a process per relation id: a few runs at 1000.
+            first.reps = (relation_ids > 100).then_some(3);
+            scenarios.push(first);
             scenarios.push(Scenario {
                 label: "provider update-status, `provides sync` (nothing changed)".into(),
                 invocation: update_status.clone(),
-                binary_args: sync.clone(),
+                dispatch: Dispatch::Binary(sync.clone()),
                 floor: Floor::default(),
                 snapshot: steady.clone(),
                 prepare: Prepare::Nothing,
+                replay: false,
+                extra: Vec::new(),
+                reps: None,
             });
             scenarios.push(Scenario {
                 label: "provider update-status, `provides publish` of the same data".into(),
                 invocation: update_status,
-                binary_args: publish,
+                dispatch: Dispatch::Binary(publish),
                 floor: Floor::default(),
                 snapshot: steady.clone(),
                 prepare: Prepare::Nothing,
+                replay: false,
+                extra: Vec::new(),
+                reps: None,
             });
             scenarios.push(Scenario {
                 label: "provider relation-changed (nothing to publish)".into(),
                 invocation: changed,
-                binary_args: sync.clone(),
+                dispatch: Dispatch::Binary(sync.clone()),
                 // The requirer's application databag, once, for its wire version.
                 floor: Floor::of(&[("relation-get", 1)]),
                 snapshot: steady.clone(),
                 prepare: touch,
+                replay: false,
+                extra: Vec::new(),
+                reps: None,
             });
             // A new relation next to the n existing ones.
             let (created, joined) = world.add_relation()?;
@@ -244,12 +329,15 @@ pub fn measure_world(
                 label: "provider relation-created of a new relation (reads its wire version)"
                     .into(),
                 invocation: created.clone(),
-                binary_args: sync.clone(),
+                dispatch: Dispatch::Binary(sync.clone()),
                 // Wire version 2: the requirer's application databag; nothing is written
                 // before a requirer unit joined.
                 floor: Floor::of(&[("relation-get", 1)]),
                 snapshot: with_new.clone(),
                 prepare: Prepare::Nothing,
+                replay: false,
+                extra: Vec::new(),
+                reps: None,
             });
             world.restore(&with_new)?;
             run_hook(
@@ -262,7 +350,7 @@ pub fn measure_world(
             scenarios.push(Scenario {
                 label: "provider relation-joined of that new relation (publishes)".into(),
                 invocation: joined,
-                binary_args: sync,
+                dispatch: Dispatch::Binary(sync),
                 // Membership, the wire version again, the write, and its receipt in Juju's
                 // unit state.
                 floor: Floor::of(&[
@@ -273,31 +361,75 @@ pub fn measure_world(
                 ]),
                 snapshot: after_created,
                 prepare: Prepare::Nothing,
+                replay: false,
+                extra: Vec::new(),
+                reps: None,
             });
         }
     }
 
     let fallback_rid = world.relations[0].0.clone();
+    results.rows.extend(run_scenarios(
+        &mut world,
+        &mut log,
+        scenarios,
+        reps,
+        (units, relation_ids),
+        &fallback_rid,
+    )?);
+    Ok(results)
+}
+
+/// Runs each scenario `reps` times in every variant, interleaved in rotating order.
+fn run_scenarios(
+    world: &mut World,
+    log: &mut CallLog,
+    scenarios: Vec<Scenario>,
+    reps: usize,
+    (units, relation_ids): (u32, u32),
+    fallback_rid: &juju_hooks::RelationId,
+) -> Fallible<Vec<Row>> {
+    let mut rows = Vec::new();
     for scenario in scenarios {
-        let variants = [
-            Dispatch::Binary(scenario.binary_args.clone()),
+        let reps = scenario.reps.unwrap_or(reps).min(reps);
+        let mut variants = vec![
+            scenario.dispatch.clone(),
             Dispatch::True,
             Dispatch::OneRelationList(fallback_rid.clone()),
         ];
-        let mut samples: [Vec<Sample>; 3] = Default::default();
+        let mut labels = Vec::new();
+        if scenario.replay {
+            // One run of the binary tells which calls to replay (and warms the caches).
+            world.restore(&scenario.snapshot)?;
+            prepare(world, &scenario.prepare, 0)?;
+            let sample = run_hook(world, log, &scenario.invocation, &scenario.dispatch)?;
+            let scratch = world.scratch.clone();
+            let script = crate::measure::replay_script(&sample, |tool| {
+                scratch.join(format!("{tool}.stdin"))
+            });
+            variants.push(Dispatch::Script(script));
+            labels.push("replay".to_owned());
+        }
+        for (label, dispatch) in &scenario.extra {
+            variants.push(dispatch.clone());
+            labels.push(label.clone());
+        }
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); variants.len()];
         for rep in 0..reps {
             // Rotate the order so no variant always runs first (cold) or last.
             for k in 0..variants.len() {
                 let which = (rep + k) % variants.len();
                 world.restore(&scenario.snapshot)?;
-                prepare(&world, &scenario.prepare, rep)?;
-                let sample =
-                    run_hook(&mut world, &mut log, &scenario.invocation, &variants[which])?;
+                prepare(world, &scenario.prepare, rep)?;
+                let sample = run_hook(world, log, &scenario.invocation, &variants[which])?;
                 samples[which].push(sample);
             }
         }
-        let [binary, baseline_true, baseline_list] = samples;
-        results.rows.push(Row {
+        let mut samples = samples.into_iter();
+        let mut next = || samples.next().unwrap_or_default();
+        let (binary, baseline_true, baseline_list) = (next(), next(), next());
+        let extra = labels.into_iter().map(|l| (l, next())).collect();
+        rows.push(Row {
             label: scenario.label,
             units,
             relation_ids,
@@ -305,9 +437,70 @@ pub fn measure_world(
             binary,
             baseline_true,
             baseline_list,
+            extra,
         });
     }
-    Ok(results)
+    Ok(rows)
+}
+
+/// The requirer's `-changed` with new credentials arriving from the middle unit, running
+/// the CLI's three calls as the example requirer does (`requires sync`, `flags --json`,
+/// `requires save-credentials`), against a bash hook making the same tool calls and an
+/// `exec … --version` hook (the binary's start-up alone).
+fn three_calls(
+    world: &World,
+    pki: &TestPki,
+    changed: HookInvocation,
+    snapshot: Snapshot,
+    rid: &juju_hooks::RelationId,
+    units: &[UnitName],
+) -> Fallible<Scenario> {
+    let dir = world.scratch.join("creds");
+    let script = format!(
+        "b=\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\"\n\
+         \"$b\" requires sync >/dev/null\n\
+         \"$b\" flags --json >/dev/null\n\
+         exec \"$b\" requires save-credentials --dir '{}' >/dev/null",
+        dir.display()
+    );
+    // Every provider unit rotated (a new client certificate from the same CA); Juju fires
+    // `-changed` for one of them.
+    let mut bag = pki.python_provider_databag(CLUSTER);
+    bag.insert("client_cert".into(), pki.cnless_client.cert_pem.clone());
+    bag.insert("client_key".into(), pki.cnless_client.key_pem.clone());
+    let unit = units[units.len() / 2].clone();
+    let mut scenario = Scenario::new(
+        "requirer relation-changed, new credentials: `sync` + `flags --json` + `save-credentials`",
+        changed,
+        Dispatch::Script(script),
+        Floor::of(&[("relation-list", 1), ("relation-get", 1)]),
+        snapshot,
+        Prepare::SetRemote {
+            relation: rid.number(),
+            unit,
+            bag,
+        },
+    );
+    scenario.replay = true;
+    scenario.extra.push((
+        "--version".to_owned(),
+        Dispatch::Binary("--version".to_owned()),
+    ));
+    Ok(scenario)
+}
+
+/// What a replayed `--file -` call reads on stdin: the same kind of data the binary sent.
+fn write_replay_stdin(world: &World, side: Side, pki: &TestPki) -> Fallible<()> {
+    let relation_set = match side {
+        Side::Provider => serde_json::to_string(&pki.python_provider_databag(CLUSTER))?,
+        Side::Requirer => r#"{"wire_version": "2"}"#.to_owned(),
+    };
+    std::fs::write(world.scratch.join("relation-set.stdin"), relation_set)?;
+    std::fs::write(
+        world.scratch.join("state-set.stdin"),
+        r#"{"etcd-proxy.proxy.provider-receipt": "bench"}"#,
+    )?;
+    Ok(())
 }
 
 /// Copies the unit's state file to `dir/NAME.state.json`, if asked to.
@@ -322,6 +515,20 @@ fn keep_state(world: &World, dir: Option<&std::path::Path>, name: &str) -> Falli
 fn prepare(world: &World, prepare: &Prepare, rep: usize) -> Fallible<()> {
     match prepare {
         Prepare::Nothing => Ok(()),
+        Prepare::SetRemote {
+            relation,
+            unit,
+            bag,
+        } => {
+            let mut model = world.load_model()?;
+            let held = model
+                .relations
+                .get_mut(relation)
+                .and_then(|r| r.unit_bags.get_mut(unit))
+                .ok_or("remote bag missing")?;
+            *held = bag.clone();
+            world.save_model(&model)
+        }
         Prepare::TouchRemote { relation, unit } => {
             let mut model = world.load_model()?;
             let bag = model
@@ -349,4 +556,135 @@ fn publish_args(world: &World, pki: &TestPki) -> Fallible<String> {
         file("client.pem", &pki.client.cert_pem)?,
         file("client-key.pem", &pki.client.key_pem)?,
     ))
+}
+
+/// Wire version 2 at `n` provider units on one relation id: the provider's leader published
+/// (through the library, on the in-memory model) in its application databag with the
+/// credentials in a granted secret; its units' databags hold no interface key. Measures the
+/// requirer's `-changed` of one provider unit and a fresh full read (no state).
+pub fn measure_v2_world(
+    binary: &std::path::Path,
+    pki: &TestPki,
+    n: u32,
+    reps: usize,
+) -> Fallible<Results> {
+    let mut world = World::build(binary, Side::Requirer, Shape::Units, n, &Default::default())?;
+    write_replay_stdin(&world, Side::Requirer, pki)?;
+    let (rid, units) = world.relations[0].clone();
+    publish_v2(&world, pki, rid.number())?;
+    let mut log = CallLog::new(&world);
+    let mut results = Results::default();
+    let unit = world.unit.clone();
+    let sync = "requires sync".to_owned();
+    let prime = HookInvocation::new(unit.clone(), "upgrade-charm");
+    for (label, hook) in [
+        ("v2 requirer upgrade-charm: full read", prime.clone()),
+        (
+            "v2 requirer next hook",
+            HookInvocation::new(unit.clone(), "update-status"),
+        ),
+    ] {
+        let sample = run_hook(&mut world, &mut log, &hook, &Dispatch::Binary(sync.clone()))?;
+        results.setup.push(SetupRow {
+            label: label.to_owned(),
+            units: n,
+            relation_ids: 1,
+            sample,
+        });
+    }
+    let steady = world.snapshot()?;
+    std::fs::remove_file(world.state_file())?;
+    let fresh = world.snapshot()?;
+    world.restore(&steady)?;
+    let mid = units[units.len() / 2].clone();
+    let scenarios = vec![
+        Scenario::new(
+            "v2 requirer relation-changed of one provider unit",
+            HookInvocation::changed(unit.clone(), rid.clone(), mid.clone()),
+            Dispatch::Binary(sync.clone()),
+            Floor::of(&[("relation-list", 1)]),
+            steady,
+            Prepare::TouchRemote {
+                relation: rid.number(),
+                unit: mid,
+            },
+        ),
+        Scenario::new(
+            "v2 requirer fresh full read (upgrade-charm, no state)",
+            prime,
+            Dispatch::Binary(sync),
+            Floor::of(&[
+                ("relation-ids", 1),
+                ("relation-list", 1),
+                ("relation-get", 1),
+                ("secret-get", 1),
+            ]),
+            fresh,
+            Prepare::Nothing,
+        ),
+    ];
+    results.rows.extend(run_scenarios(
+        &mut world,
+        &mut log,
+        scenarios,
+        reps,
+        (n, 1),
+        &rid,
+    )?);
+    Ok(results)
+}
+
+/// The requirer application advertises version 2; the provider's leader publishes once
+/// through the library in an application-data `-changed` (reads the advertisement), on the
+/// in-memory model, which is then saved.
+fn publish_v2(world: &World, pki: &TestPki, number: u32) -> Fallible<()> {
+    let mut model = world.load_model()?;
+    let requirer_app = world.unit.app().clone();
+    model
+        .relations
+        .get_mut(&number)
+        .ok_or("relation vanished")?
+        .app_bags
+        .entry(requirer_app.clone())
+        .or_default()
+        .insert("wire_version".into(), "2".into());
+    let provider_app: juju_hooks::AppName = "etcd".parse()?;
+    let leader = model
+        .applications
+        .get(&provider_app)
+        .and_then(|a| a.leader.clone())
+        .ok_or("the provider has no leader")?;
+    let rid = model
+        .relation_id(number, &leader)
+        .ok_or("leader not in the relation")?;
+    let hook = HookInvocation::app_changed(leader, rid, requirer_app);
+    let publication = etcd_proxy::Publication {
+        cluster: Some(CLUSTER.parse()?),
+        credentials: Some(pki.credentials()),
+        client_urls: None,
+    };
+    let outcome = juju_hooks::testing::run(&model, &hook, "/charm".as_ref(), |ctx, tools| {
+        let mut ctx = ctx.clone();
+        ctx.juju_version = Some("3.6.1".into());
+        ctx.context_id = Some("bench-v2-publish".into());
+        let mut state = juju_hooks::UnitState::default();
+        etcd_proxy::Provider::new("proxy".parse()?).publish(
+            &ctx,
+            tools,
+            &mut state,
+            &publication,
+        )?;
+        Ok::<(), Box<dyn std::error::Error>>(())
+    })?;
+    outcome.result.map_err(|e| format!("v2 publish: {e}"))?;
+    let model = outcome.model;
+    let bag = model.relations[&number]
+        .app_bags
+        .get(&provider_app)
+        .cloned()
+        .unwrap_or_default();
+    if !bag.contains_key("client_credentials_secret") {
+        return Err(format!("no v2 publication: {:?}", bag.keys()).into());
+    }
+    world.save_model(&model)
 }

@@ -349,3 +349,56 @@ fn on_juju_3_the_example_charms_keep_every_key_out_of_the_databags() {
     d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
     assert_no_key_material(&d.world.everything_printed(), &[&pki, &pki2], true);
 }
+
+/// Two rotations through the real binary: after each, the requirer's `secret-changed`
+/// refreshes to the new revision, Juju (here the emulator) fires `secret-remove` on the
+/// provider's leader for the revision nobody tracks (juju/juju 3.6
+/// `worker/uniter/runner/jujuc/secret-remove.go`, `--revision`), and the example provider's
+/// `provides publish` removes it: `emulator show` lists only the latest revision.
+#[test]
+fn rotating_twice_leaves_only_the_latest_revision_of_the_secret() {
+    let d = Deployment::new_v2(2);
+    d.config(&format!("cluster={CLUSTER}"));
+    let tls = d.tls("tls", &TestPki::generate());
+    d.config(&tls);
+    let hooks_before = d.world.hooks().len();
+    let (pki2, pki3) = (TestPki::generate(), TestPki::generate());
+    for (name, pki) in [("tls2", &pki2), ("tls3", &pki3)] {
+        let tls = d.tls(name, pki);
+        d.config(&tls);
+    }
+    d.expect_files(&pki3);
+    d.expect_requirer(&ALL_FLAGS, StatusKind::Active, READY);
+
+    let shown: serde_json::Value =
+        serde_json::from_str(&d.world.emulator(&["show"]).stdout).unwrap();
+    let secrets = shown["secrets"].as_object().unwrap();
+    assert_eq!(secrets.len(), 1, "{secrets:?}");
+    let (_, record) = secrets.iter().next().unwrap();
+    assert_eq!(record["latest"], 3);
+    let revisions: Vec<&String> = record["revisions"].as_object().unwrap().keys().collect();
+    assert_eq!(revisions, ["3"], "revisions 1 and 2 removed");
+
+    let removals: Vec<(String, String)> = d.world.hooks()[hooks_before..]
+        .iter()
+        .filter(|r| r.invocation.hook == "secret-remove")
+        .map(|r| (r.invocation.unit.to_string(), r.stdout.clone()))
+        .collect();
+    assert_eq!(removals.len(), 2, "{removals:?}");
+    assert!(
+        removals.iter().all(|(unit, _)| unit == "etcd/0"),
+        "{removals:?}"
+    );
+    let removed: Vec<String> = d
+        .world
+        .calls()
+        .iter()
+        .filter(|c| c.tool == "secret-remove")
+        .map(|c| c.argv.join(" "))
+        .collect();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(
+        removed[0].ends_with("--revision 1") && removed[1].ends_with("--revision 2"),
+        "{removed:?}"
+    );
+}

@@ -9,7 +9,9 @@
 //!   the unit databags, a publication always as a whole), the flags, the workload status, and
 //!   whether to advertise wire version 2;
 //! - [`ProviderInput::decide`]: per relation id, what to write in the unit and application
-//!   databags, and the secret (content, grants) that wire version 2 needs.
+//!   databags, and the secret (content, grants) that wire version 2 needs;
+//! - [`ObsoleteRevision::to_remove`]: in `secret-remove`, which revision of the credentials
+//!   secret the provider's leader removes (an older one, never the latest).
 //!
 //! All types are serde-serialisable (JSON objects / Python dicts): relation ids, unit and
 //! application names are strings, databags are string maps. `Debug` of anything holding a
@@ -49,8 +51,8 @@ use serde::{Deserialize, Serialize};
 use crate::credentials::ClientCredentials;
 
 pub use provider::{
-    secret_label, ExistingSecret, ProviderDecision, ProviderInput, RelationWrites, RequirerSide,
-    SecretPlan,
+    secret_label, ExistingSecret, ObsoleteRevision, ProviderDecision, ProviderInput,
+    RelationWrites, RequirerSide, SecretPlan,
 };
 pub use requirer::{
     supports_secrets, Chosen, Received, RelationData, RequirerDecision, RequirerInput, Seen, Source,

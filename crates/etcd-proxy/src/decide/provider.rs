@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use juju_hooks::{Databag, Endpoint, RelationId};
+use juju_hooks::{Databag, Endpoint, RelationId, SecretUri};
 use serde::{Deserialize, Serialize};
 
 use super::{digest, PemCredentials};
@@ -254,6 +254,52 @@ impl ProviderInput {
     }
 }
 
+/// A `secret-remove` hook as the provider sees it: Juju tells the owner of a secret (for
+/// the application-owned credentials secret, the leader) that no consumer tracks
+/// `revision` any more, so the owner may remove it (`secret-remove <uri> --revision N`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObsoleteRevision {
+    /// The endpoint (relation name), e.g. `proxy`: names the secret's label.
+    pub endpoint: Endpoint,
+    /// The hook's secret (`JUJU_SECRET_ID`).
+    #[serde(default)]
+    pub secret_id: Option<String>,
+    /// The hook's secret label (`JUJU_SECRET_LABEL`).
+    #[serde(default)]
+    pub secret_label: Option<String>,
+    /// The revision no consumer tracks (`JUJU_SECRET_REVISION`).
+    #[serde(default)]
+    pub revision: Option<u32>,
+    /// The URI of the credentials secret as the provider recorded it, if it did.
+    #[serde(default)]
+    pub owned_uri: Option<String>,
+}
+
+impl ObsoleteRevision {
+    /// Whether the hook is about this endpoint's credentials secret: the recorded URI (the
+    /// same id, whatever the URI's form), else the label it was created with (a new leader
+    /// has no record).
+    pub fn is_ours(&self) -> bool {
+        let id = |uri: &str| uri.parse::<SecretUri>().ok().map(|u| u.id().to_owned());
+        let hook_id = self.secret_id.as_deref().and_then(id);
+        match (&hook_id, self.owned_uri.as_deref().and_then(id)) {
+            (Some(hook), Some(owned)) if *hook == owned => true,
+            _ => {
+                hook_id.is_some()
+                    && self.secret_label.as_deref() == Some(secret_label(&self.endpoint).as_str())
+            }
+        }
+    }
+
+    /// The revision to remove, given the secret's latest revision (`secret-info-get`): the
+    /// hook's revision when the secret is ours and the revision is older than the latest.
+    /// Never the latest, which consumers read next.
+    pub fn to_remove(&self, latest: u32) -> Option<u32> {
+        self.revision
+            .filter(|revision| *revision > 0 && *revision < latest && self.is_ours())
+    }
+}
+
 /// The label of the provider's credentials secret for `endpoint`.
 pub fn secret_label(endpoint: &Endpoint) -> String {
     format!("etcd-proxy-{endpoint}-client-credentials")
@@ -262,6 +308,40 @@ pub fn secret_label(endpoint: &Endpoint) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn obsolete(secret_id: &str, label: Option<&str>, owned: Option<&str>) -> ObsoleteRevision {
+        ObsoleteRevision {
+            endpoint: "proxy".parse().unwrap(),
+            secret_id: Some(secret_id.to_owned()),
+            secret_label: label.map(str::to_owned),
+            revision: Some(2),
+            owned_uri: owned.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn only_an_older_revision_of_our_own_secret_is_removed() {
+        let ours = "secret:cu9pk5rr0ui3c8lb2fmg";
+        let long = "secret://0b5c2e3a-7b57-4a3e-8b6f-8d1c3c1f5c2e/cu9pk5rr0ui3c8lb2fmg";
+        let label = "etcd-proxy-proxy-client-credentials";
+        assert_eq!(obsolete(ours, None, Some(ours)).to_remove(3), Some(2));
+        assert_eq!(obsolete(long, None, Some(ours)).to_remove(3), Some(2));
+        assert_eq!(obsolete(ours, Some(label), None).to_remove(3), Some(2));
+        // Never the latest revision, nor a newer one.
+        assert_eq!(obsolete(ours, None, Some(ours)).to_remove(2), None);
+        assert_eq!(obsolete(ours, None, Some(ours)).to_remove(1), None);
+        // Someone else's secret, or one of another endpoint.
+        let other = "secret:cu9pk5rr0ui3c8lb2fn0";
+        assert_eq!(obsolete(other, None, Some(ours)).to_remove(3), None);
+        let label_db = "etcd-proxy-db-client-credentials";
+        assert_eq!(obsolete(other, Some(label_db), None).to_remove(3), None);
+        assert_eq!(obsolete("garbage", Some(label), None).to_remove(3), None);
+        let no_revision = ObsoleteRevision {
+            revision: None,
+            ..obsolete(ours, None, Some(ours))
+        };
+        assert_eq!(no_revision.to_remove(3), None);
+    }
 
     #[test]
     fn versions_other_than_numbers_from_two_are_one() {

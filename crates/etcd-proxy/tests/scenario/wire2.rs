@@ -397,6 +397,48 @@ fn rotation_is_one_secret_set_and_one_tls_changed_per_requirer_unit() {
     assert!(world.calls(before, "etcd", "relation-set").is_empty());
 }
 
+/// Juju fires `secret-remove` on the owner (the leader, for an application-owned secret) with
+/// `JUJU_SECRET_REVISION` once no consumer tracks that revision (juju/juju 3.6
+/// `worker/uniter/secrets`, `jujuc/secret-remove.go` `--revision`): the provider removes it,
+/// so revisions do not pile up one per rotation, and keeps the latest.
+#[test]
+fn revisions_no_requirer_tracks_are_removed_and_the_latest_kept() {
+    let mut world = World::new(2, Juju::V3_6);
+    world.publish = publication(&TestPki::generate());
+    world.requirer("kube", 2, Juju::V3_6);
+    let uri = world.model.secrets.keys().next().unwrap().clone();
+    let before = world.log.len();
+    for _ in 0..2 {
+        world.publish = publication(&TestPki::generate());
+        world.provider_hook("config-changed");
+    }
+    let record = &world.model.secrets[&uri];
+    assert_eq!(record.latest, 3);
+    assert_eq!(
+        record.revisions.keys().copied().collect::<Vec<_>>(),
+        [3],
+        "revisions 1 and 2 removed"
+    );
+    let removals = world.calls(before, "etcd", "secret-remove");
+    assert_eq!(
+        removals,
+        [
+            format!("secret-remove {uri} --revision 1"),
+            format!("secret-remove {uri} --revision 2"),
+        ]
+    );
+    let remove_hooks: Vec<String> = world.log[before..]
+        .iter()
+        .filter(|r| r.hook.hook == "secret-remove")
+        .map(|r| r.hook.unit.to_string())
+        .collect();
+    assert_eq!(remove_hooks, ["etcd/0", "etcd/0"], "on the leader only");
+    assert!(world.log.iter().all(|r| r.ok));
+    // The requirers still read the latest revision.
+    world.provider_hook("update-status");
+    assert_eq!(world.status("kube/0").0, StatusKind::Active);
+}
+
 #[test]
 fn the_grant_is_revoked_when_a_relation_breaks_and_the_secret_removed_when_unused() {
     let pki = TestPki::generate();

@@ -349,6 +349,19 @@ impl HookTools for InMemoryTools<'_> {
             .map_err(refused(command))
     }
 
+    fn secret_remove_revision(&mut self, uri: &SecretUri, revision: u32) -> Result<(), ToolError> {
+        let args = argv::secret_remove_revision(uri, revision);
+        let command = self.call("secret-remove", args)?;
+        self.model
+            .secret_remove(
+                &self.invocation.unit,
+                &mut self.pending,
+                uri,
+                Some(revision),
+            )
+            .map_err(refused(command))
+    }
+
     fn secret_ids(&mut self) -> Result<Vec<SecretUri>, ToolError> {
         self.call("secret-ids", argv::secret_ids())?;
         Ok(self.model.secret_ids(&self.invocation.unit, &self.pending))

@@ -14,7 +14,7 @@
 //!   --store-sizes 2,1000   remote units of the relation-get part of `store`
 //!   --settle-sizes 10,1000 requirer units of the deploy-and-settle part of `store`
 //!   --membership-reps 30   runs per membership fetch method
-//!   --ops-reps 15          runs per hook of the Python ops charms (needs ETCD_PROXY_PYTHON)
+//!   --ops-reps 60          rounds of the Python ops charms, each hook once per charm (needs ETCD_PROXY_PYTHON)
 //! ```
 //!
 //! See docs/benchmarks.md for what is measured and how to read it.
@@ -22,6 +22,7 @@
 mod measure;
 mod membership;
 mod ops_charm;
+mod paired;
 mod report;
 mod scenarios;
 mod store_cost;
@@ -79,7 +80,7 @@ fn parse_options() -> Fallible<Options> {
         store_sizes: vec![2, 1000],
         settle_sizes: vec![10, 1000],
         ops: true,
-        ops_reps: 15,
+        ops_reps: 60,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {

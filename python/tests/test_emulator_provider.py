@@ -217,3 +217,26 @@ def test_ops_provider_to_ops_requirer_serves_put_and_get(emulator, etcd_member, 
     finally:
         gateway.terminate()
         gateway.wait(timeout=10)
+
+
+def test_ops_provider_refuses_invalid_credentials(emulator, tmp_path, pki):
+    """A key that does not match the certificate: the provider is blocked with the core's
+    one-line reason (no key in it), publishes nothing, and the requirer keeps waiting; fixed,
+    everything is published."""
+    run = emulator
+    outs = deploy_three(run, tmp_path)
+    run("relate", "etcd", "ops")
+    tls = tls_dir(tmp_path, pki)
+    (tls / "client-key.pem").write_text(pki["key2"])
+    run("config", "etcd", "cluster=" + CLUSTER, "tls-dir={}".format(tls))
+    status = run("status").stdout
+    line = unit_line(status, "etcd/0")
+    assert "blocked" in line and "client_key: private key does not match client_cert" in line, status
+    assert "PRIVATE KEY" not in run("logs", "--show-secrets").stdout, "no key in any log"
+    assert "waiting" in unit_line(status, "ops/0"), status
+    bags = run("databags", "--show-secrets").stdout
+    assert "cluster:" not in bags and "client_" not in bags, bags
+    assert secrets(run) == {}
+    (tls / "client-key.pem").write_text(pki["key"])
+    run("config", "etcd", "cluster=" + CLUSTER + ",etcd2=https://10.0.0.3:2380")
+    assert_active_with_files(run, {"ops": outs["ops"]}, pki)

@@ -199,7 +199,7 @@ def test_wire_v2_ops_requirer_and_reactive_provider_with_a_secret(emulator, tmp_
     assert "active" in unit_line(status, "kube/0"), status
     key = out / "ssl" / "client-key.pem"
     assert key.read_text() == pki["key"] and stat.S_IMODE(key.stat().st_mode) == 0o600
-    bags = run("databags").stdout
+    bags = run("databags", "--show-secrets").stdout
     assert "client_credentials_secret" in bags and "wire_version" in bags, bags
     assert "PRIVATE KEY" not in bags, "no key in any databag of a version-2 relation"
     # Rotation: new credentials in leader data; the provider sets a new revision.
@@ -208,7 +208,7 @@ def test_wire_v2_ops_requirer_and_reactive_provider_with_a_secret(emulator, tmp_
     run("settle")
     assert key.read_text() == pki["key2"]
     assert (out / "ssl" / "client-cert.pem").read_text() == pki["cert2"]
-    assert "PRIVATE KEY" not in run("databags").stdout
+    assert "PRIVATE KEY" not in run("databags", "--show-secrets").stdout
 
 
 def free_port() -> int:

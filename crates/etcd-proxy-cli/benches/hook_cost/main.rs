@@ -14,7 +14,7 @@
 //!   --store-sizes 2,1000   remote units of the relation-get part of `store`
 //!   --settle-sizes 10,1000 requirer units of the deploy-and-settle part of `store`
 //!   --membership-reps 30   runs per membership fetch method
-//!   --ops-reps 15          runs per hook of the Python ops charms (needs ETCD_PROXY_PYTHON)
+//!   --ops-reps 60          rounds of the Python ops charms, each hook once per charm (needs ETCD_PROXY_PYTHON)
 //!   --v2-sizes 1000        provider units of the wire-version-2 requirer world (with `hooks`)
 //! ```
 //!
@@ -23,6 +23,7 @@
 mod measure;
 mod membership;
 mod ops_charm;
+mod paired;
 mod report;
 mod scenarios;
 mod store_cost;
@@ -82,7 +83,7 @@ fn parse_options() -> Fallible<Options> {
         store_sizes: vec![2, 1000],
         settle_sizes: vec![10, 1000],
         ops: true,
-        ops_reps: 15,
+        ops_reps: 60,
         v2: true,
         v2_sizes: vec![1000],
     };

@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use etcd_proxy::testing::TestPki;
 
-use crate::measure::{format_calls, Spread};
+use crate::measure::format_calls;
+use crate::paired;
 use crate::Fallible;
 
 const BARE_CHARM: &str = "#!/usr/bin/env python3\n\
@@ -19,9 +20,11 @@ import ops\n\n\n\
 class Bare(ops.CharmBase):\n    \"\"\"Observes nothing: the cost of ops itself.\"\"\"\n\n\n\
 if __name__ == \"__main__\":\n    ops.main(Bare)\n";
 
-/// A bare charm that reads what the library reads (the remote units' and application's
-/// databags, and, as leader, its own application databag) and does nothing with it: the
-/// library's own cost is the difference to this one.
+/// A bare charm that reads what the library reads and does nothing with it: the remote
+/// application's databag, then the credentials secret it names (wire version 2) or else the
+/// remote units' databags, and, as leader, its own application databag, where it asks for
+/// version 2 as the library does. The library's own cost is the difference to this one; the
+/// same tool calls are expected of both.
 const READS_CHARM: &str = r#"#!/usr/bin/env python3
 import ops
 
@@ -33,11 +36,15 @@ class Reads(ops.CharmBase):
 
     def _read(self, event):
         for rel in self.model.relations["proxy"]:
-            for unit in rel.units:
-                dict(rel.data[unit])
-            dict(rel.data[rel.app])
-            if self.unit.is_leader():
-                dict(rel.data[self.app])
+            app = dict(rel.data[rel.app])
+            uri = app.get("client_credentials_secret")
+            if uri:
+                self.model.get_secret(id=uri).get_content()
+            else:
+                for unit in rel.units:
+                    dict(rel.data[unit])
+            if self.unit.is_leader() and rel.data[self.app].get("wire_version") != "2":
+                rel.data[self.app]["wire_version"] = "2"
 
 
 if __name__ == "__main__":
@@ -59,11 +66,21 @@ struct Emulator<'a> {
 
 impl Emulator<'_> {
     fn run(&self, args: &[&str]) -> Fallible<()> {
+        self.run_timed(args).map(|_| ())
+    }
+
+    /// Runs one emulator command; returns its wall time and the CPU time (user + sys) of
+    /// its whole process tree (the emulator, the hook, every tool it ran), both in µs.
+    fn run_timed(&self, args: &[&str]) -> Fallible<(f64, f64)> {
+        let cpu_before = children_cpu_us()?;
+        let started = Instant::now();
         let out = Command::new(self.binary)
             .arg("emulator")
             .args(args)
             .env("JUJU_EMULATOR_DIR", &self.dir)
             .output()?;
+        let wall = started.elapsed().as_secs_f64() * 1e6;
+        let cpu = children_cpu_us()? - cpu_before;
         if !out.status.success() {
             return Err(format!(
                 "emulator {args:?} failed: {}{}",
@@ -72,7 +89,7 @@ impl Emulator<'_> {
             )
             .into());
         }
-        Ok(())
+        Ok((wall, cpu))
     }
 
     /// The tools called since byte `from` of the call log, and the log's new end.
@@ -145,15 +162,30 @@ fn world<'a>(
     Ok(emulator)
 }
 
+/// CPU time (user + sys) of this process's children that were waited for, and theirs, µs.
+fn children_cpu_us() -> Fallible<f64> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage only writes the struct it is given, which lives for the call.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    // SAFETY: getrusage succeeded, so it filled the struct.
+    let usage = unsafe { usage.assume_init() };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    Ok(us(usage.ru_utime) + us(usage.ru_stime))
+}
+
 #[derive(Default)]
 struct Measured {
-    wall_us: Vec<u64>,
+    wall_us: Vec<f64>,
+    cpu_us: Vec<f64>,
     calls: BTreeMap<String, usize>,
 }
 
-/// Runs each hook `reps` times on every world, alternating worlds run by run so that a
-/// change in the machine's load falls on both alike.
-fn measure(worlds: &[Emulator<'_>], reps: usize) -> Fallible<Vec<Vec<Measured>>> {
+/// `rounds` rounds; in each, every hook runs once on every world, back to back, the order
+/// of the worlds rotated round by round (no world is always first after the other hook).
+fn measure(worlds: &[Emulator<'_>], rounds: usize) -> Fallible<Vec<Vec<Measured>>> {
     let mut results: Vec<Vec<Measured>> = worlds
         .iter()
         .map(|_| HOOKS.iter().map(|_| Measured::default()).collect())
@@ -162,17 +194,18 @@ fn measure(worlds: &[Emulator<'_>], reps: usize) -> Fallible<Vec<Vec<Measured>>>
     for world in worlds {
         ends.push(world.calls_since(0)?.1);
     }
-    for _ in 0..reps {
+    for round in 0..rounds {
         for (i, (hook, extra)) in HOOKS.iter().enumerate() {
-            for (w, world) in worlds.iter().enumerate() {
+            for k in 0..worlds.len() {
+                let w = (k + round) % worlds.len();
+                let world = &worlds[w];
                 let mut args = vec!["run", "kube/0", hook];
                 args.extend_from_slice(extra);
-                let started = Instant::now();
-                world.run(&args)?;
-                let took = u64::try_from(started.elapsed().as_micros())?;
+                let (wall, cpu) = world.run_timed(&args)?;
                 let (calls, end) = world.calls_since(ends[w])?;
                 ends[w] = end;
-                results[w][i].wall_us.push(took);
+                results[w][i].wall_us.push(wall);
+                results[w][i].cpu_us.push(cpu);
                 results[w][i].calls = calls;
             }
         }
@@ -180,8 +213,54 @@ fn measure(worlds: &[Emulator<'_>], reps: usize) -> Fallible<Vec<Vec<Measured>>>
     Ok(results)
 }
 
+/// Runs `ops_inprocess.py` with the charms' Python: the import of the library and the core
+/// calls, timed inside one interpreter. Returns the Markdown lines.
+fn in_process(python: &Path, pki_dir: &Path, dir: &Path) -> Fallible<String> {
+    let script = dir.join("ops_inprocess.py");
+    std::fs::write(&script, include_str!("ops_inprocess.py"))?;
+    let out = Command::new(python)
+        .arg(&script)
+        .arg(pki_dir)
+        .args(["25", "300"])
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "ops_inprocess.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let row = |name: &str, values: &serde_json::Value| -> Fallible<String> {
+        let values: Vec<f64> = values
+            .as_array()
+            .ok_or("not a list")?
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .collect();
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        Ok(format!(
+            "| {name} | {} | {min:.1} | {:.1} |",
+            values.len(),
+            paired::median(&values)
+        ))
+    };
+    let mut rows = vec![row(
+        "`import etcd_proxy_relation.ops` after `import ops` (fresh interpreter each)",
+        &result["import"],
+    )?];
+    for (name, values) in result["calls"].as_object().ok_or("no calls")? {
+        rows.push(row(&format!("`{name}`"), values)?);
+    }
+    Ok(format!(
+        "In-process, with the same Python (`ops_inprocess.py`), µs:\n\n\
+         | what | samples | min | median |\n|---|---|---|---|\n{}\n",
+        rows.join("\n")
+    ))
+}
+
 /// The Markdown section, or a `SKIPPED` line.
-pub fn section(binary: &Path, pki: &TestPki, reps: usize) -> Fallible<String> {
+pub fn section(binary: &Path, pki: &TestPki, rounds: usize) -> Fallible<String> {
     let title = "## Python: the ops requirer against a bare ops charm\n\n";
     let Some(python) = std::env::var_os("ETCD_PROXY_PYTHON").filter(|p| !p.is_empty()) else {
         let line = "SKIPPED: ETCD_PROXY_PYTHON not set (ETCD_PROXY_PYTHON=$(scripts/python-env.sh), with ./python installed)";
@@ -208,41 +287,53 @@ pub fn section(binary: &Path, pki: &TestPki, reps: usize) -> Fallible<String> {
     let reads = tmp.path().join("reads-charm");
     copy_dir(&library, &reads)?;
     std::fs::write(reads.join("src/charm.py"), READS_CHARM)?;
-    let mut rows = Vec::new();
     let mut worlds = Vec::new();
     for (name, charm) in [("bare", &bare), ("reads", &reads), ("library", &library)] {
         let root = tmp.path().join(name);
         worlds.push(world(binary, &root, charm, &pki_dir, &venv)?);
     }
-    eprintln!("hook_cost: ops charms, bare and library alternating, {reps} runs of each hook ...");
-    let measured = measure(&worlds, reps)?;
+    eprintln!("hook_cost: ops charms, {rounds} rounds of bare, reading and library charm ...");
+    let measured = measure(&worlds, rounds)?;
+    let mut rows = Vec::new();
+    let mut calls = Vec::new();
     for (i, (hook, _)) in HOOKS.iter().enumerate() {
-        let ms = |w: usize| {
-            let spread = Spread::of(measured[w][i].wall_us.iter().copied());
-            (spread.min as f64 / 1000.0, spread.median as f64 / 1000.0)
+        let m = |w: usize| &measured[w][i];
+        let med = |v: &[f64]| paired::median(v) / 1000.0;
+        let diff = |a: &[f64], b: &[f64]| {
+            paired::estimate(&paired::differences(a, b), 5000).format(1000.0)
         };
-        let (bare, reads, lib) = (ms(0), ms(1), ms(2));
         rows.push(format!(
-            "| `{hook}` | {:.1} ({:.1}) | {:.1} ({:.1}) | {:.1} ({:.1}) | {:+.1} | {:+.1} | {} | {} | {} |",
-            bare.0,
-            bare.1,
-            reads.0,
-            reads.1,
-            lib.0,
-            lib.1,
-            lib.0 - bare.0,
-            lib.0 - reads.0,
-            format_calls(&measured[0][i].calls),
-            format_calls(&measured[1][i].calls),
-            format_calls(&measured[2][i].calls),
+            "| `{hook}` | {:.0} / {:.0} / {:.0} | {} | {} | {:.0} / {:.0} / {:.0} | {} | {} |",
+            med(&m(0).wall_us),
+            med(&m(1).wall_us),
+            med(&m(2).wall_us),
+            diff(&m(2).wall_us, &m(0).wall_us),
+            diff(&m(2).wall_us, &m(1).wall_us),
+            med(&m(0).cpu_us),
+            med(&m(1).cpu_us),
+            med(&m(2).cpu_us),
+            diff(&m(2).cpu_us, &m(0).cpu_us),
+            diff(&m(2).cpu_us, &m(1).cpu_us),
+        ));
+        calls.push(format!(
+            "| `{hook}` | {} | {} | {} |",
+            format_calls(&m(0).calls),
+            format_calls(&m(1).calls),
+            format_calls(&m(2).calls),
         ));
     }
     Ok(format!(
-        "{title}Wall time of `etcd-proxy-relation emulator run kube/0 HOOK` (the emulator's \
-         own start-up included, the same for both), minimum (median) of {reps} runs alternating between the two charms, in ms; \
-         added: difference of the minima; hook-tool calls of the last run.\n\n\
-         | hook | bare ops charm | bare charm reading the same databags | ops requirer | requirer − bare | requirer − reading charm (the library's own time) | calls, bare | calls, reading charm | calls, requirer |\n\
-         |---|---|---|---|---|---|---|---|---|\n{}\n",
-        rows.join("\n")
+        "{title}`etcd-proxy-relation emulator run kube/0 HOOK` (the emulator's own start-up \
+         included, the same for all), {rounds} rounds, each running the bare, the reading and \
+         the library charm once back to back (order rotated per round). Medians in ms; \
+         differences: median of the per-round paired differences [95 % bootstrap percentile \
+         interval]; CPU: user + sys of the command's whole process tree (`getrusage(RUSAGE_CHILDREN)`).\n\n\
+         | hook | wall: bare / reading / library | wall: library − bare | wall: library − reading | CPU: bare / reading / library | CPU: library − bare | CPU: library − reading |\n\
+         |---|---|---|---|---|---|---|\n{}\n\n\
+         Hook-tool calls of the last round:\n\n\
+         | hook | bare | reading | library |\n|---|---|---|---|\n{}\n\n{}",
+        rows.join("\n"),
+        calls.join("\n"),
+        in_process(&python, &pki_dir, tmp.path())?,
     ))
 }

@@ -3,6 +3,11 @@
 //! is `ETCD_PROXY_PYTHON`, then runs pytest with the CLI binary at hand for the emulator
 //! tests. Without `ETCD_PROXY_PYTHON` it prints a loud `SKIPPED` line, except under `CI`,
 //! where it fails.
+//!
+//! The install is the plain `pip install ./python` of a fresh machine: pip builds in an
+//! isolated environment with maturin fetched from PyPI (`[build-system]` of
+//! `python/pyproject.toml`), so that path is the one tested. `CARGO_TARGET_DIR` keeps the
+//! Rust build between runs (about 2 s more than `--no-build-isolation` once warm).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,6 +33,30 @@ fn python() -> Option<PathBuf> {
     }
 }
 
+/// The installed distribution is the one abi3 wheel for CPython >= 3.8 (its `WHEEL` tag).
+fn assert_abi3_wheel(python: &Path, root: &Path) {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import importlib.metadata as m; \
+             d = m.distribution('etcd-proxy-relation'); \
+             print(d.read_text('WHEEL')); print(d.metadata['Requires-Python'])",
+        ])
+        .current_dir(root)
+        .output()
+        .expect("running python");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "reading the wheel's metadata failed");
+    assert!(
+        text.lines().any(|l| l.starts_with("Tag: cp38-abi3-")),
+        "not an abi3 wheel for CPython >= 3.8:\n{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.trim() == ">=3.8"),
+        "Requires-Python is not >=3.8:\n{text}"
+    );
+}
+
 #[test]
 fn python_package_suite() {
     let Some(python) = python() else { return };
@@ -45,14 +74,7 @@ fn python_package_suite() {
     // Its own target directory: the outer `cargo test` holds the workspace's lock.
     let target = root.join("target/python-build");
     let status = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-build-isolation",
-            "./python",
-        ])
+        .args(["-m", "pip", "install", "-q", "./python"])
         .current_dir(&root)
         .env("PATH", &path)
         .env("CARGO_TARGET_DIR", &target)
@@ -60,6 +82,7 @@ fn python_package_suite() {
         .status()
         .expect("running pip");
     assert!(status.success(), "pip install ./python failed");
+    assert_abi3_wheel(&python, &root);
     let status = Command::new(&python)
         .args([
             "-m",

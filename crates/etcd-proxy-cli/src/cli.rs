@@ -53,8 +53,23 @@ pub enum Command {
     /// related, hooks in Juju's order, flags after each hook, credentials saved, the proxy
     /// unit rendered; with a real etcd cluster and proxy when `etcd` is installed.
     Demo(DemoArgs),
-    /// The embedded Juju stand-in: create a model, deploy charms, relate them, run hooks.
-    Emulator(juju_emulator::EmulatorCli),
+    /// The embedded Juju stand-in: create a model, deploy charms, relate them, run hooks
+    /// (the same as `juju-emulator`; `emulator --help` lists its commands).
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Emulator(EmulatorArgs),
+}
+
+/// `emulator ...`: its arguments go to the emulator's own parser, so that the other
+/// commands, which run in every hook, do not build the emulator's whole command tree.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// The emulator's command and options.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<std::ffi::OsString>,
 }
 
 /// `requires ...`
@@ -281,5 +296,19 @@ mod tests {
         );
         assert!(!cut.contains("MIGH"));
         assert_eq!(cut_quoted_values("it's"), "it's");
+    }
+}
+
+/// Prints a command-line error (or the --help / --version text clap returns as one) and
+/// returns the exit code.
+pub fn report_parse_error(error: &clap::Error) -> u8 {
+    if error.use_stderr() {
+        // A rejected value may be a whole PEM key passed where a flag was expected: never
+        // repeat it whole.
+        eprint!("{}", cut_quoted_values(&error.render().to_string()));
+        crate::commands::EXIT_USAGE
+    } else {
+        let _ = error.print();
+        0
     }
 }

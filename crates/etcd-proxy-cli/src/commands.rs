@@ -133,7 +133,7 @@ impl Hook {
     fn open(cli: &Cli, role: EndpointRole) -> Result<Self> {
         let ctx = JujuContext::from_env().context("reading the hook context")?;
         let endpoint = endpoint_for(cli, &ctx, role)?;
-        let store = FileFlagStore::new(state_path(cli, Some(&ctx))?);
+        let store = state_store(state_path(cli, Some(&ctx))?);
         let (state, problem) = store.load_recovering()?;
         let mut tools = CachedTools::new(ProcessHookTools::new(), ctx.unit.clone());
         if let Some(problem) = problem {
@@ -167,10 +167,9 @@ fn endpoint_for(cli: &Cli, ctx: &JujuContext, role: EndpointRole) -> Result<Endp
             .parse()
             .with_context(|| format!("--endpoint {name:?} is not an endpoint name"));
     }
-    let ours: Vec<Endpoint> = juju_emulator::CharmInfo::read(&ctx.charm_dir)
-        .map(|charm| {
-            charm
-                .endpoints
+    let ours: Vec<Endpoint> = juju_emulator::CharmInfo::read_endpoints(&ctx.charm_dir)
+        .map(|endpoints| {
+            endpoints
                 .into_iter()
                 .filter(|(_, (r, interface))| *r == role && interface == INTERFACE)
                 .map(|(endpoint, _)| endpoint)
@@ -184,6 +183,13 @@ fn endpoint_for(cli: &Cli, ctx: &JujuContext, role: EndpointRole) -> Result<Endp
         Some(endpoint) => Ok(endpoint),
         None => Ok("proxy".parse()?),
     }
+}
+
+/// The unit's state file. Everything in it is derived from what Juju holds (relation data,
+/// secrets, unit state) or from files this binary rewrites when they differ, so a save needs
+/// no fsync: a state lost to a power loss costs one full read of the relations.
+fn state_store(path: PathBuf) -> FileFlagStore {
+    FileFlagStore::new(path).without_fsync()
 }
 
 fn state_path(cli: &Cli, ctx: Option<&JujuContext>) -> Result<PathBuf> {
@@ -500,7 +506,7 @@ fn flags(cli: &Cli, args: &FlagsArgs) -> Result<u8> {
             ctx.charm_dir.join(STATE_FILE)
         }
     };
-    let mut store = FileFlagStore::new(path);
+    let mut store = state_store(path);
     let (mut state, problem) = store.load_recovering()?;
     if let Some(problem) = problem {
         eprintln!("warning: {problem}; no flags are set");

@@ -1,9 +1,14 @@
 //! The embedded Juju stand-in: hook tools (multi-call) and the `emulator` commands.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
+use clap::{CommandFactory as _, FromArgMatches as _};
+use juju_emulator::EmulatorCli;
+
+use crate::cli::EmulatorArgs;
 
 fn env_map() -> BTreeMap<String, String> {
     std::env::vars_os()
@@ -26,8 +31,19 @@ pub fn run_tool(name: &str) -> ExitCode {
 }
 
 /// Runs an `emulator` subcommand; hooks it runs reach this binary as their hook tools.
-pub fn run(cli: &juju_emulator::EmulatorCli) -> Result<u8> {
+pub fn run(args: &EmulatorArgs) -> Result<u8> {
+    const NAME: &str = "etcd-proxy-relation emulator";
+    let argv = std::iter::once(OsString::from(NAME)).chain(args.args.iter().cloned());
+    let parsed = EmulatorCli::command()
+        .name(NAME)
+        .bin_name(NAME)
+        .try_get_matches_from(argv)
+        .and_then(|matches| EmulatorCli::from_arg_matches(&matches));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => return Ok(crate::cli::report_parse_error(&e)),
+    };
     let me = std::env::current_exe().context("locating this binary")?;
-    let code = juju_emulator::run_cli(cli, &me, &env_map(), &mut std::io::stdout().lock())?;
+    let code = juju_emulator::run_cli(&cli, &me, &env_map(), &mut std::io::stdout().lock())?;
     Ok(u8::try_from(code).unwrap_or(1))
 }

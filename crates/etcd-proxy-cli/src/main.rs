@@ -25,17 +25,7 @@ fn main() -> ExitCode {
     }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if e.use_stderr() => {
-            // A rejected value may be a whole PEM key passed where a flag was expected:
-            // never repeat it whole.
-            eprint!("{}", cli::cut_quoted_values(&e.render().to_string()));
-            return ExitCode::from(commands::EXIT_USAGE);
-        }
-        Err(e) => {
-            // --help and --version.
-            let _ = e.print();
-            return ExitCode::SUCCESS;
-        }
+        Err(e) => return ExitCode::from(cli::report_parse_error(&e)),
     };
     match commands::run(cli) {
         Ok(code) => ExitCode::from(code),

@@ -26,14 +26,20 @@
 //!    now. An expired or not-yet-valid certificate fails every TLS handshake, so it is
 //!    reported as invalid with its dates rather than rendered into a proxy that cannot connect.
 //!
+//! Checks 7 and 8 cost most (a public key derived from the private key, a signature
+//! verified). Texts that passed them before, listed by their [`Proofs`], skip them: the same
+//! publication is validated again by every command of a hook and in every later hook.
+//!
 //! Error messages never contain key material, nor any excerpt of a value.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use sha2::{Digest as _, Sha256};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 
@@ -242,7 +248,13 @@ pub struct ClientCredentials {
     sans: Vec<SubjectAltName>,
     not_before: i64,
     not_after: i64,
+    proof: (String, usize),
 }
+
+/// Credentials that passed the key match and the signature check before: a SHA-256 digest
+/// of their three PEM texts → the position in `client_ca` of the certificate that signed the
+/// client certificate. See [`ClientCredentials::from_pem_proven`].
+pub type Proofs = BTreeMap<String, usize>;
 
 impl ClientCredentials {
     /// Validates the three PEM values against the current time.
@@ -267,7 +279,24 @@ impl ClientCredentials {
         key_pem: impl Into<String>,
         now: SystemTime,
     ) -> Result<Self, CredentialsError> {
+        Self::from_pem_proven(ca_pem, cert_pem, key_pem, now, &Proofs::new())
+    }
+
+    /// Validates as [`Self::from_pem_at`], except that texts whose digest is in `proofs`
+    /// (from [`Self::proof`] of an earlier validation of the very same texts) skip the key
+    /// match and the signature check; every other check, the dates included, still runs.
+    ///
+    /// # Errors
+    /// The first failed check, naming its key.
+    pub fn from_pem_proven(
+        ca_pem: impl Into<String>,
+        cert_pem: impl Into<String>,
+        key_pem: impl Into<String>,
+        now: SystemTime,
+        proofs: &Proofs,
+    ) -> Result<Self, CredentialsError> {
         let (ca_pem, cert_pem, key_pem) = (ca_pem.into(), cert_pem.into(), key_pem.into());
+        let digest = texts_digest([&ca_pem, &cert_pem, &key_pem]);
         use CredentialKey::{ClientCa, ClientCert};
 
         let ca_ders = read_certificates(ClientCa, &ca_pem, MAX_CA_CERTIFICATES)?;
@@ -281,8 +310,18 @@ impl ClientCredentials {
             .collect::<Result<Vec<_>, _>>()?;
         let cert = parse_certificate(ClientCert, &cert_der)?;
 
-        check_key_matches(&cert, key_der)?;
-        let signer = find_signer(&cert, &cas)?;
+        let proven = proofs
+            .get(&digest)
+            .copied()
+            .filter(|&i| cas.get(i).is_some_and(|ca| names_issuer_of(ca, &cert)));
+        let signer_index = match proven {
+            Some(index) => index,
+            None => {
+                check_key_matches(&cert, key_der)?;
+                find_signer(&cert, &cas)?
+            }
+        };
+        let signer = &cas[signer_index];
         check_usage(&cert, signer)?;
 
         let now = unix_seconds(now);
@@ -308,8 +347,15 @@ impl ClientCredentials {
             ca_pem,
             cert_pem,
             key_pem,
+            proof: (digest, signer_index),
         };
         Ok(credentials)
+    }
+
+    /// What [`Self::from_pem_proven`] needs to skip the costly checks for these texts later:
+    /// their digest, and which CA certificate signed the client certificate.
+    pub fn proof(&self) -> (&str, usize) {
+        (&self.proof.0, self.proof.1)
     }
 
     /// The CA PEM text, as given.
@@ -605,15 +651,21 @@ fn check_key_matches(
     }
 }
 
-/// The CA certificate that issued and signed `cert`.
-fn find_signer<'c, 'a>(
+/// Whether `ca`'s subject is `cert`'s issuer.
+fn names_issuer_of(ca: &X509Certificate<'_>, cert: &X509Certificate<'_>) -> bool {
+    ca.subject().as_raw() == cert.issuer().as_raw()
+}
+
+/// The position of the CA certificate that issued and signed `cert`.
+fn find_signer(
     cert: &X509Certificate<'_>,
-    cas: &'c [X509Certificate<'a>],
-) -> Result<&'c X509Certificate<'a>, CredentialsError> {
+    cas: &[X509Certificate<'_>],
+) -> Result<usize, CredentialsError> {
     let fail = |problem| CredentialsError::new(CredentialKey::ClientCert, problem);
     let mut named = cas
         .iter()
-        .filter(|ca| ca.subject().as_raw() == cert.issuer().as_raw())
+        .enumerate()
+        .filter(|(_, ca)| names_issuer_of(ca, cert))
         .peekable();
     if named.peek().is_none() {
         return Err(fail(CredentialsProblem::UnknownIssuer {
@@ -621,11 +673,27 @@ fn find_signer<'c, 'a>(
         }));
     }
     named
-        .find(|ca| {
+        .find(|(_, ca)| {
             cert.verify_signature(Some(ca.public_key())).is_ok()
                 || crate::big_rsa::signed_by_large_key(cert, ca.public_key())
         })
+        .map(|(index, _)| index)
         .ok_or(fail(CredentialsProblem::BadSignature))
+}
+
+/// SHA-256 over the texts, each preceded by its length, so that no two different triples
+/// share the input.
+fn texts_digest(texts: [&str; 3]) -> String {
+    let mut hasher = Sha256::new();
+    for text in texts {
+        hasher.update((text.len() as u64).to_be_bytes());
+        hasher.update(text.as_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn check_validity(
@@ -754,5 +822,101 @@ mod tests {
         let truncated = "-----BEGIN CERTIFICATE-----\nMIIB\n";
         let err = ClientCredentials::from_pem(truncated, "x", "y").unwrap_err();
         assert_eq!(err.problem, CredentialsProblem::Truncated);
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod proof_tests {
+    use super::*;
+    use crate::testing::TestPki;
+
+    fn proofs_of(texts: [&str; 3], signer: usize) -> Proofs {
+        Proofs::from([(texts_digest(texts), signer)])
+    }
+
+    #[test]
+    fn a_proof_names_the_texts_and_the_ca_that_signed_among_same_named_ones() {
+        let pki = TestPki::generate();
+        // The impostor has the CA's name but did not sign: the signer is the second.
+        let bundle = format!("{}{}", pki.impostor_ca_pem, pki.ca_pem);
+        let texts = [bundle.as_str(), &pki.client.cert_pem, &pki.client.key_pem];
+        let first = ClientCredentials::from_pem(texts[0], texts[1], texts[2]).unwrap();
+        assert_eq!(first.proof(), (texts_digest(texts).as_str(), 1));
+
+        let (digest, signer) = first.proof();
+        let proofs = Proofs::from([(digest.to_owned(), signer)]);
+        let again = ClientCredentials::from_pem_proven(
+            texts[0],
+            texts[1],
+            texts[2],
+            SystemTime::now(),
+            &proofs,
+        )
+        .unwrap();
+        assert_eq!(again, first);
+        assert_eq!(again.proof(), first.proof());
+    }
+
+    #[test]
+    fn proven_texts_skip_the_key_match_but_never_the_dates() {
+        let pki = TestPki::generate();
+        let mismatched = [
+            pki.ca_pem.as_str(),
+            &pki.client.cert_pem,
+            &pki.unrelated_key_pem,
+        ];
+        let [ca, cert, key] = mismatched;
+        let now = SystemTime::now();
+        let err = ClientCredentials::from_pem_at(ca, cert, key, now).unwrap_err();
+        assert_eq!(err.problem, CredentialsProblem::KeyMismatch);
+        // Only a proof of these very texts skips the check.
+        assert!(
+            ClientCredentials::from_pem_proven(ca, cert, key, now, &proofs_of(mismatched, 0))
+                .is_ok()
+        );
+
+        let expired = [
+            pki.ca_pem.as_str(),
+            &pki.expired_client.cert_pem,
+            &pki.expired_client.key_pem,
+        ];
+        let [ca, cert, key] = expired;
+        let err = ClientCredentials::from_pem_proven(ca, cert, key, now, &proofs_of(expired, 0))
+            .unwrap_err();
+        assert!(
+            matches!(err.problem, CredentialsProblem::Expired { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_proof_of_other_texts_or_of_a_ca_not_naming_the_issuer_is_not_used() {
+        let pki = TestPki::generate();
+        let valid = pki.credentials();
+        let (digest, signer) = valid.proof();
+        let proofs = Proofs::from([(digest.to_owned(), signer)]);
+        let now = SystemTime::now();
+        let err = ClientCredentials::from_pem_proven(
+            &pki.ca_pem,
+            &pki.client.cert_pem,
+            &pki.unrelated_key_pem,
+            now,
+            &proofs,
+        )
+        .unwrap_err();
+        assert_eq!(err.problem, CredentialsProblem::KeyMismatch);
+
+        // A proof pointing at a CA of another name falls back to the full checks.
+        let bundle = format!("{}{}", pki.other_ca_pem, pki.ca_pem);
+        let texts = [bundle.as_str(), &pki.client.cert_pem, &pki.client.key_pem];
+        let checked = ClientCredentials::from_pem_proven(
+            texts[0],
+            texts[1],
+            texts[2],
+            now,
+            &proofs_of(texts, 0),
+        )
+        .unwrap();
+        assert_eq!(checked.proof().1, 1);
     }
 }

@@ -138,6 +138,6 @@ pub use cluster::{
     UrlError, UrlHost, UrlScheme,
 };
 pub use credentials::{
-    ClientCredentials, CredentialKey, CredentialsError, CredentialsProblem, SubjectAltName,
+    ClientCredentials, CredentialKey, CredentialsError, CredentialsProblem, Proofs, SubjectAltName,
 };
 pub use wire::{ClientUrlsField, ClusterField, CredentialsField, InvalidValue, RemoteData};

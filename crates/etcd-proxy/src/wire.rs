@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use juju_hooks::Databag;
 
 use crate::cluster::{excerpt, ClusterString, EtcdUrl, UrlError, MAX_CLUSTER_STRING_LEN};
-use crate::credentials::ClientCredentials;
+use crate::credentials::{ClientCredentials, Proofs};
 use crate::decide::{SecretRead, SecretResult};
 
 /// The cluster string (`name=peerURL,...`).
@@ -146,9 +146,15 @@ impl RemoteData {
 
     /// Parses a databag, validating certificates as of `now`.
     pub fn from_databag_at(bag: &Databag, now: SystemTime) -> Self {
+        Self::from_databag_proven(bag, now, &Proofs::new())
+    }
+
+    /// As [`Self::from_databag_at`], credentials listed in `proofs` skipping the costly checks
+    /// ([`ClientCredentials::from_pem_proven`]).
+    pub fn from_databag_proven(bag: &Databag, now: SystemTime, proofs: &Proofs) -> Self {
         Self {
             cluster: read_cluster(bag),
-            credentials: read_credentials(bag, now),
+            credentials: read_credentials(bag, now, proofs),
             client_urls: read_client_urls(bag),
         }
     }
@@ -162,9 +168,20 @@ impl RemoteData {
         secret: Option<&SecretRead>,
         now: SystemTime,
     ) -> Self {
+        Self::from_app_databag_proven(bag, secret, now, &Proofs::new())
+    }
+
+    /// As [`Self::from_app_databag_at`], credentials listed in `proofs` skipping the costly
+    /// checks ([`ClientCredentials::from_pem_proven`]).
+    pub fn from_app_databag_proven(
+        bag: &Databag,
+        secret: Option<&SecretRead>,
+        now: SystemTime,
+        proofs: &Proofs,
+    ) -> Self {
         let credentials = match present(bag, KEY_CREDENTIALS_SECRET) {
-            Some(uri) => read_secret_credentials(uri, secret, now),
-            None => read_credentials(bag, now),
+            Some(uri) => read_secret_credentials(uri, secret, now, proofs),
+            None => read_credentials(bag, now, proofs),
         };
         Self {
             cluster: read_cluster(bag),
@@ -214,7 +231,7 @@ fn read_cluster(bag: &Databag) -> ClusterField {
     }
 }
 
-fn read_credentials(bag: &Databag, now: SystemTime) -> CredentialsField {
+fn read_credentials(bag: &Databag, now: SystemTime, proofs: &Proofs) -> CredentialsField {
     let values = CREDENTIAL_KEYS.map(|key| present(bag, key));
     let missing: Vec<&'static str> = CREDENTIAL_KEYS
         .iter()
@@ -224,7 +241,7 @@ fn read_credentials(bag: &Databag, now: SystemTime) -> CredentialsField {
         .collect();
     match (missing.len(), values) {
         (0, [Some(ca), Some(cert), Some(key)]) => {
-            match ClientCredentials::from_pem_at(ca, cert, key, now) {
+            match ClientCredentials::from_pem_proven(ca, cert, key, now, proofs) {
                 Ok(credentials) => CredentialsField::Valid(credentials),
                 Err(e) => CredentialsField::Invalid(InvalidValue {
                     key: e.key.as_str(),
@@ -252,6 +269,7 @@ fn read_secret_credentials(
     uri: &str,
     secret: Option<&SecretRead>,
     now: SystemTime,
+    proofs: &Proofs,
 ) -> CredentialsField {
     let invalid = |reason: String| {
         CredentialsField::Invalid(InvalidValue {
@@ -287,7 +305,7 @@ fn read_secret_credentials(
     let [Some(ca), Some(cert), Some(key)] = values else {
         return invalid(format!("{uri} lacks field(s) {}", missing.join(", ")));
     };
-    match ClientCredentials::from_pem_at(ca, cert, key, now) {
+    match ClientCredentials::from_pem_proven(ca, cert, key, now, proofs) {
         Ok(credentials) => CredentialsField::Valid(credentials),
         Err(e) => {
             let field = SECRET_FIELDS[CREDENTIAL_KEYS

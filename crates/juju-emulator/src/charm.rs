@@ -79,31 +79,7 @@ impl CharmInfo {
     /// # Errors
     /// A file is missing or malformed, or an endpoint name is not a valid one.
     pub fn read(charm_dir: &Path) -> Result<Self, EmulatorError> {
-        let text = charm_text(charm_dir, "metadata.yaml")?
-            .ok_or_else(|| charm_error(charm_dir, "cannot read metadata.yaml: not found"))?;
-        let metadata: Metadata = serde_yaml_ng::from_str(&text)
-            .map_err(|e| charm_error(charm_dir, format!("metadata.yaml: {e}")))?;
-        let mut endpoints = BTreeMap::new();
-        for (role, section) in [
-            (EndpointRole::Provides, metadata.provides),
-            (EndpointRole::Requires, metadata.requires),
-            (EndpointRole::Peers, metadata.peers),
-        ] {
-            for (name, spec) in section.unwrap_or_default() {
-                let endpoint: Endpoint = name
-                    .parse()
-                    .map_err(|e| charm_error(charm_dir, format!("metadata.yaml: {e}")))?;
-                let interface = match spec {
-                    RelationSpec::Full { interface } | RelationSpec::Short(interface) => interface,
-                };
-                if endpoints.insert(endpoint, (role, interface)).is_some() {
-                    return Err(charm_error(
-                        charm_dir,
-                        format!("metadata.yaml: endpoint {name:?} declared twice"),
-                    ));
-                }
-            }
-        }
+        let (name, endpoints) = read_metadata(charm_dir)?;
         let options = match charm_text(charm_dir, "config.yaml")? {
             Some(text) => {
                 let config: ConfigFile = serde_yaml_ng::from_str(&text)
@@ -113,10 +89,21 @@ impl CharmInfo {
             None => BTreeMap::new(),
         };
         Ok(Self {
-            name: metadata.name,
+            name,
             endpoints,
             options,
         })
+    }
+
+    /// Only the endpoints of [`CharmInfo::read`], from `metadata.yaml` alone: what a hook
+    /// needs to find its relation endpoints, without parsing `config.yaml`.
+    ///
+    /// # Errors
+    /// As [`CharmInfo::read`], for `metadata.yaml`.
+    pub fn read_endpoints(
+        charm_dir: &Path,
+    ) -> Result<BTreeMap<Endpoint, (EndpointRole, String)>, EmulatorError> {
+        Ok(read_metadata(charm_dir)?.1)
     }
 
     /// The config a fresh application has: every option at its default (`null` if none).
@@ -160,6 +147,39 @@ impl CharmInfo {
             _ => Value::String(value.to_owned()),
         })
     }
+}
+
+/// Endpoint name → (role, interface).
+type Endpoints = BTreeMap<Endpoint, (EndpointRole, String)>;
+
+/// The charm's name and its endpoints (`provides`, `requires`, `peers`) from `metadata.yaml`.
+fn read_metadata(charm_dir: &Path) -> Result<(Option<String>, Endpoints), EmulatorError> {
+    let text = charm_text(charm_dir, "metadata.yaml")?
+        .ok_or_else(|| charm_error(charm_dir, "cannot read metadata.yaml: not found"))?;
+    let metadata: Metadata = serde_yaml_ng::from_str(&text)
+        .map_err(|e| charm_error(charm_dir, format!("metadata.yaml: {e}")))?;
+    let mut endpoints = BTreeMap::new();
+    for (role, section) in [
+        (EndpointRole::Provides, metadata.provides),
+        (EndpointRole::Requires, metadata.requires),
+        (EndpointRole::Peers, metadata.peers),
+    ] {
+        for (name, spec) in section.unwrap_or_default() {
+            let endpoint: Endpoint = name
+                .parse()
+                .map_err(|e| charm_error(charm_dir, format!("metadata.yaml: {e}")))?;
+            let interface = match spec {
+                RelationSpec::Full { interface } | RelationSpec::Short(interface) => interface,
+            };
+            if endpoints.insert(endpoint, (role, interface)).is_some() {
+                return Err(charm_error(
+                    charm_dir,
+                    format!("metadata.yaml: endpoint {name:?} declared twice"),
+                ));
+            }
+        }
+    }
+    Ok((metadata.name, endpoints))
 }
 
 /// Copies a charm directory to `target` (files keep their modes; symlinks are copied as
@@ -282,6 +302,24 @@ mod tests {
         assert_eq!(info.config_value("on", "true").unwrap(), Value::Bool(true));
         assert!(info.config_value("port", "x").is_err());
         assert!(info.config_value("nope", "x").is_err());
+    }
+
+    #[test]
+    fn endpoints_alone_come_from_metadata_even_with_a_broken_config_yaml() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("metadata.yaml"),
+            "name: x\nrequires:\n  proxy: etcd-proxy\n",
+        )
+        .unwrap();
+        fs::write(dir.path().join("config.yaml"), "options: [not, a, map]\n").unwrap();
+        let endpoints = CharmInfo::read_endpoints(dir.path()).unwrap();
+        let proxy: Endpoint = "proxy".parse().unwrap();
+        assert_eq!(
+            endpoints.into_iter().collect::<Vec<_>>(),
+            [(proxy, (EndpointRole::Requires, "etcd-proxy".to_owned()))]
+        );
+        assert!(CharmInfo::read(dir.path()).is_err());
     }
 
     #[test]

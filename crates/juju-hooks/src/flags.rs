@@ -84,15 +84,34 @@ const STATE_FILE_MODE: u32 = 0o600;
 /// Saves are atomic (a temporary file in the same directory, fsynced, renamed over the old
 /// file, then the directory fsynced) and skipped when the file already holds the same state
 /// with the right mode. A missing file loads as the default state. The directory must exist.
+///
+/// A state that can be derived again from what Juju holds (flags and records computed from
+/// relation data) may be saved [`without_fsync`](Self::without_fsync): the rename still makes
+/// each save all-or-nothing for any crash of a process, and only a power loss can leave the
+/// previous state or an unreadable file, which [`FileFlagStore::load_recovering`] loads as
+/// no state, at the cost of one full read of the relations.
 #[derive(Debug, Clone)]
 pub struct FileFlagStore {
     path: PathBuf,
+    fsync: bool,
 }
 
 impl FileFlagStore {
-    /// A store in the file `path`.
+    /// A store in the file `path`, every save synced to disk.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            fsync: true,
+        }
+    }
+
+    /// Saves without the two fsyncs (the file's and its directory's) that make a save survive
+    /// a power loss: for a state that is a record of what Juju holds, not the only copy of
+    /// anything. Each fsync costs about a millisecond, more on a journaling filesystem.
+    #[must_use]
+    pub fn without_fsync(mut self) -> Self {
+        self.fsync = false;
+        self
     }
 
     /// The conventional location: `<charm_dir>/.<namespace>.state.json`, next to the charm the
@@ -161,10 +180,15 @@ impl FileFlagStore {
         temp.as_file()
             .set_permissions(fs::Permissions::from_mode(STATE_FILE_MODE))?;
         temp.write_all(contents)?;
-        temp.as_file().sync_all()?;
+        if self.fsync {
+            temp.as_file().sync_all()?;
+        }
         // On failure the temporary file is removed when `temp` drops.
         temp.persist(&self.path).map_err(|e| e.error)?;
-        fs::File::open(dir)?.sync_all()
+        if self.fsync {
+            fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 
@@ -339,6 +363,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileFlagStore::new(dir.path().join("state.json"));
         assert_eq!(store.load().unwrap(), UnitState::default());
+    }
+
+    #[test]
+    fn a_save_without_fsync_replaces_the_file_whole_with_mode_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let mut store = FileFlagStore::new(&path).without_fsync();
+        store.save(&state_with("a")).unwrap();
+        store.save(&state_with("b")).unwrap();
+
+        assert_eq!(FileFlagStore::new(&path).load().unwrap(), state_with("b"));
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(dir_entries(dir.path()), ["state.json"]);
     }
 
     #[test]

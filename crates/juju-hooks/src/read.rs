@@ -29,8 +29,10 @@ pub fn read_regular_file(path: &Path, max: u64) -> io::Result<Vec<u8>> {
             "not a regular file",
         ));
     }
-    let mut bytes = Vec::new();
-    // One byte more than allowed tells "exactly max" from "longer" without trusting the size.
+    // Sized from the metadata (one read for a file that does not grow meanwhile), but never
+    // trusted: one byte more than allowed tells "exactly max" from "longer".
+    let expected = usize::try_from(meta.len().min(max)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
     file.take(max.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(io::Error::new(

@@ -368,6 +368,29 @@ fn hook_commands_outside_a_hook_fail_with_a_reason() {
     assert!(help.stdout.contains("3  --strict only"), "{help}");
 }
 
+/// `emulator` hands its arguments to the emulator's own parser (so the hook commands do not
+/// build its command tree): its help, usage errors and exit codes are the emulator's, under
+/// this binary's name.
+#[test]
+fn the_emulator_alias_parses_its_own_arguments() {
+    let help = epr(&["emulator", "--help"]).run();
+    assert!(help.stdout.contains("A local stand-in for Juju"), "{help}");
+    assert!(
+        help.stdout.contains("Usage: etcd-proxy-relation emulator"),
+        "{help}"
+    );
+    let sub = epr(&["emulator", "deploy", "--help"]).run();
+    assert!(
+        sub.stdout
+            .contains("Usage: etcd-proxy-relation emulator deploy"),
+        "{sub}"
+    );
+    let bad = epr(&["emulator", "--frobnicate"]).expect(2).run();
+    assert!(bad.stderr.contains("--frobnicate"), "{bad}");
+    let top = epr(&["--help"]).run();
+    assert!(top.stdout.contains("emulator"), "{top}");
+}
+
 #[test]
 fn the_deployed_status_and_strict_mode_agree_on_invalid_data() {
     let world = related_world();

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{digest, PemCredentials, SecretRead};
 use crate::cluster::{ClusterString, UrlScheme};
+use crate::credentials::Proofs;
 use crate::wire::{self, ClientUrlsField, ClusterField, CredentialsField, RemoteData};
 
 /// The keys a provider unit may write in its unit databag (wire version 1).
@@ -76,8 +77,13 @@ impl std::fmt::Debug for RelationData {
 impl RelationData {
     /// The application databag's publication, parsed, if it holds any interface key.
     pub fn app_publication(&self, now: SystemTime) -> Option<RemoteData> {
+        self.app_publication_proven(now, &Proofs::new())
+    }
+
+    fn app_publication_proven(&self, now: SystemTime, proofs: &Proofs) -> Option<RemoteData> {
         let bag = pick(self.app.as_ref()?, &wire::READ_KEYS);
-        (!bag.is_empty()).then(|| RemoteData::from_app_databag_at(&bag, self.secret.as_ref(), now))
+        (!bag.is_empty())
+            .then(|| RemoteData::from_app_databag_proven(&bag, self.secret.as_ref(), now, proofs))
     }
 
     /// Whether the application databag holds a publication with no invalid part: then the
@@ -98,7 +104,16 @@ pub struct Seen {
     /// A digest of the chosen publication's three credential values, as sent.
     #[serde(default)]
     pub credentials: Option<String>,
+    /// The valid credentials among the publications, so that validating the same texts
+    /// again skips the costly checks ([`crate::ClientCredentials::from_pem_proven`]); at most
+    /// [`MAX_PROOFS`], the chosen publication's first.
+    #[serde(default, skip_serializing_if = "Proofs::is_empty")]
+    pub proven: Proofs,
 }
+
+/// How many [`Seen::proven`] entries are kept: one per distinct valid publication, and
+/// providers publish one, or two while they rotate.
+pub const MAX_PROOFS: usize = 8;
 
 /// Everything the requirer's decision depends on.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -210,7 +225,9 @@ pub(crate) fn decide(
 ) -> RequirerDecision {
     let remote_units = relations.values().map(|r| r.units.len()).sum();
     let connected = remote_units > 0;
-    let chosen = choose(relations, now);
+    let candidates = candidates(relations, now, &previous.proven);
+    let proven = proofs_of(&candidates);
+    let chosen = best(candidates);
     let status = describe(endpoint, connected, chosen.as_ref());
     let usable = chosen
         .as_ref()
@@ -228,10 +245,13 @@ pub(crate) fn decide(
         ClientUrlsField::Valid(urls) => Some(urls),
         _ => None,
     });
-    let seen = chosen
-        .as_ref()
-        .map(|c| seen_of(relations, &c.source))
-        .unwrap_or_default();
+    let seen = Seen {
+        proven,
+        ..chosen
+            .as_ref()
+            .map(|c| seen_of(relations, &c.source))
+            .unwrap_or_default()
+    };
     let flag = |suffix: &str| format!("{endpoint}.{suffix}");
     let mut set_flags = Vec::new();
     let mut clear_flags = Vec::new();
@@ -295,9 +315,19 @@ pub(crate) fn choose(
     relations: &BTreeMap<RelationId, RelationData>,
     now: SystemTime,
 ) -> Option<Chosen> {
+    best(candidates(relations, now, &Proofs::new()))
+}
+
+/// Every publication, parsed: the application databags', then one per group of identical
+/// unit databags.
+fn candidates(
+    relations: &BTreeMap<RelationId, RelationData>,
+    now: SystemTime,
+    proofs: &Proofs,
+) -> Vec<Chosen> {
     let mut candidates = Vec::new();
     for (rid, relation) in relations {
-        if let Some(data) = relation.app_publication(now) {
+        if let Some(data) = relation.app_publication_proven(now, proofs) {
             let owner = relation
                 .remote_app
                 .clone()
@@ -334,27 +364,52 @@ pub(crate) fn choose(
                 application: false,
                 agreeing: units.len(),
             },
-            data: RemoteData::from_databag_at(&bag, now),
+            data: RemoteData::from_databag_proven(&bag, now, proofs),
         });
     }
-    candidates.into_iter().max_by_key(|c| {
-        let valid = c.data.invalid().is_empty();
-        let cluster = matches!(c.data.cluster, ClusterField::Valid(_));
-        let tls = matches!(c.data.credentials, CredentialsField::Valid(_));
-        let size = match &c.data.cluster {
-            ClusterField::Valid(cluster) => cluster.entries().len(),
-            _ => 0,
-        };
-        (
-            valid,
-            c.source.application,
-            cluster,
-            tls,
-            c.source.agreeing,
-            size,
-            Reverse(c.source.owner.clone()),
-        )
-    })
+    candidates
+}
+
+/// The proofs of the valid credentials among `candidates`, the best candidate's first.
+fn proofs_of(candidates: &[Chosen]) -> Proofs {
+    let mut valid: Vec<&Chosen> = candidates
+        .iter()
+        .filter(|c| matches!(c.data.credentials, CredentialsField::Valid(_)))
+        .collect();
+    valid.sort_by_key(|c| Reverse(rank(c)));
+    valid
+        .into_iter()
+        .filter_map(|c| match &c.data.credentials {
+            CredentialsField::Valid(credentials) => Some(credentials.proof()),
+            _ => None,
+        })
+        .take(MAX_PROOFS)
+        .map(|(digest, signer)| (digest.to_owned(), signer))
+        .collect()
+}
+
+/// The ranking of [`choose`].
+fn best(candidates: Vec<Chosen>) -> Option<Chosen> {
+    candidates.into_iter().max_by_key(rank)
+}
+
+fn rank(c: &Chosen) -> impl Ord {
+    let valid = c.data.invalid().is_empty();
+    let cluster = matches!(c.data.cluster, ClusterField::Valid(_));
+    let tls = matches!(c.data.credentials, CredentialsField::Valid(_));
+    let size = match &c.data.cluster {
+        ClusterField::Valid(cluster) => cluster.entries().len(),
+        _ => 0,
+    };
+    (
+        valid,
+        c.source.application,
+        cluster,
+        tls,
+        c.source.agreeing,
+        size,
+        Reverse(c.source.owner.clone()),
+    )
 }
 
 /// The digests of what the chosen databag sent.
@@ -400,6 +455,7 @@ fn seen_of(relations: &BTreeMap<RelationId, RelationData>, source: &Source) -> S
     Seen {
         cluster,
         credentials,
+        proven: Proofs::new(),
     }
 }
 

@@ -272,3 +272,42 @@ fn inputs_and_decisions_round_trip_through_json() {
     assert_eq!(back.seen, decision.seen);
     assert_eq!(back.status, decision.status);
 }
+
+/// The next run skips the costly checks of credentials proven in this one: `seen.proven`
+/// holds the proof of the valid publication, and only that (never the key).
+#[test]
+fn the_valid_credentials_are_remembered_as_proven_for_the_next_run() {
+    let pki = TestPki::generate();
+    let relation = v2_relation(SecretResult::Content(pem(&pki).secret_content()));
+    let input = requirer(BTreeMap::from([(rid("proxy:1"), relation)]));
+    let first = input.decide();
+    let expected = pki.credentials();
+    let (digest, signer) = expected.proof();
+    assert_eq!(
+        first.seen.proven,
+        etcd_proxy::Proofs::from([(digest.to_owned(), signer)])
+    );
+    let recorded = serde_json::to_string(&first.seen).unwrap();
+    assert!(!recorded.contains("PRIVATE KEY"), "{recorded}");
+
+    let again = RequirerInput {
+        previous: first.seen.clone(),
+        ..input
+    }
+    .decide();
+    assert_eq!(again.seen, first.seen);
+    assert_eq!(again.publication.unwrap().credentials.unwrap(), pem(&pki));
+    assert!(!again.set_flags.contains(&"proxy.tls.changed".to_owned()));
+}
+
+/// Invalid credentials leave no proof behind.
+#[test]
+fn invalid_credentials_are_not_remembered_as_proven() {
+    let pki = TestPki::generate();
+    let mut content = pem(&pki).secret_content();
+    content.insert("client-key".into(), pki.unrelated_key_pem.clone());
+    let relation = v2_relation(SecretResult::Content(content));
+    let decision = requirer(BTreeMap::from([(rid("proxy:1"), relation)])).decide();
+    assert!(decision.publication.is_none());
+    assert!(decision.seen.proven.is_empty());
+}

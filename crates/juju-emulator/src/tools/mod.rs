@@ -31,7 +31,7 @@ use juju_hooks::{BagOwner, RelationId, UnitName};
 use serde_json::Value;
 
 use crate::args::{self, OptSpec, Parsed, ParsedArgs};
-use crate::format::{render, Format};
+use crate::format::{render, render_tree, Format, Tree};
 use crate::store::{
     take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Rows, Staged, Store, UnitScope,
 };
@@ -647,13 +647,32 @@ fn print_as(
     io: &mut ToolIo<'_>,
     default: Format,
 ) -> Result<(), Failure> {
-    let format = parsed
+    let text = render(value, chosen_format(parsed, default)?);
+    write_output(&text, parsed, io)
+}
+
+/// [`print_as`] for Go structs ([`Tree`]).
+fn print_tree_as(
+    tree: &Tree,
+    parsed: &ParsedArgs,
+    io: &mut ToolIo<'_>,
+    default: Format,
+) -> Result<(), Failure> {
+    let text = render_tree(tree, chosen_format(parsed, default)?);
+    write_output(&text, parsed, io)
+}
+
+fn chosen_format(parsed: &ParsedArgs, default: Format) -> Result<Format, Failure> {
+    Ok(parsed
         .value("format")
         .map(Format::parse)
         .transpose()
         .map_err(Failure::usage)?
-        .unwrap_or(default);
-    let text = render(value, format);
+        .unwrap_or(default))
+}
+
+/// Writes `text` to `-o FILE` or stdout.
+fn write_output(text: &str, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), Failure> {
     match parsed.value("output") {
         Some(path) => std::fs::write(PathBuf::from(path), text)
             .map_err(|e| Failure::runtime(format!("open {path}: {e}"))),

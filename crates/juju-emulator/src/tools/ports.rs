@@ -25,12 +25,15 @@ fn change(
     };
     check_empty(rest).map_err(Failure::usage)?;
     let range: PortRange = first.parse().map_err(Failure::usage)?;
+    // ports.go `makePortRangeCommand`: no value means every endpoint, and so does an empty
+    // item of the list. Unknown endpoints are refused at commit.
     let endpoints: Vec<String> = parsed
         .value("endpoints")
+        .filter(|e| !e.is_empty())
         .map(|e| {
             e.split(',')
                 .map(str::trim)
-                .filter(|e| !e.is_empty())
+                .map(|e| if e.is_empty() { ALL_ENDPOINTS } else { e })
                 .map(str::to_owned)
                 .collect()
         })

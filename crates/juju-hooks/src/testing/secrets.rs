@@ -1910,6 +1910,30 @@ mod tests {
             )
             .unwrap();
         assert!(model.commit_refusal(&unit("db/0"), &pending).is_none());
+        // context.go `RevokeSecret` stages too; `SecretsRevoke` refuses (`CanManage`).
+        let rid_app = model.relation_id(rid.number(), &app0).unwrap();
+        let mut pending = Pending::default();
+        model
+            .secret_revoke(&app0, &mut pending, &uri, &rid_app, None)
+            .unwrap();
+        assert_eq!(
+            model.commit_refusal(&app0, &pending).map(|r| r.message),
+            Some("permission denied".to_owned())
+        );
+        // A revision that does not exist: refused at commit (`GetSecretRevision`).
+        let mut pending = Pending::default();
+        model
+            .secret_remove(&unit("db/0"), &mut pending, &uri, Some(9))
+            .unwrap();
+        assert_eq!(
+            model
+                .commit_refusal(&unit("db/0"), &pending)
+                .map(|r| r.message),
+            Some(format!(
+                "revison 9 for secret {:?} not found",
+                uri.to_string()
+            ))
+        );
     }
 
     #[test]

@@ -78,9 +78,8 @@ impl<'a> Node<'a> {
     fn of_value(value: &'a Value, format: Format) -> Self {
         match value {
             Value::Object(map) => Self::go_map(
-                map.iter()
-                    .map(|(k, v)| (k.as_str(), Self::of_value(v, format)))
-                    .collect(),
+                map.iter().map(|(k, v)| (k.as_str(), v)),
+                Self::of_value,
                 format,
             ),
             Value::Array(items) => {
@@ -100,9 +99,8 @@ impl<'a> Node<'a> {
                     .collect(),
             ),
             Tree::Map(map) => Self::go_map(
-                map.iter()
-                    .map(|(k, v)| (k.as_str(), Self::of_tree(v, format)))
-                    .collect(),
+                map.iter().map(|(k, v)| (k.as_str(), v)),
+                Self::of_tree,
                 format,
             ),
             Tree::List(items) => {
@@ -113,7 +111,13 @@ impl<'a> Node<'a> {
 
     /// A Go map's entries, given in byte order (as encoding/json sorts them); yaml.v2 sorts
     /// its own way ([`yaml_key_less`]).
-    fn go_map(mut entries: Vec<(&'a str, Node<'a>)>, format: Format) -> Self {
+    fn go_map<T: 'a>(
+        entries: impl Iterator<Item = (&'a str, &'a T)>,
+        node: fn(&'a T, Format) -> Self,
+        format: Format,
+    ) -> Self {
+        let mut entries: Vec<(&'a str, Self)> =
+            entries.map(|(k, v)| (k, node(v, format))).collect();
         if format != Format::Json {
             entries.sort_by(|(a, _), (b, _)| yaml_key_order(a, b));
         }

@@ -647,8 +647,7 @@ fn print_as(
     io: &mut ToolIo<'_>,
     default: Format,
 ) -> Result<(), Failure> {
-    let text = render(value, chosen_format(parsed, default)?);
-    write_output(&text, parsed, io)
+    print_with(|format| render(value, format), parsed, io, default)
 }
 
 /// [`print_as`] for Go structs ([`Tree`]).
@@ -658,21 +657,23 @@ fn print_tree_as(
     io: &mut ToolIo<'_>,
     default: Format,
 ) -> Result<(), Failure> {
-    let text = render_tree(tree, chosen_format(parsed, default)?);
-    write_output(&text, parsed, io)
+    print_with(|format| render_tree(tree, format), parsed, io, default)
 }
 
-fn chosen_format(parsed: &ParsedArgs, default: Format) -> Result<Format, Failure> {
-    Ok(parsed
+/// Renders in the `--format` chosen (else `default`) and writes to `-o FILE` or stdout.
+fn print_with(
+    render: impl FnOnce(Format) -> String,
+    parsed: &ParsedArgs,
+    io: &mut ToolIo<'_>,
+    default: Format,
+) -> Result<(), Failure> {
+    let format = parsed
         .value("format")
         .map(Format::parse)
         .transpose()
         .map_err(Failure::usage)?
-        .unwrap_or(default))
-}
-
-/// Writes `text` to `-o FILE` or stdout.
-fn write_output(text: &str, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), Failure> {
+        .unwrap_or(default);
+    let text = render(format);
     match parsed.value("output") {
         Some(path) => std::fs::write(PathBuf::from(path), text)
             .map_err(|e| Failure::runtime(format!("open {path}: {e}"))),

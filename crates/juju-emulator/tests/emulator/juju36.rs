@@ -197,11 +197,8 @@ fn secret_tools_refuse_with_juju_texts() {
         "",
     )
     .assert_ok("");
-    let context = f.store().load_context(&id).unwrap().unwrap();
     assert_eq!(
-        f.model()
-            .commit_refusal(&context.invocation.unit, &context.pending)
-            .map(|r| r.message),
+        f.commit_refusal(&id),
         Some("secret \"secret:9m4e2mr0ui3e8a215n4g\" not found".to_owned())
     );
     f.tool(
@@ -590,11 +587,7 @@ fn secret_revoke_by_a_non_owner_is_refused_at_commit() {
         let hook = f.plain(unit, "update-status");
         let id = f.begin(&hook);
         let run = f.tool_in(&id, "secret-revoke", &[secret, "-r", &rid], "");
-        let context = f.store().load_context(&id).unwrap().unwrap();
-        let refused = f
-            .model()
-            .commit_refusal(&context.invocation.unit, &context.pending)
-            .map(|r| r.message);
+        let refused = f.commit_refusal(&id);
         (run, refused)
     };
     let (run, refused) = refusal(&mut f, "kube/0", &uri);
@@ -627,22 +620,14 @@ fn secret_remove_of_a_missing_revision_is_refused_at_commit() {
     let id = f.begin(&leader);
     f.tool_in(&id, "secret-remove", &[&uri, "--revision", "7"], "")
         .assert_ok("");
-    let context = f.store().load_context(&id).unwrap().unwrap();
     assert_eq!(
-        f.model()
-            .commit_refusal(&context.invocation.unit, &context.pending)
-            .map(|r| r.message),
+        f.commit_refusal(&id),
         Some(format!("revison 7 for secret {uri:?} not found"))
     );
     let id = f.begin(&leader);
     f.tool_in(&id, "secret-remove", &[&uri, "--revision", "1"], "")
         .assert_ok("");
-    let context = f.store().load_context(&id).unwrap().unwrap();
-    assert_eq!(
-        f.model()
-            .commit_refusal(&context.invocation.unit, &context.pending),
-        None
-    );
+    assert_eq!(f.commit_refusal(&id), None);
 }
 
 /// ports.go `makePortRangeCommand` passes each `--endpoints` item on without checking it
@@ -658,10 +643,7 @@ fn ports_on_an_unknown_endpoint_are_refused_at_commit() {
         for (tool, args) in calls {
             f.tool_in(&id, tool, args, "").assert_ok("");
         }
-        let context = f.store().load_context(&id).unwrap().unwrap();
-        f.model()
-            .commit_refusal(&context.invocation.unit, &context.pending)
-            .map(|r| r.message)
+        f.commit_refusal(&id)
     };
     assert_eq!(
         refused(

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{parse, print, print_tree_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
+use super::{
+    parse, parse_bare, print, print_tree_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION,
+};
 use crate::args::check_empty;
 use crate::clock::since_now;
 use crate::format::{Format, Tree};
@@ -110,10 +112,9 @@ pub(super) fn goal_state(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let Some(parsed) = parse("goal-state", &[FORMAT, OUTPUT], args, s, &mut io)? else {
+    let Some(parsed) = parse_bare("goal-state", &[FORMAT, OUTPUT], args, s, &mut io)? else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     let since = since_now();
     // goal-state.go `goalStateStatusContents`: `status`, then `since`.
     let entry = |status: &str| {
@@ -173,7 +174,7 @@ pub(super) fn relation_model_get(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let Some(parsed) = parse(
+    let Some(parsed) = parse_bare(
         "relation-model-get",
         &[RELATION, FORMAT, OUTPUT],
         args,
@@ -183,7 +184,6 @@ pub(super) fn relation_model_get(
     else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     s.relation(&parsed)?;
     let uuid = crate::runner::fake_uuid(&s.model.name);
     print(&json!({ "uuid": uuid }), &parsed, &mut io)

@@ -631,6 +631,21 @@ fn parse(
     }
 }
 
+/// [`parse`] for a tool that takes no arguments (`cmd.CheckEmpty`: `unrecognized args`).
+fn parse_bare(
+    tool: &str,
+    specs: &[OptSpec],
+    args: &[String],
+    session: &Session,
+    io: &mut ToolIo<'_>,
+) -> Result<Option<ParsedArgs>, Failure> {
+    let parsed = parse(tool, specs, args, session, io)?;
+    if let Some(parsed) = &parsed {
+        args::check_empty(&parsed.positionals).map_err(Failure::usage)?;
+    }
+    Ok(parsed)
+}
+
 /// Tools whose `--format` is `yaml` (the default) or `json`, with no `smart`
 /// (`secret-get.go`, `secret-ids.go`, `secret-info-get.go`, `goal-state.go` `SetFlags`).
 const YAML_JSON_TOOLS: [&str; 4] = ["secret-get", "secret-ids", "secret-info-get", "goal-state"];

@@ -15,7 +15,9 @@ use juju_hooks::{
 };
 use serde_json::Value;
 
-use super::{parse, print_as, print_tree_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
+use super::{
+    parse, parse_bare, print_as, print_tree_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION,
+};
 use crate::args::{check_empty, go_quote, OptSpec, ParsedArgs};
 use crate::clock;
 use crate::format::{Format, Tree};
@@ -422,10 +424,9 @@ pub(super) fn secret_ids(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let Some(parsed) = parse("secret-ids", &[FORMAT, OUTPUT], args, s, &mut io)? else {
+    let Some(parsed) = parse_bare("secret-ids", &[FORMAT, OUTPUT], args, s, &mut io)? else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     let ids: Vec<Value> = s
         .model
         .secret_ids(s.unit(), &s.context.pending)

@@ -66,6 +66,24 @@ pub(crate) fn render_tree(tree: &Tree, format: Format) -> String {
     render_node(&Node::of_tree(tree, format), format)
 }
 
+/// What a read tool prints: a value, or a Go struct.
+pub(crate) trait Printable {
+    /// The text in `format`, final newline included (or nothing at all).
+    fn render(&self, format: Format) -> String;
+}
+
+impl Printable for Value {
+    fn render(&self, format: Format) -> String {
+        render(self, format)
+    }
+}
+
+impl Printable for Tree {
+    fn render(&self, format: Format) -> String {
+        render_tree(self, format)
+    }
+}
+
 /// A borrowed view of what is printed, map entries already in print order.
 enum Node<'a> {
     /// Null, a bool, a number or a string.

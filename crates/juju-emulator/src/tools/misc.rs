@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::{
-    parse, parse_bare, print, print_tree_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION,
+    parse, parse_bare, print, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION,
 };
 use crate::args::check_empty;
 use crate::clock::since_now;
@@ -166,7 +166,7 @@ pub(super) fn goal_state(
         ("units", Tree::Map(units)),
         ("relations", Tree::Map(relations)),
     ]);
-    print_tree_as(&value, &parsed, &mut io, Format::Yaml)
+    print_as(&value, &parsed, &mut io, Format::Yaml)
 }
 
 pub(super) fn relation_model_get(

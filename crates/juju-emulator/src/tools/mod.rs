@@ -31,7 +31,7 @@ use juju_hooks::{BagOwner, RelationId, UnitName};
 use serde_json::Value;
 
 use crate::args::{self, OptSpec, Parsed, ParsedArgs};
-use crate::format::{render, render_tree, Format, Tree};
+use crate::format::{Format, Printable};
 use crate::store::{
     take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Rows, Staged, Store, UnitScope,
 };
@@ -655,29 +655,9 @@ fn print(value: &Value, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), 
     print_as(value, parsed, io, Format::Smart)
 }
 
-/// [`print`] with another default format.
+/// [`print`] with another default format, of a value or a Go struct ([`Tree`]).
 fn print_as(
-    value: &Value,
-    parsed: &ParsedArgs,
-    io: &mut ToolIo<'_>,
-    default: Format,
-) -> Result<(), Failure> {
-    print_with(|format| render(value, format), parsed, io, default)
-}
-
-/// [`print_as`] for Go structs ([`Tree`]).
-fn print_tree_as(
-    tree: &Tree,
-    parsed: &ParsedArgs,
-    io: &mut ToolIo<'_>,
-    default: Format,
-) -> Result<(), Failure> {
-    print_with(|format| render_tree(tree, format), parsed, io, default)
-}
-
-/// Renders in the `--format` chosen (else `default`) and writes to `-o FILE` or stdout.
-fn print_with(
-    render: impl FnOnce(Format) -> String,
+    value: &impl Printable,
     parsed: &ParsedArgs,
     io: &mut ToolIo<'_>,
     default: Format,
@@ -688,7 +668,7 @@ fn print_with(
         .transpose()
         .map_err(Failure::usage)?
         .unwrap_or(default);
-    let text = render(format);
+    let text = value.render(format);
     match parsed.value("output") {
         Some(path) => std::fs::write(PathBuf::from(path), text)
             .map_err(|e| Failure::runtime(format!("open {path}: {e}"))),

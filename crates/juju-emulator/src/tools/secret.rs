@@ -15,9 +15,7 @@ use juju_hooks::{
 };
 use serde_json::Value;
 
-use super::{
-    parse, parse_bare, print_as, print_tree_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION,
-};
+use super::{parse, parse_bare, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
 use crate::args::{check_empty, go_quote, OptSpec, ParsedArgs};
 use crate::clock;
 use crate::format::{Format, Tree};
@@ -465,7 +463,7 @@ pub(super) fn secret_info_get(
         info.uri.id().to_owned(),
         info_value(s, &info),
     )]));
-    print_tree_as(&value, &parsed, &mut io, Format::Yaml)
+    print_as(&value, &parsed, &mut io, Format::Yaml)
 }
 
 /// One secret's metadata as `secret-info-get` prints it: `metadataDisplay`'s fields in their

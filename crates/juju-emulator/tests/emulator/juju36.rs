@@ -632,7 +632,7 @@ fn secret_remove_of_a_missing_revision_is_refused_at_commit() {
 
 /// ports.go `makePortRangeCommand` passes each `--endpoints` item on without checking it
 /// (an empty item means every endpoint); the controller refuses an endpoint the charm does
-/// not declare when the hook commits (state/machine_ports.go `validatePendingChanges`:
+/// not declare when the hook commits (state/machine_ports_ops.go `validatePendingChanges`:
 /// `open port range: endpoint "x" for unit "u/0" not found`), opens before closes.
 #[test]
 fn ports_on_an_unknown_endpoint_are_refused_at_commit() {

@@ -199,7 +199,7 @@ impl Model {
     }
 
     /// The controller's refusal of staged port changes naming an endpoint the unit's charm
-    /// does not declare (state/machine_ports.go `validatePendingChanges`: opens first, then
+    /// does not declare (state/machine_ports_ops.go `validatePendingChanges`: opens first, then
     /// closes): `open port range: endpoint "x" for unit "u/0" not found`.
     pub fn port_commit_refusal(&self, unit: &UnitName, pending: &Pending) -> Option<Refusal> {
         let declared = self.applications.get(unit.app()).map(|app| &app.endpoints);
@@ -312,7 +312,7 @@ mod tests {
                 &["store".into()],
             )
             .unwrap();
-        // An unknown endpoint is staged; the commit is refused (state/machine_ports.go).
+        // An unknown endpoint is staged; the commit is refused (state/machine_ports_ops.go).
         let mut unknown = Pending::default();
         model
             .port_change(&unit, &mut unknown, false, &range, &["nope".into()])

@@ -567,8 +567,8 @@ fn secret_info_get_prints_the_struct_fields_in_go_order() {
     );
 }
 
-/// context.go `RevokeSecret` checks only the leadership of the unit's own application
-/// secrets and stages the revoke; the secrets manager facade refuses a secret the unit
+/// secret-revoke.go `Run` hands the revoke to context.go `RevokeSecret`, which checks only
+/// the leadership of the unit's own application secrets and stages it; the secrets manager facade refuses a secret the unit
 /// cannot manage when the hook commits (`SecretsRevoke`, apiserver/common/secrets/access.go
 /// `CanManage`: `permission denied`, for a secret that does not exist too).
 #[test]

@@ -601,12 +601,15 @@ impl Emulator {
                 // A dropped secret trigger must not stay marked as queued, or it never
                 // comes again.
                 let mirror = &mut self.mirror;
-                let due = self.store.write(|db| {
-                    mirror.sync(db)?;
-                    let due = mirror.model.secret_trigger_dropped(&invocation);
-                    mirror.save_rows(db)?;
-                    db.queue_push_coalesced(due)
-                })?;
+                let due = match invocation.secret {
+                    Some(_) => self.store.write(|db| {
+                        mirror.sync(db)?;
+                        let due = mirror.model.secret_trigger_dropped(&invocation);
+                        mirror.save_rows(db)?;
+                        db.queue_push_coalesced(due)
+                    })?,
+                    None => Vec::new(),
+                };
                 let mut report = HookReport::dropped(invocation, inconsistency.0);
                 report.queued = due;
                 self.store.append_line(&self.store.hooks_path(), &report)?;

@@ -598,7 +598,20 @@ impl Emulator {
         match self.run_hook(invocation.clone()) {
             Ok(report) => Ok(Some(report)),
             Err(EmulatorError::Model(inconsistency)) => {
-                let report = HookReport::dropped(invocation, inconsistency.0);
+                // A dropped secret trigger must not stay marked as queued, or it never
+                // comes again.
+                let mirror = &mut self.mirror;
+                let due = match invocation.secret {
+                    Some(_) => self.store.write(|db| {
+                        mirror.sync(db)?;
+                        let due = mirror.model.secret_trigger_dropped(&invocation);
+                        mirror.save_rows(db)?;
+                        db.queue_push_coalesced(due)
+                    })?,
+                    None => Vec::new(),
+                };
+                let mut report = HookReport::dropped(invocation, inconsistency.0);
+                report.queued = due;
                 self.store.append_line(&self.store.hooks_path(), &report)?;
                 Ok(Some(report))
             }

@@ -3,8 +3,12 @@
 //! Values are `serde_json::Value`s; `Null` stands for "absent" (a missing key). The YAML
 //! emitter covers what hook tools print (scalars, string lists, maps of scalars and nested
 //! maps) with Go `yaml.v2`'s choices: double quotes for strings that would read back as another
-//! type, literal blocks for multi-line strings, sorted keys. Known gap: `yaml.v2` folds plain
+//! type, literal blocks for multi-line strings, map keys in yaml.v2's order. Go structs keep
+//! their field order ([`Tree`]). Known gap: `yaml.v2` folds plain
 //! strings longer than 80 columns; this emitter never folds.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -16,7 +20,7 @@ pub(crate) enum Format {
     Smart,
     /// YAML (Go `yaml.v2` style).
     Yaml,
-    /// Compact JSON with sorted keys and Go's HTML-safe escaping.
+    /// Compact JSON with Go's key order and HTML-safe escaping.
     Json,
 }
 
@@ -32,26 +36,138 @@ impl Format {
     }
 }
 
-/// Renders `value` in `format`, including the final newline (or nothing at all).
-pub(crate) fn render(value: &Value, format: Format) -> String {
-    match format {
-        Format::Smart => smart(value),
-        Format::Yaml => yaml(value),
-        Format::Json => json(value),
+/// What a tool prints when Go marshals a struct: its fields keep their declaration order
+/// (yaml.v2 and encoding/json both do), where a `Value`'s maps are Go maps, sorted.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Tree {
+    /// A value whose maps are Go maps.
+    Value(Value),
+    /// A Go struct: its fields in declaration order (`omitempty` ones left out by the caller).
+    Struct(Vec<(&'static str, Tree)>),
+    /// A Go map of trees: keys sorted as Go's encoder sorts them.
+    Map(BTreeMap<String, Tree>),
+    /// A Go slice.
+    List(Vec<Tree>),
+}
+
+impl From<Value> for Tree {
+    fn from(value: Value) -> Self {
+        Self::Value(value)
     }
 }
 
-fn smart(value: &Value) -> String {
-    match value {
-        Value::Null => String::new(),
-        Value::String(s) if s.is_empty() => String::new(),
-        Value::String(s) => format!("{s}\n"),
-        Value::Bool(true) => "True\n".to_owned(),
-        Value::Bool(false) => "False\n".to_owned(),
-        Value::Array(items) if items.iter().all(Value::is_string) => {
+/// Renders `value` in `format`, including the final newline (or nothing at all).
+pub(crate) fn render(value: &Value, format: Format) -> String {
+    render_node(&Node::of_value(value, format), format)
+}
+
+/// [`render`] for a [`Tree`].
+pub(crate) fn render_tree(tree: &Tree, format: Format) -> String {
+    render_node(&Node::of_tree(tree, format), format)
+}
+
+/// What a read tool prints: a value, or a Go struct.
+pub(crate) trait Printable {
+    /// The text in `format`, final newline included (or nothing at all).
+    fn render(&self, format: Format) -> String;
+}
+
+impl Printable for Value {
+    fn render(&self, format: Format) -> String {
+        render(self, format)
+    }
+}
+
+impl Printable for Tree {
+    fn render(&self, format: Format) -> String {
+        render_tree(self, format)
+    }
+}
+
+/// A borrowed view of what is printed, map entries already in print order.
+enum Node<'a> {
+    /// Null, a bool, a number or a string.
+    Scalar(&'a Value),
+    Map(Vec<(&'a str, Node<'a>)>),
+    List(Vec<Node<'a>>),
+}
+
+impl<'a> Node<'a> {
+    fn of_value(value: &'a Value, format: Format) -> Self {
+        match value {
+            Value::Object(map) => Self::go_map(
+                map.iter().map(|(k, v)| (k.as_str(), v)),
+                Self::of_value,
+                format,
+            ),
+            Value::Array(items) => {
+                Self::List(items.iter().map(|v| Self::of_value(v, format)).collect())
+            }
+            scalar => Self::Scalar(scalar),
+        }
+    }
+
+    fn of_tree(tree: &'a Tree, format: Format) -> Self {
+        match tree {
+            Tree::Value(value) => Self::of_value(value, format),
+            Tree::Struct(fields) => Self::Map(
+                fields
+                    .iter()
+                    .map(|(k, v)| (*k, Self::of_tree(v, format)))
+                    .collect(),
+            ),
+            Tree::Map(map) => Self::go_map(
+                map.iter().map(|(k, v)| (k.as_str(), v)),
+                Self::of_tree,
+                format,
+            ),
+            Tree::List(items) => {
+                Self::List(items.iter().map(|t| Self::of_tree(t, format)).collect())
+            }
+        }
+    }
+
+    /// A Go map's entries, given in byte order (as encoding/json sorts them); yaml.v2 sorts
+    /// its own way ([`yaml_key_less`]).
+    fn go_map<T: 'a>(
+        entries: impl Iterator<Item = (&'a str, &'a T)>,
+        node: fn(&'a T, Format) -> Self,
+        format: Format,
+    ) -> Self {
+        let mut entries: Vec<(&'a str, Self)> =
+            entries.map(|(k, v)| (k, node(v, format))).collect();
+        if format != Format::Json {
+            entries.sort_by(|(a, _), (b, _)| yaml_key_order(a, b));
+        }
+        Self::Map(entries)
+    }
+
+    fn is_string(&self) -> bool {
+        matches!(self, Self::Scalar(Value::String(_)))
+    }
+}
+
+fn render_node(node: &Node<'_>, format: Format) -> String {
+    match format {
+        Format::Smart => smart(node),
+        Format::Yaml => yaml(node),
+        Format::Json => json(node),
+    }
+}
+
+fn smart(node: &Node<'_>) -> String {
+    match node {
+        Node::Scalar(Value::Null) => String::new(),
+        Node::Scalar(Value::String(s)) if s.is_empty() => String::new(),
+        Node::Scalar(Value::String(s)) => format!("{s}\n"),
+        Node::Scalar(Value::Bool(true)) => "True\n".to_owned(),
+        Node::Scalar(Value::Bool(false)) => "False\n".to_owned(),
+        Node::List(items) if items.iter().all(Node::is_string) => {
             let mut out = String::new();
             for item in items {
-                out.push_str(item.as_str().unwrap_or_default());
+                if let Node::Scalar(Value::String(s)) = item {
+                    out.push_str(s);
+                }
                 out.push('\n');
             }
             out
@@ -60,20 +176,21 @@ fn smart(value: &Value) -> String {
     }
 }
 
-fn yaml(value: &Value) -> String {
-    if value.is_null() {
+fn yaml(node: &Node<'_>) -> String {
+    if matches!(node, Node::Scalar(Value::Null)) {
         return String::new();
     }
     let mut out = String::new();
-    emit(value, 0, &mut out);
+    emit(node, 0, &mut out);
     let trimmed = out.trim_end_matches('\n');
     format!("{trimmed}\n")
 }
 
-/// Go's `encoding/json`: compact, sorted keys, `<>&` and U+2028/9 escaped, integral floats
-/// without a fraction.
-fn json(value: &Value) -> String {
-    let text = serde_json::to_string(&go_numbers(value)).unwrap_or_else(|_| "null".to_owned());
+/// Go's `encoding/json`: compact, `<>&` and U+2028/9 escaped, integral floats without a
+/// fraction.
+fn json(node: &Node<'_>) -> String {
+    let mut text = String::new();
+    json_text(node, &mut text);
     let mut out = String::with_capacity(text.len() + 1);
     for c in text.chars() {
         match c {
@@ -89,39 +206,128 @@ fn json(value: &Value) -> String {
     out
 }
 
-fn go_numbers(value: &Value) -> Value {
+fn json_text(node: &Node<'_>, out: &mut String) {
+    let encode = |v: &Value| serde_json::to_string(v).unwrap_or_else(|_| "null".to_owned());
+    match node {
+        Node::Scalar(number @ Value::Number(_)) => out.push_str(&encode(&go_number(number))),
+        Node::Scalar(scalar) => out.push_str(&encode(scalar)),
+        Node::Map(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&encode(&Value::String((*key).to_owned())));
+                out.push(':');
+                json_text(item, out);
+            }
+            out.push('}');
+        }
+        Node::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_text(item, out);
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// An integral float as Go prints it: without a fraction.
+fn go_number(value: &Value) -> Value {
     match value {
         Value::Number(n) => match n.as_f64() {
             Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => Value::from(f as i64),
             _ => value.clone(),
         },
-        Value::Array(items) => Value::Array(items.iter().map(go_numbers).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), go_numbers(v)))
-                .collect(),
-        ),
         other => other.clone(),
     }
 }
 
+/// yaml.v2's order of string map keys (sorter.go `keyList.Less`): runs of digits compare as
+/// numbers, and a letter sorts after any other rune.
+fn yaml_key_order(a: &str, b: &str) -> Ordering {
+    if yaml_key_less(a, b) {
+        Ordering::Less
+    } else if yaml_key_less(b, a) {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
+fn yaml_key_less(a: &str, b: &str) -> bool {
+    let (ar, br): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let digit = |c: char| c.is_ascii_digit();
+    for i in 0..ar.len().min(br.len()) {
+        if ar[i] == br[i] {
+            continue;
+        }
+        let (al, bl) = (ar[i].is_alphabetic(), br[i].is_alphabetic());
+        if al && bl {
+            return ar[i] < br[i];
+        }
+        if al || bl {
+            return bl;
+        }
+        // Inside a number with a non-zero digit before, leading zeros are digits too.
+        let mut an: i64 = 0;
+        let mut bn: i64 = 0;
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && digit(ar[j - 1]) {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && digit(ar[ai]) {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(ar[ai] as u8 - b'0'));
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && digit(br[bi]) {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(i64::from(br[bi] as u8 - b'0'));
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return ar[i] < br[i];
+    }
+    ar.len() < br.len()
+}
+
 /// Emits a block-style node at `indent`; maps and lists end with a newline.
-fn emit(value: &Value, indent: usize, out: &mut String) {
+fn emit(node: &Node<'_>, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            // serde_json's map is a BTreeMap (no `preserve_order`), so keys come sorted.
-            for (key, item) in map {
+    match node {
+        Node::Map(entries) if !entries.is_empty() => {
+            for (key, item) in entries {
                 out.push_str(&pad);
                 out.push_str(&scalar_string(key, indent));
                 out.push(':');
                 match item {
-                    Value::Object(m) if !m.is_empty() => {
+                    Node::Map(m) if !m.is_empty() => {
                         out.push('\n');
                         emit(item, indent + 2, out);
                     }
                     // yaml.v2 does not indent a list under its key.
-                    Value::Array(a) if !a.is_empty() => {
+                    Node::List(a) if !a.is_empty() => {
                         out.push('\n');
                         emit(item, indent, out);
                     }
@@ -133,17 +339,17 @@ fn emit(value: &Value, indent: usize, out: &mut String) {
                 }
             }
         }
-        Value::Array(items) if !items.is_empty() => {
+        Node::List(items) if !items.is_empty() => {
             for item in items {
                 out.push_str(&pad);
                 out.push_str("- ");
                 match item {
-                    Value::Object(m) if !m.is_empty() => {
+                    Node::Map(m) if !m.is_empty() => {
                         let mut nested = String::new();
                         emit(item, indent + 2, &mut nested);
                         out.push_str(&nested[indent + 2..]);
                     }
-                    Value::Array(a) if !a.is_empty() => {
+                    Node::List(a) if !a.is_empty() => {
                         let mut nested = String::new();
                         emit(item, indent + 2, &mut nested);
                         out.push_str(&nested[indent + 2..]);
@@ -164,14 +370,14 @@ fn emit(value: &Value, indent: usize, out: &mut String) {
 }
 
 /// A scalar (or empty collection) as it appears after `key: ` or `- `.
-fn scalar_text(value: &Value, indent: usize) -> String {
-    match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => go_numbers(&Value::Number(n.clone())).to_string(),
-        Value::String(s) => scalar_string(s, indent),
-        Value::Array(_) => "[]".to_owned(),
-        Value::Object(_) => "{}".to_owned(),
+fn scalar_text(node: &Node<'_>, indent: usize) -> String {
+    match node {
+        Node::Scalar(Value::Null) => "null".to_owned(),
+        Node::Scalar(Value::Bool(b)) => b.to_string(),
+        Node::Scalar(number @ Value::Number(_)) => go_number(number).to_string(),
+        Node::Scalar(Value::String(s)) => scalar_string(s, indent),
+        Node::List(_) | Node::Scalar(Value::Array(_)) => "[]".to_owned(),
+        Node::Map(_) | Node::Scalar(Value::Object(_)) => "{}".to_owned(),
     }
 }
 
@@ -413,6 +619,71 @@ mod tests {
             render(&json!([{"a": "1", "b": "x"}]), Format::Yaml),
             "- a: \"1\"\n  b: x\n"
         );
+    }
+
+    /// gopkg.in/yaml.v2 sorter.go `keyList.Less`: numbers inside keys compare as numbers,
+    /// letters sort after other runes; encoding/json sorts map keys by bytes.
+    #[test]
+    fn map_keys_sort_as_go_sorts_them() {
+        let units = json!({"app/10": 1, "app/9": 2, "app/1": 3, "aB": 4, "a_b": 5, "a-b": 6});
+        assert_eq!(
+            render(&units, Format::Yaml),
+            "a-b: 6\na_b: 5\naB: 4\napp/1: 3\napp/9: 2\napp/10: 1\n"
+        );
+        assert_eq!(
+            render(&units, Format::Json),
+            "{\"a-b\":6,\"aB\":4,\"a_b\":5,\"app/1\":3,\"app/10\":1,\"app/9\":2}\n"
+        );
+        assert!(yaml_key_less("x2", "x10") && !yaml_key_less("x10", "x2"));
+        assert!(yaml_key_less("a", "ab") && !yaml_key_less("ab", "ab"));
+        // Equal numbers: the shorter run (no leading zero) first.
+        assert!(yaml_key_less("v1", "v01") && !yaml_key_less("v01", "v1"));
+    }
+
+    /// Go structs print their fields in declaration order in both formats; their maps
+    /// stay sorted.
+    #[test]
+    fn struct_fields_keep_their_order() {
+        let tree = Tree::Struct(vec![
+            (
+                "units",
+                Tree::Map(BTreeMap::from([
+                    (
+                        "u/10".to_owned(),
+                        Tree::Struct(vec![
+                            ("status", json!("active").into()),
+                            ("since", json!("now").into()),
+                        ]),
+                    ),
+                    (
+                        "u/2".to_owned(),
+                        Tree::Value(json!({"z": 1, "a": [1.0, "<x>"]})),
+                    ),
+                ])),
+            ),
+            (
+                "list",
+                Tree::List(vec![Tree::Struct(vec![
+                    ("target", json!("t").into()),
+                    ("role", json!("view").into()),
+                ])]),
+            ),
+            ("empty", Tree::Struct(Vec::new())),
+        ]);
+        assert_eq!(
+            render_tree(&tree, Format::Yaml),
+            "units:\n  u/2:\n    a:\n    - 1\n    - <x>\n    z: 1\n  u/10:\n    status: active\n    since: now\nlist:\n- target: t\n  role: view\nempty: {}\n"
+        );
+        assert_eq!(
+            render_tree(&tree, Format::Json),
+            "{\"units\":{\"u/10\":{\"status\":\"active\",\"since\":\"now\"},\"u/2\":{\"a\":[1,\"\\u003cx\\u003e\"],\"z\":1}},\"list\":[{\"target\":\"t\",\"role\":\"view\"}],\"empty\":{}}\n"
+        );
+        assert_eq!(
+            render_tree(&tree, Format::Smart),
+            render_tree(&tree, Format::Yaml)
+        );
+        let lines = Tree::List(vec![json!("a").into(), json!("b").into()]);
+        assert_eq!(render_tree(&lines, Format::Smart), "a\nb\n");
     }
 
     #[test]

@@ -230,15 +230,35 @@ impl Db<'_> {
         Ok(out)
     }
 
+    /// Rows of `table` as (key, value): the key parsed, the JSON value decoded (`{}` when
+    /// the row has none).
+    fn typed_rows<K, T>(
+        &self,
+        table: &str,
+        what: &str,
+        found: Vec<(String, Option<String>)>,
+    ) -> Result<Vec<(K, T)>, EmulatorError>
+    where
+        K: std::str::FromStr,
+        K::Err: std::fmt::Display,
+        T: serde::de::DeserializeOwned,
+    {
+        found
+            .into_iter()
+            .map(|(key, text)| {
+                let key = key.parse().map_err(|e| self.sql(format!("{table}: {e}")))?;
+                Ok((key, self.decode(what, text.as_deref().unwrap_or("{}"))?))
+            })
+            .collect()
+    }
+
     fn add_units(
         &self,
         model: &mut Model,
         rows: &mut Rows,
         found: Vec<(String, Option<String>)>,
     ) -> Result<(), EmulatorError> {
-        for (name, text) in found {
-            let unit: UnitName = name.parse().map_err(|e| self.sql(format!("units: {e}")))?;
-            let record: UnitRecord = self.decode("unit", text.as_deref().unwrap_or("{}"))?;
+        for (unit, record) in self.typed_rows::<UnitName, UnitRecord>("units", "unit", found)? {
             if let Some(app) = model.applications.get_mut(unit.app()) {
                 rows.units
                     .entry(unit.app().clone())
@@ -256,11 +276,7 @@ impl Db<'_> {
         rows: &mut Rows,
         found: Vec<(String, Option<String>)>,
     ) -> Result<(), EmulatorError> {
-        for (number, text) in found {
-            let number: u32 = number
-                .parse()
-                .map_err(|e| self.sql(format!("relations: {e}")))?;
-            let rel: Relation = self.decode("relation", text.as_deref().unwrap_or("{}"))?;
+        for (number, rel) in self.typed_rows::<u32, Relation>("relations", "relation", found)? {
             rows.relations.insert(number, relation_row(&rel));
             model.relations.insert(number, rel);
         }
@@ -289,17 +305,40 @@ impl Db<'_> {
         Ok(())
     }
 
+    /// Adds the member views `sql` selects (`relation, unit, view`).
+    fn add_member_rows<P: rusqlite::Params>(
+        &self,
+        model: &mut Model,
+        rows: &mut Rows,
+        sql: &str,
+        args: P,
+    ) -> Result<(), EmulatorError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.sql(e))?;
+        let found = stmt
+            .query_map(args, |r| {
+                Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            })
+            .map_err(|e| self.sql(e))?
+            .collect::<Result<Vec<(u32, String, String)>, _>>()
+            .map_err(|e| self.sql(e))?;
+        for (number, unit, view) in found {
+            let unit = unit
+                .parse()
+                .map_err(|e| self.sql(format!("members: {e}")))?;
+            self.add_member(model, rows, number, unit, Some(&view))?;
+        }
+        Ok(())
+    }
+
     fn add_apps(
         &self,
         model: &mut Model,
         rows: &mut Rows,
         found: Vec<(String, Option<String>)>,
     ) -> Result<(), EmulatorError> {
-        for (name, text) in found {
-            let name: AppName = name
-                .parse()
-                .map_err(|e| self.sql(format!("applications: {e}")))?;
-            let fresh: Application = self.decode("application", text.as_deref().unwrap_or("{}"))?;
+        let found =
+            self.typed_rows::<AppName, Application>("applications", "application", found)?;
+        for (name, fresh) in found {
             rows.apps.insert(name.clone(), app_row(&fresh));
             match model.applications.get_mut(&name) {
                 // Catching up: keep the units, which have rows of their own.
@@ -337,23 +376,12 @@ impl Db<'_> {
         self.add_units(&mut model, &mut rows, units)?;
         let relations = self.text_rows("SELECT number, relation FROM relations", [])?;
         self.add_relations(&mut model, &mut rows, relations)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT relation, unit, view FROM members")
-            .map_err(|e| self.sql(e))?;
-        let found = stmt
-            .query_map([], |r| {
-                Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-            })
-            .map_err(|e| self.sql(e))?
-            .collect::<Result<Vec<(u32, String, String)>, _>>()
-            .map_err(|e| self.sql(e))?;
-        for (number, unit, view) in found {
-            let unit = unit
-                .parse()
-                .map_err(|e| self.sql(format!("members: {e}")))?;
-            self.add_member(&mut model, &mut rows, number, unit, Some(&view))?;
-        }
+        self.add_member_rows(
+            &mut model,
+            &mut rows,
+            "SELECT relation, unit, view FROM members",
+            [],
+        )?;
         Ok((model, rows))
     }
 
@@ -451,11 +479,7 @@ impl Db<'_> {
         )?;
         self.add_apps(model, rows, apps)?;
         let units = self.text_rows("SELECT unit, record FROM units WHERE version > ?1", [since])?;
-        for (name, text) in units {
-            let Ok(unit) = name.parse::<UnitName>() else {
-                return Err(self.sql(format!("units: bad unit name {name:?}")));
-            };
-            let mut record: UnitRecord = self.decode("unit", text.as_deref().unwrap_or("{}"))?;
+        for (unit, mut record) in self.typed_rows::<UnitName, UnitRecord>("units", "unit", units)? {
             if let Some(app) = model.applications.get_mut(unit.app()) {
                 if let Some(old) = app.units.get_mut(&unit) {
                     record.logs = take(&mut old.logs);
@@ -471,11 +495,9 @@ impl Db<'_> {
             "SELECT number, relation FROM relations WHERE version > ?1",
             [since],
         )?;
-        for (number, text) in relations {
-            let number: u32 = number
-                .parse()
-                .map_err(|e| self.sql(format!("relations: {e}")))?;
-            let fresh: Relation = self.decode("relation", text.as_deref().unwrap_or("{}"))?;
+        for (number, fresh) in
+            self.typed_rows::<u32, Relation>("relations", "relation", relations)?
+        {
             rows.relations.insert(number, relation_row(&fresh));
             match model.relations.get_mut(&number) {
                 Some(rel) => {
@@ -487,23 +509,12 @@ impl Db<'_> {
                 }
             }
         }
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT relation, unit, view FROM members WHERE version > ?1")
-            .map_err(|e| self.sql(e))?;
-        let found = stmt
-            .query_map([since], |r| {
-                Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-            })
-            .map_err(|e| self.sql(e))?
-            .collect::<Result<Vec<(u32, String, String)>, _>>()
-            .map_err(|e| self.sql(e))?;
-        for (number, unit, view) in found {
-            let unit = unit
-                .parse()
-                .map_err(|e| self.sql(format!("members: {e}")))?;
-            self.add_member(model, rows, number, unit, Some(&view))?;
-        }
+        self.add_member_rows(
+            model,
+            rows,
+            "SELECT relation, unit, view FROM members WHERE version > ?1",
+            [since],
+        )?;
         rows.version = version;
         Ok(())
     }

@@ -51,17 +51,8 @@ fn repeated_changes_coalesce_while_one_is_queued() {
 fn the_model_round_trips_through_skeleton_bags_and_logs() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::new(dir.path());
-    let (mut model, number) = Model::with_relation(("etcd", 2), ("kube", 1), "db", "kv").unwrap();
+    let (model, number) = related_model();
     let etcd0: UnitName = "etcd/0".parse().unwrap();
-    model
-        .relations
-        .get_mut(&number)
-        .unwrap()
-        .unit_bags
-        .get_mut(&etcd0)
-        .unwrap()
-        .insert("k".into(), "v".into());
-    model.log(&etcd0, LogLevel::Info, "hello");
     store.save_model(&model).unwrap();
     assert!(store.exists());
     assert_eq!(store.load_model().unwrap(), model);

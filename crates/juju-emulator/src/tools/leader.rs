@@ -3,7 +3,9 @@
 use juju_hooks::testing::HookInvocation;
 use serde_json::Value;
 
-use super::{databag_value, parse, parse_pairs, print, Failure, Session, ToolIo, FORMAT, OUTPUT};
+use super::{
+    databag_value, parse, parse_bare, parse_pairs, print, Failure, Session, ToolIo, FORMAT, OUTPUT,
+};
 use crate::args::{check_empty, go_quote};
 
 pub(super) fn is_leader(
@@ -11,10 +13,9 @@ pub(super) fn is_leader(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let Some(parsed) = parse("is-leader", &[FORMAT, OUTPUT], args, s, &mut io)? else {
+    let Some(parsed) = parse_bare("is-leader", &[FORMAT, OUTPUT], args, s, &mut io)? else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     print(&Value::Bool(s.model.is_leader(s.unit())), &parsed, &mut io)
 }
 

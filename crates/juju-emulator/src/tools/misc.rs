@@ -4,12 +4,16 @@
 //! Sources: juju/juju 3.6 `worker/uniter/runner/jujuc/application-version-set.go`,
 //! `goal-state.go`, `relation-model-get.go`, `commands.go` (the list of tools).
 
-use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
-use super::{parse, print, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
+use serde_json::{json, Value};
+
+use super::{
+    parse, parse_bare, print, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION,
+};
 use crate::args::check_empty;
 use crate::clock::since_now;
-use crate::format::Format;
+use crate::format::{Format, Tree};
 
 /// Juju 3.6 hook tools that need a cloud, storage, resources or Kubernetes.
 pub const UNSUPPORTED_TOOLS: [&str; 16] = [
@@ -108,21 +112,26 @@ pub(super) fn goal_state(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let Some(parsed) = parse("goal-state", &[FORMAT, OUTPUT], args, s, &mut io)? else {
+    let Some(parsed) = parse_bare("goal-state", &[FORMAT, OUTPUT], args, s, &mut io)? else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     let since = since_now();
+    // goal-state.go `goalStateStatusContents`: `status`, then `since`.
+    let entry = |status: &str| {
+        Tree::Struct(vec![
+            ("status", Value::String(status.to_owned()).into()),
+            ("since", Value::String(since.clone()).into()),
+        ])
+    };
     let status = |unit: &juju_hooks::UnitName| {
-        let word = if s.model.dying_units.contains(unit) {
+        entry(if s.model.dying_units.contains(unit) {
             "dying"
         } else {
             "active"
-        };
-        json!({ "status": word, "since": since })
+        })
     };
     let unit = s.unit();
-    let units: Map<String, Value> = s
+    let units: BTreeMap<String, Tree> = s
         .model
         .applications
         .get(unit.app())
@@ -133,28 +142,30 @@ pub(super) fn goal_state(
                 .collect()
         })
         .unwrap_or_default();
-    let mut relations = Map::new();
+    let mut relations: BTreeMap<String, BTreeMap<String, Tree>> = BTreeMap::new();
     for rel in s.model.relations.values().filter(|r| r.in_scope(unit)) {
         let (Some(local), Some(remote)) = (rel.local_end(unit.app()), rel.remote_end(unit.app()))
         else {
             continue;
         };
-        let entry = relations
-            .entry(local.endpoint.to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-        let Value::Object(map) = entry else { continue };
+        let map = relations.entry(local.endpoint.to_string()).or_default();
         let joined = if rel.dying { "dying" } else { "joined" };
-        map.insert(
-            remote.app.to_string(),
-            json!({ "status": joined, "since": since }),
-        );
+        map.insert(remote.app.to_string(), entry(joined));
         if let Some(app) = s.model.applications.get(&remote.app) {
             for remote_unit in app.units.keys().filter(|u| *u != unit) {
                 map.insert(remote_unit.to_string(), status(remote_unit));
             }
         }
     }
-    let value = json!({ "units": units, "relations": relations });
+    // goal-state.go `formattedGoalState`: `units` before `relations`.
+    let relations = relations
+        .into_iter()
+        .map(|(endpoint, units)| (endpoint, Tree::Map(units)))
+        .collect();
+    let value = Tree::Struct(vec![
+        ("units", Tree::Map(units)),
+        ("relations", Tree::Map(relations)),
+    ]);
     print_as(&value, &parsed, &mut io, Format::Yaml)
 }
 
@@ -163,7 +174,7 @@ pub(super) fn relation_model_get(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let Some(parsed) = parse(
+    let Some(parsed) = parse_bare(
         "relation-model-get",
         &[RELATION, FORMAT, OUTPUT],
         args,
@@ -173,7 +184,6 @@ pub(super) fn relation_model_get(
     else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     s.relation(&parsed)?;
     let uuid = crate::runner::fake_uuid(&s.model.name);
     print(&json!({ "uuid": uuid }), &parsed, &mut io)

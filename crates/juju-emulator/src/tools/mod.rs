@@ -31,7 +31,7 @@ use juju_hooks::{BagOwner, RelationId, UnitName};
 use serde_json::Value;
 
 use crate::args::{self, OptSpec, Parsed, ParsedArgs};
-use crate::format::{render, Format};
+use crate::format::{Format, Printable};
 use crate::store::{
     take_bulky, BagKey, CallRecord, EmulatorState, HookContextFile, Rows, Staged, Store, UnitScope,
 };
@@ -631,6 +631,21 @@ fn parse(
     }
 }
 
+/// [`parse`] for a tool that takes no arguments (`cmd.CheckEmpty`: `unrecognized args`).
+fn parse_bare(
+    tool: &str,
+    specs: &[OptSpec],
+    args: &[String],
+    session: &Session,
+    io: &mut ToolIo<'_>,
+) -> Result<Option<ParsedArgs>, Failure> {
+    let parsed = parse(tool, specs, args, session, io)?;
+    if let Some(parsed) = &parsed {
+        args::check_empty(&parsed.positionals).map_err(Failure::usage)?;
+    }
+    Ok(parsed)
+}
+
 /// Tools whose `--format` is `yaml` (the default) or `json`, with no `smart`
 /// (`secret-get.go`, `secret-ids.go`, `secret-info-get.go`, `goal-state.go` `SetFlags`).
 const YAML_JSON_TOOLS: [&str; 4] = ["secret-get", "secret-ids", "secret-info-get", "goal-state"];
@@ -640,9 +655,9 @@ fn print(value: &Value, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), 
     print_as(value, parsed, io, Format::Smart)
 }
 
-/// [`print`] with another default format.
+/// [`print`] with another default format, of a value or a Go struct ([`Tree`]).
 fn print_as(
-    value: &Value,
+    value: &impl Printable,
     parsed: &ParsedArgs,
     io: &mut ToolIo<'_>,
     default: Format,
@@ -653,7 +668,7 @@ fn print_as(
         .transpose()
         .map_err(Failure::usage)?
         .unwrap_or(default);
-    let text = render(value, format);
+    let text = value.render(format);
     match parsed.value("output") {
         Some(path) => std::fs::write(PathBuf::from(path), text)
             .map_err(|e| Failure::runtime(format!("open {path}: {e}"))),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use juju_hooks::testing::{PortRange, ALL_ENDPOINTS};
 use serde_json::Value;
 
-use super::{parse, print, Failure, Session, ToolIo, FORMAT, OUTPUT};
+use super::{parse, parse_bare, print, Failure, Session, ToolIo, FORMAT, OUTPUT};
 use crate::args::{check_empty, OptSpec};
 
 fn change(
@@ -25,12 +25,15 @@ fn change(
     };
     check_empty(rest).map_err(Failure::usage)?;
     let range: PortRange = first.parse().map_err(Failure::usage)?;
+    // ports.go `makePortRangeCommand`: no value means every endpoint, and so does an empty
+    // item of the list. Unknown endpoints are refused at commit.
     let endpoints: Vec<String> = parsed
         .value("endpoints")
+        .filter(|e| !e.is_empty())
         .map(|e| {
             e.split(',')
                 .map(str::trim)
-                .filter(|e| !e.is_empty())
+                .map(|e| if e.is_empty() { ALL_ENDPOINTS } else { e })
                 .map(str::to_owned)
                 .collect()
         })
@@ -65,10 +68,9 @@ pub(super) fn opened_ports(
         FORMAT,
         OUTPUT,
     ];
-    let Some(parsed) = parse("opened-ports", &specs, args, s, &mut io)? else {
+    let Some(parsed) = parse_bare("opened-ports", &specs, args, s, &mut io)? else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     let opened = s.model.opened_ports(s.unit(), &s.context.pending);
     let mut by_range: BTreeMap<PortRange, Vec<String>> = BTreeMap::new();
     for (endpoint, ranges) in &opened {

@@ -13,12 +13,12 @@ use juju_hooks::{
     RotatePolicy, SecretContent, SecretError, SecretInfo, SecretMeta, SecretOwnerKind, SecretUri,
     UnitName,
 };
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::{parse, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
+use super::{parse, parse_bare, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
 use crate::args::{check_empty, go_quote, OptSpec, ParsedArgs};
 use crate::clock;
-use crate::format::Format;
+use crate::format::{Format, Tree};
 
 const LABEL: OptSpec = OptSpec::value("label", None, "label");
 const DESCRIPTION: OptSpec = OptSpec::value("description", None, "description");
@@ -422,10 +422,9 @@ pub(super) fn secret_ids(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let Some(parsed) = parse("secret-ids", &[FORMAT, OUTPUT], args, s, &mut io)? else {
+    let Some(parsed) = parse_bare("secret-ids", &[FORMAT, OUTPUT], args, s, &mut io)? else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     let ids: Vec<Value> = s
         .model
         .secret_ids(s.unit(), &s.context.pending)
@@ -460,34 +459,37 @@ pub(super) fn secret_info_get(
     let info = s
         .model
         .secret_info(s.unit(), &s.context.pending, uri.as_ref(), label)?;
-    let value = json!({ info.uri.id(): info_value(s, &info) });
+    let value = Tree::Map(BTreeMap::from([(
+        info.uri.id().to_owned(),
+        info_value(s, &info),
+    )]));
     print_as(&value, &parsed, &mut io, Format::Yaml)
 }
 
-/// One secret's metadata as `secret-info-get` prints it (`metadataDisplay`).
-fn info_value(s: &Session, info: &SecretInfo) -> Value {
-    let mut map = Map::new();
-    map.insert("revision".into(), Value::from(info.revision));
-    map.insert(
-        "label".into(),
-        Value::String(info.label.clone().unwrap_or_default()),
-    );
-    map.insert("owner".into(), Value::String(info.owner.kind().to_owned()));
+/// One secret's metadata as `secret-info-get` prints it: `metadataDisplay`'s fields in their
+/// order, the `omitempty` ones only when set.
+fn info_value(s: &Session, info: &SecretInfo) -> Tree {
+    let text = |t: String| Tree::Value(Value::String(t));
+    let mut fields = vec![
+        ("revision", Tree::Value(Value::from(info.revision))),
+        ("label", text(info.label.clone().unwrap_or_default())),
+        ("owner", text(info.owner.kind().to_owned())),
+    ];
     if let Some(description) = &info.description {
-        map.insert("description".into(), Value::String(description.clone()));
+        fields.push(("description", text(description.clone())));
     }
     if let Some(rotation) = info.rotation {
-        map.insert("rotation".into(), Value::String(rotation.to_string()));
+        fields.push(("rotation", text(rotation.to_string())));
     }
     if let Some(expiry) = &info.expiry {
-        map.insert("expiry".into(), Value::String(expiry.clone()));
+        fields.push(("expiry", text(expiry.clone())));
     }
     // `rotates`: the next rotation time (secret-info-get.go `NextRotateTime`).
     let rotates = s.model.secrets.get(&info.uri).and_then(|r| r.rotate_due);
     if let (Some(at), true) = (rotates, info.rotation.is_some()) {
-        map.insert("rotates".into(), Value::String(rfc3339(at)));
+        fields.push(("rotates", text(rfc3339(at))));
     }
-    let access: Vec<Value> = s
+    let access: Vec<Tree> = s
         .model
         .secrets
         .get(&info.uri)
@@ -515,14 +517,19 @@ fn info_value(s: &Session, info: &SecretInfo) -> Value {
                                 format!("unit-{}", unit.to_string().replace('/', "-"))
                             }
                         };
-                        json!({ "target": target, "scope": scope, "role": "view" })
+                        // `AccessInfo`: target, scope, role.
+                        Tree::Struct(vec![
+                            ("target", text(target)),
+                            ("scope", text(scope.clone())),
+                            ("role", text("view".to_owned())),
+                        ])
                     })
                 })
                 .collect()
         })
         .unwrap_or_default();
     if !access.is_empty() {
-        map.insert("access".into(), Value::Array(access));
+        fields.push(("access", Tree::List(access)));
     }
-    Value::Object(map)
+    Tree::Struct(fields)
 }

@@ -3,7 +3,9 @@
 use juju_hooks::{LogLevel, StatusKind, WorkloadStatus};
 use serde_json::{json, Map, Value};
 
-use super::{deprecated_format, parse, print, Failure, Session, ToolIo, FORMAT, OUTPUT};
+use super::{
+    deprecated_format, parse, parse_bare, print, Failure, Session, ToolIo, FORMAT, OUTPUT,
+};
 use crate::args::{check_empty, go_quote, OptSpec};
 
 const APPLICATION: OptSpec = OptSpec::switch("application", None, "application");
@@ -107,10 +109,9 @@ pub(super) fn status_get(
         FORMAT,
         OUTPUT,
     ];
-    let Some(parsed) = parse("status-get", &specs, args, s, &mut io)? else {
+    let Some(parsed) = parse_bare("status-get", &specs, args, s, &mut io)? else {
         return Ok(());
     };
-    check_empty(&parsed.positionals).map_err(Failure::usage)?;
     let unit = s.unit().clone();
     let value = if parsed.switch("application") {
         if !s.model.is_leader(&unit) {

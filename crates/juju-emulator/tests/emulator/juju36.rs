@@ -197,11 +197,8 @@ fn secret_tools_refuse_with_juju_texts() {
         "",
     )
     .assert_ok("");
-    let context = f.store().load_context(&id).unwrap().unwrap();
     assert_eq!(
-        f.model()
-            .commit_refusal(&context.invocation.unit, &context.pending)
-            .map(|r| r.message),
+        f.commit_refusal(&id),
         Some("secret \"secret:9m4e2mr0ui3e8a215n4g\" not found".to_owned())
     );
     f.tool(
@@ -407,10 +404,27 @@ fn version_goal_state_and_relation_model() {
         );
     f.tool(&unit, "goal-state", &["extra"])
         .assert_error(2, "unrecognized args: [\"extra\"]");
-    // YAML by default (goal-state.go `SetFlags`).
+    // YAML by default (goal-state.go `SetFlags`); the struct fields in their order:
+    // `units` before `relations`, `status` before `since`.
     let yaml = f.tool(&unit, "goal-state", &[]).stdout;
-    assert!(yaml.contains("\nunits:\n  kube/0:\n"), "{yaml}");
-    let goal = json(&f.tool(&unit, "goal-state", &["--format=json"]).stdout);
+    assert!(
+        yaml.starts_with("units:\n  kube/0:\n    status: active\n    since: "),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("\nrelations:\n  proxy:\n    etcd:\n      status: joined\n      since: "),
+        "{yaml}"
+    );
+    let text = f.tool(&unit, "goal-state", &["--format=json"]).stdout;
+    assert!(
+        text.starts_with("{\"units\":{\"kube/0\":{\"status\":\"active\",\"since\":\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("}},\"relations\":{\"proxy\":{\"etcd\":{\"status\":\"joined\",\"since\":"),
+        "{text}"
+    );
+    let goal = json(&text);
     // `since` as cmd/juju/common `FormatTime(t, true)`: `2006-01-02 15:04:05Z`.
     let since = goal["units"]["kube/0"]["since"]
         .as_str()
@@ -473,4 +487,187 @@ fn install_sees_no_relation() {
     let later = f.plain("kube/0", "update-status");
     f.tool(&later, "relation-ids", &["proxy"])
         .assert_ok(&format!("{rid}\n"));
+}
+
+/// Asserts that `keys` appear in `text` in this order.
+fn in_order(text: &str, keys: &[&str]) {
+    let mut from = 0;
+    for key in keys {
+        let at = text[from..]
+            .find(key)
+            .unwrap_or_else(|| panic!("{key:?} missing or out of order in {text}"));
+        from += at + key.len();
+    }
+}
+
+/// secret-info-get.go: `metadataDisplay` and `AccessInfo` are structs, printed in field
+/// order (revision, label, owner, description, rotation, expiry, rotates, access; target,
+/// scope, role) in YAML and JSON; the map around them is keyed by the secret id.
+#[test]
+fn secret_info_get_prints_the_struct_fields_in_go_order() {
+    let mut f = Fixture::new();
+    let leader = f.plain("etcd/0", "update-status");
+    let id = f.begin(&leader);
+    let args = [
+        "token=x",
+        "--label",
+        "creds",
+        "--description",
+        "the token",
+        "--rotate",
+        "daily",
+        "--expire",
+        "24h",
+    ];
+    let uri = f.tool_in(&id, "secret-add", &args, "").stdout;
+    let uri = uri.trim_end();
+    let rid = format!("proxy:{}", f.relation);
+    f.tool_in(&id, "secret-grant", &[uri, "-r", &rid], "")
+        .assert_ok("");
+    f.commit(&id);
+    let fields = [
+        "revision",
+        "label",
+        "owner",
+        "description",
+        "rotation",
+        "expiry",
+        "rotates",
+        "access",
+        "target",
+        "scope",
+        "role",
+    ];
+    let text = f
+        .tool(&leader, "secret-info-get", &[uri, "--format=json"])
+        .stdout;
+    let quoted: Vec<String> = fields.iter().map(|k| format!("\"{k}\":")).collect();
+    let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
+    in_order(&text, &quoted);
+    let short = uri.trim_start_matches("secret:");
+    assert!(
+        text.starts_with(&format!(
+            "{{\"{short}\":{{\"revision\":1,\"label\":\"creds\","
+        )),
+        "{text}"
+    );
+    let yaml = f.tool(&leader, "secret-info-get", &[uri]).stdout;
+    let keyed: Vec<String> = fields.iter().map(|k| format!("{k}:")).collect();
+    let keyed: Vec<&str> = keyed.iter().map(String::as_str).collect();
+    in_order(&yaml, &keyed);
+    assert!(
+        yaml.starts_with(&format!(
+            "{short}:\n  revision: 1\n  label: creds\n  owner: application\n"
+        )),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("  access:\n  - target: application-kube\n    scope: relation-"),
+        "{yaml}"
+    );
+}
+
+/// secret-revoke.go `Run` hands the revoke to context.go `RevokeSecret`, which checks only
+/// the leadership of the unit's own application secrets and stages it; the secrets manager facade refuses a secret the unit
+/// cannot manage when the hook commits (`SecretsRevoke`, apiserver/common/secrets/access.go
+/// `CanManage`: `permission denied`, for a secret that does not exist too).
+#[test]
+fn secret_revoke_by_a_non_owner_is_refused_at_commit() {
+    let mut f = Fixture::new();
+    let leader = f.plain("etcd/0", "update-status");
+    let id = f.begin(&leader);
+    let uri = f.tool_in(&id, "secret-add", &["token=x"], "").stdout;
+    let uri = uri.trim_end().to_owned();
+    let rid = format!("proxy:{}", f.relation);
+    f.tool_in(&id, "secret-grant", &[&uri, "-r", &rid], "")
+        .assert_ok("");
+    f.commit(&id);
+
+    let refusal = |f: &mut Fixture, unit: &str, secret: &str| {
+        let hook = f.plain(unit, "update-status");
+        let id = f.begin(&hook);
+        let run = f.tool_in(&id, "secret-revoke", &[secret, "-r", &rid], "");
+        let refused = f.commit_refusal(&id);
+        (run, refused)
+    };
+    let (run, refused) = refusal(&mut f, "kube/0", &uri);
+    run.assert_ok("");
+    assert_eq!(refused.as_deref(), Some("permission denied"));
+    let (run, refused) = refusal(&mut f, "kube/0", "secret:9m4e2mr0ui3e8a215n4g");
+    run.assert_ok("");
+    assert_eq!(refused.as_deref(), Some("permission denied"));
+    // The application's secret, by a unit that is not the leader: refused at once.
+    let (run, _) = refusal(&mut f, "etcd/1", &uri);
+    run.assert_error(1, "this unit is not the leader");
+    // The owner's revoke commits.
+    let (run, refused) = refusal(&mut f, "etcd/0", &uri);
+    run.assert_ok("");
+    assert_eq!(refused, None);
+}
+
+/// context.go `RemoveSecret` stages the removal of any revision; at commit the controller
+/// looks the revision up (Juju 3.6.0 apiserver/common/secrets/secrets.go `removeSecrets`,
+/// state/secrets.go `GetSecretRevision`: `revison N for secret "secret:<id>" not found`,
+/// Juju's spelling) and the hook fails.
+#[test]
+fn secret_remove_of_a_missing_revision_is_refused_at_commit() {
+    let mut f = Fixture::new();
+    let leader = f.plain("etcd/0", "update-status");
+    let id = f.begin(&leader);
+    let uri = f.tool_in(&id, "secret-add", &["token=x"], "").stdout;
+    let uri = uri.trim_end().to_owned();
+    f.commit(&id);
+    let id = f.begin(&leader);
+    f.tool_in(&id, "secret-remove", &[&uri, "--revision", "7"], "")
+        .assert_ok("");
+    assert_eq!(
+        f.commit_refusal(&id),
+        Some(format!("revison 7 for secret {uri:?} not found"))
+    );
+    let id = f.begin(&leader);
+    f.tool_in(&id, "secret-remove", &[&uri, "--revision", "1"], "")
+        .assert_ok("");
+    assert_eq!(f.commit_refusal(&id), None);
+}
+
+/// ports.go `makePortRangeCommand` passes each `--endpoints` item on without checking it
+/// (an empty item means every endpoint); the controller refuses an endpoint the charm does
+/// not declare when the hook commits (state/machine_ports_ops.go `validatePendingChanges`:
+/// `open port range: endpoint "x" for unit "u/0" not found`), opens before closes.
+#[test]
+fn ports_on_an_unknown_endpoint_are_refused_at_commit() {
+    let mut f = Fixture::new();
+    let unit = f.plain("kube/0", "update-status");
+    let refused = |f: &mut Fixture, calls: &[(&str, &[&str])]| {
+        let id = f.begin(&unit);
+        for (tool, args) in calls {
+            f.tool_in(&id, tool, args, "").assert_ok("");
+        }
+        f.commit_refusal(&id)
+    };
+    assert_eq!(
+        refused(
+            &mut f,
+            &[("open-port", &["80", "--endpoints", "proxy,nope"])]
+        ),
+        Some("open port range: endpoint \"nope\" for unit \"kube/0\" not found".to_owned())
+    );
+    assert_eq!(
+        refused(
+            &mut f,
+            &[
+                ("close-port", &["81", "--endpoints", "gone"]),
+                ("open-port", &["80", "--endpoints", "nope"]),
+            ]
+        ),
+        Some("open port range: endpoint \"nope\" for unit \"kube/0\" not found".to_owned())
+    );
+    assert_eq!(
+        refused(&mut f, &[("close-port", &["81", "--endpoints", "gone"])]),
+        Some("close port range: endpoint \"gone\" for unit \"kube/0\" not found".to_owned())
+    );
+    assert_eq!(
+        refused(&mut f, &[("open-port", &["80", "--endpoints", "proxy, ,"])]),
+        None
+    );
 }

@@ -159,6 +159,14 @@ impl Fixture {
         next
     }
 
+    /// What the controller refuses when the hook with context `context_id` commits.
+    pub fn commit_refusal(&self, context_id: &str) -> Option<String> {
+        let context = self.store().load_context(context_id).unwrap().unwrap();
+        self.model()
+            .commit_refusal(&context.invocation.unit, &context.pending)
+            .map(|r| r.message)
+    }
+
     /// Runs one tool call in a fresh hook `invocation`.
     pub fn tool(&mut self, invocation: &HookInvocation, tool: &str, args: &[&str]) -> ToolRun {
         let id = self.begin(invocation);

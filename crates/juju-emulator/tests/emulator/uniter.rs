@@ -5,8 +5,9 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::time::Duration;
 
-use juju_emulator::Emulator;
+use juju_emulator::{Emulator, HookOutcome};
 use juju_hooks::StatusKind;
 
 use crate::support::emulator_binary;
@@ -295,4 +296,66 @@ fn actions_without_dispatch_run_the_actions_executable() {
         missing.juju_run_value()["legacy/0"]["message"],
         "action not implemented on unit \"legacy/0\""
     );
+}
+
+/// A queued `secret-rotate` whose unit is removed before it runs (here by `run-hook`, which
+/// runs hooks outside the queue order) is dropped; the rotation is still due, so it comes to
+/// the new leader (juju/juju 3.6 worker/secretrotate runs on the leader and fires for a
+/// rotation time already past) and keeps coming after it.
+#[test]
+fn a_dropped_secret_rotate_comes_to_the_new_leader() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("vault");
+    charm(
+        &dir,
+        "name: vault\n",
+        r#"#!/bin/bash
+set -eu
+hook=$(basename "$JUJU_DISPATCH_PATH")
+echo "$hook" >> "$JUJU_CHARM_DIR/seen.log"
+if [ "$hook" = leader-elected ] && [ "$(secret-ids --format=json)" = "[]" ]; then
+  secret-add --label creds --rotate hourly token=one > /dev/null
+fi
+"#,
+    );
+    let mut emulator =
+        Emulator::create(&root.path().join("model"), "m", &emulator_binary()).unwrap();
+    emulator.deploy(&"vault".parse().unwrap(), &dir, 2).unwrap();
+    assert!(emulator.settle(100).unwrap().iter().all(|r| r.succeeded()));
+    let (old, new) = ("vault/0".parse().unwrap(), "vault/1".parse().unwrap());
+    emulator.advance_clock(Duration::from_secs(3600)).unwrap();
+    let queued = |e: &Emulator| -> Vec<String> {
+        e.queued()
+            .unwrap()
+            .iter()
+            .map(|h| format!("{} {}", h.unit, h.hook))
+            .collect()
+    };
+    assert_eq!(queued(&emulator), ["vault/0 secret-rotate"]);
+    emulator.remove_unit(&old).unwrap();
+    for hook in ["stop", "remove"] {
+        let report = emulator
+            .run_hook(juju_hooks::testing::HookInvocation::new(old.clone(), hook))
+            .unwrap();
+        assert!(report.succeeded(), "{report:#?}");
+    }
+    let reports = emulator.settle(100).unwrap();
+    let rotate = reports
+        .iter()
+        .find(|r| r.invocation.hook == "secret-rotate" && r.invocation.unit == old)
+        .expect("the queued rotation is dropped");
+    assert!(matches!(rotate.outcome, HookOutcome::Dropped { .. }));
+    assert!(
+        seen(&emulator, "vault/1").contains(&"secret-rotate".to_owned()),
+        "{reports:#?}"
+    );
+    // Not marked as queued for ever: five minutes on (no new revision), it is due again.
+    emulator.advance_clock(Duration::from_secs(300)).unwrap();
+    emulator.settle(100).unwrap();
+    let rotations = seen(&emulator, "vault/1")
+        .iter()
+        .filter(|h| *h == "secret-rotate")
+        .count();
+    assert_eq!(rotations, 2);
+    assert!(emulator.model().unit(&new).is_some());
 }

@@ -154,9 +154,12 @@ pub(super) fn apply_port_changes(ports: &mut OpenedPorts, changes: &[PortChange]
 impl Model {
     /// `open-port` / `close-port`: stages the change for `endpoints` (empty = all).
     ///
+    /// An endpoint the charm does not declare is staged too: the controller refuses it when
+    /// the hook commits ([`Model::port_commit_refusal`]).
+    ///
     /// # Errors
-    /// An endpoint the unit's charm does not declare, or a range that conflicts with one the
-    /// unit already has open (Juju refuses overlapping ranges of one protocol).
+    /// A range that conflicts with one the unit already has open (Juju refuses overlapping
+    /// ranges of one protocol).
     pub fn port_change(
         &self,
         unit: &UnitName,
@@ -165,19 +168,8 @@ impl Model {
         range: &PortRange,
         endpoints: &[String],
     ) -> Result<(), Refusal> {
-        let declared = self
-            .applications
-            .get(unit.app())
-            .map(|app| &app.endpoints)
-            .ok_or_else(|| Refusal::runtime(format!("unit \"{unit}\" not found")))?;
-        if let Some(unknown) = endpoints
-            .iter()
-            .find(|e| !declared.keys().any(|d| d.as_str() == e.as_str()))
-        {
-            let tool = if open { "open-port" } else { "close-port" };
-            return Err(Refusal::runtime(format!(
-                "{tool}: endpoint {unknown:?} not found"
-            )));
+        if !self.applications.contains_key(unit.app()) {
+            return Err(Refusal::runtime(format!("unit \"{unit}\" not found")));
         }
         let targets: Vec<String> = if endpoints.is_empty() {
             vec![ALL_ENDPOINTS.to_owned()]
@@ -204,6 +196,27 @@ impl Model {
             });
         }
         Ok(())
+    }
+
+    /// The controller's refusal of staged port changes naming an endpoint the unit's charm
+    /// does not declare (state/machine_ports_ops.go `validatePendingChanges`: opens first, then
+    /// closes): `open port range: endpoint "x" for unit "u/0" not found`.
+    pub fn port_commit_refusal(&self, unit: &UnitName, pending: &Pending) -> Option<Refusal> {
+        let declared = self.applications.get(unit.app()).map(|app| &app.endpoints);
+        let unknown = |change: &&PortChange| {
+            change.endpoint != ALL_ENDPOINTS
+                && !declared.is_some_and(|d| d.keys().any(|e| e.as_str() == change.endpoint))
+        };
+        let opens = pending.port_changes.iter().filter(|c| c.open);
+        let closes = pending.port_changes.iter().filter(|c| !c.open);
+        opens.chain(closes).find(unknown).map(|change| {
+            let verb = if change.open { "open" } else { "close" };
+            Refusal::runtime(format!(
+                "{verb} port range: endpoint {:?} for unit {:?} not found",
+                change.endpoint,
+                unit.to_string()
+            ))
+        })
     }
 
     /// `opened-ports`: the ranges per endpoint, this hook's changes included.
@@ -299,10 +312,18 @@ mod tests {
                 &["store".into()],
             )
             .unwrap();
-        let refusal = model
-            .port_change(&unit, &mut pending, true, &range, &["nope".into()])
-            .unwrap_err();
-        assert_eq!(refusal.message, "open-port: endpoint \"nope\" not found");
+        // An unknown endpoint is staged; the commit is refused (state/machine_ports_ops.go).
+        let mut unknown = Pending::default();
+        model
+            .port_change(&unit, &mut unknown, false, &range, &["nope".into()])
+            .unwrap();
+        assert_eq!(
+            model
+                .port_commit_refusal(&unit, &unknown)
+                .map(|r| r.message),
+            Some("close port range: endpoint \"nope\" for unit \"db/0\" not found".to_owned())
+        );
+        assert_eq!(model.port_commit_refusal(&unit, &pending), None);
         let clash = model
             .port_change(&unit, &mut pending, true, &"70-90".parse().unwrap(), &[])
             .unwrap_err();

@@ -590,25 +590,63 @@ impl Model {
         Ok(owner)
     }
 
-    /// What the controller refuses when a hook commits (the secrets manager facade's
-    /// `UpdateSecrets` and `RemoveSecrets`: state/secrets.go `GetSecret`, then `canManage`):
-    /// a `secret-set` or `secret-remove` of a secret that does not exist (`secret
-    /// "secret:<id>" not found`) or that the unit does not own (`permission denied`). Juju
-    /// then fails the hook, and nothing it staged is committed.
+    /// What the controller refuses when a hook commits; Juju then fails the hook, and
+    /// nothing it staged is committed. The secrets manager facade first (the uniter facade's
+    /// `CommitHookChanges` calls it before applying the other changes), then the ports
+    /// ([`Model::port_commit_refusal`]).
+    ///
+    /// - `secret-set`, `secret-remove` (`UpdateSecrets`, `RemoveSecrets`: state/secrets.go
+    ///   `GetSecret`, then `canManage`): a secret that does not exist (`secret
+    ///   "secret:<id>" not found`) or that the unit does not own (`permission denied`);
+    /// - `secret-remove --revision N` (apiserver/common/secrets/secrets.go `removeSecrets`,
+    ///   then state/secrets.go `GetSecretRevision`, Juju 3.6.0): a revision that does not
+    ///   exist, `revison N for secret "secret:<id>" not found` (Juju's spelling);
+    /// - `secret-revoke` (`SecretsRevoke`: apiserver/common/secrets/access.go `CanManage`):
+    ///   a secret the unit does not own, or none at all: `permission denied`.
     pub fn commit_refusal(&self, unit: &UnitName, pending: &Pending) -> Option<Refusal> {
-        pending.secret_ops.iter().find_map(|op| {
-            let (SecretOp::Update { uri, .. } | SecretOp::Remove { uri, .. }) = op else {
-                return None;
+        pending
+            .secret_ops
+            .iter()
+            .find_map(|op| self.secret_op_refusal(unit, pending, op))
+            .or_else(|| self.port_commit_refusal(unit, pending))
+    }
+
+    fn secret_op_refusal(
+        &self,
+        unit: &UnitName,
+        pending: &Pending,
+        op: &SecretOp,
+    ) -> Option<Refusal> {
+        let (SecretOp::Update { uri, .. }
+        | SecretOp::Remove { uri, .. }
+        | SecretOp::Revoke { uri, .. }) = op
+        else {
+            return None;
+        };
+        if pending.created(uri).is_some() {
+            return None;
+        }
+        let record = self.secrets.get(uri);
+        if matches!(op, SecretOp::Revoke { .. }) {
+            return match record {
+                Some(record) if Self::owns_view(unit, &record.owner) => None,
+                _ => Some(permission_denied()),
             };
-            if pending.created(uri).is_some() {
-                return None;
-            }
-            match self.secrets.get(uri) {
-                None => Some(unknown_secret(uri)),
-                Some(record) if !Self::owns_view(unit, &record.owner) => Some(permission_denied()),
-                Some(_) => None,
-            }
-        })
+        }
+        match record {
+            None => Some(unknown_secret(uri)),
+            Some(record) if !Self::owns_view(unit, &record.owner) => Some(permission_denied()),
+            Some(record) => match op {
+                SecretOp::Remove {
+                    revision: Some(revision),
+                    ..
+                } if !record.revisions.contains_key(revision) => Some(Refusal::runtime(format!(
+                    "revison {revision} for secret {:?} not found",
+                    uri.to_string()
+                ))),
+                _ => None,
+            },
+        }
     }
 
     /// `secret-set <uri> [content] [metadata]`: stages a new revision (only if the content
@@ -669,11 +707,12 @@ impl Model {
         Ok(())
     }
 
-    /// `secret-remove <uri> [--revision N]`: stages the removal (of a secret the unit does
-    /// not own too: the controller refuses it at commit, [`Model::commit_refusal`]).
+    /// `secret-remove <uri> [--revision N]`: stages the removal (context.go `RemoveSecret`
+    /// checks only leadership). A secret the unit does not own, or a revision that does not
+    /// exist, is the controller's to refuse at commit ([`Model::commit_refusal`]).
     ///
     /// # Errors
-    /// `this unit is not the leader`, or a revision of an owned secret that does not exist.
+    /// `this unit is not the leader`.
     pub fn secret_remove(
         &self,
         unit: &UnitName,
@@ -682,19 +721,7 @@ impl Model {
         revision: Option<u32>,
     ) -> Result<(), Refusal> {
         let uri = uri.local();
-        let owned = self.own_managed(unit, pending, &uri)?.is_some();
-        if let (true, Some(revision)) = (owned, revision) {
-            let exists = self
-                .secrets
-                .get(&uri)
-                .is_some_and(|r| r.revisions.contains_key(&revision));
-            if !exists {
-                return Err(Refusal::runtime(format!(
-                    "secret revision {:?}/{revision} not found",
-                    uri.id()
-                )));
-            }
-        }
+        self.own_managed(unit, pending, &uri)?;
         pending.secret_ops.push(SecretOp::Remove { uri, revision });
         Ok(())
     }
@@ -738,10 +765,14 @@ impl Model {
         Ok(())
     }
 
-    /// `secret-revoke <uri> -r <relation> [--unit U]`: stages the end of a grant.
+    /// `secret-revoke <uri> -r <relation> [--unit U]`: stages the end of a grant. As
+    /// context.go `RevokeSecret`, only the leadership of the unit's own application secrets
+    /// is checked here; a secret the unit does not own is refused at commit
+    /// ([`Model::commit_refusal`]).
     ///
     /// # Errors
-    /// As [`Model::secret_grant`].
+    /// `this unit is not the leader`, a relation the unit is not in, or a unit of another
+    /// application.
     pub fn secret_revoke(
         &self,
         unit: &UnitName,
@@ -750,11 +781,12 @@ impl Model {
         relation: &RelationId,
         grantee_unit: Option<&UnitName>,
     ) -> Result<(), Refusal> {
-        let (uri, number, grantee) =
-            self.grant_target(unit, pending, uri, relation, grantee_unit)?;
+        let uri = uri.local();
+        self.own_managed(unit, pending, &uri)?;
+        let grantee = self.grantee(unit, relation, grantee_unit)?;
         pending.secret_ops.push(SecretOp::Revoke {
             uri,
-            relation: number,
+            relation: relation.number(),
             grantee,
         });
         Ok(())
@@ -774,19 +806,28 @@ impl Model {
             .filter(|owner| Self::owns_view(unit, owner))
             .ok_or_else(|| not_found(&uri))?;
         self.manages(unit, &owner)?;
-        let remote = self.remote_app(unit, relation)?;
-        let grantee = match grantee_unit {
-            Some(g) if *g.app() != remote => {
-                return Err(Refusal::usage(format!(
-                    "cannot specify unit {:?} in relation to application {:?}",
-                    g.to_string(),
-                    remote.to_string()
-                )))
-            }
-            Some(g) => SecretGrantee::Unit(g.clone()),
-            None => SecretGrantee::Application(remote),
-        };
+        let grantee = self.grantee(unit, relation, grantee_unit)?;
         Ok((uri, relation.number(), grantee))
+    }
+
+    /// Who a grant or revoke names: the remote application of `relation`, or one of its
+    /// units.
+    fn grantee(
+        &self,
+        unit: &UnitName,
+        relation: &RelationId,
+        grantee_unit: Option<&UnitName>,
+    ) -> Result<SecretGrantee, Refusal> {
+        let remote = self.remote_app(unit, relation)?;
+        match grantee_unit {
+            Some(g) if *g.app() != remote => Err(Refusal::usage(format!(
+                "cannot specify unit {:?} in relation to application {:?}",
+                g.to_string(),
+                remote.to_string()
+            ))),
+            Some(g) => Ok(SecretGrantee::Unit(g.clone())),
+            None => Ok(SecretGrantee::Application(remote)),
+        }
     }
 
     fn effective_grants(
@@ -1055,6 +1096,31 @@ impl Model {
             }
         }
         next
+    }
+
+    /// A queued `secret-rotate` or `secret-expired` hook that will not run (its unit is
+    /// gone): the secret is no longer marked as queued, and the hook is due again at once
+    /// for whoever runs the owner's hooks now (the new leader), as Juju's rotate and expire
+    /// workers fire on that unit for a time already past. Returns the hooks now due.
+    pub fn secret_trigger_dropped(&mut self, dropped: &HookInvocation) -> Vec<HookInvocation> {
+        let Some(about) = &dropped.secret else {
+            return Vec::new();
+        };
+        let Some(record) = self.secrets.get_mut(&about.uri.local()) else {
+            return Vec::new();
+        };
+        match (dropped.hook.as_str(), about.revision) {
+            ("secret-rotate", _) => record.rotating_from = None,
+            ("secret-expired", Some(revision)) => {
+                if record.expiring.remove(&revision) {
+                    if let Some(due) = record.expire_due.get_mut(&revision) {
+                        *due = due.saturating_sub(RETRY_DELAY_SECS);
+                    }
+                }
+            }
+            _ => return Vec::new(),
+        }
+        self.due_secret_hooks()
     }
 
     /// After a `secret-rotate` or `secret-expired` hook (run, or skipped with `resolved
@@ -1844,6 +1910,30 @@ mod tests {
             )
             .unwrap();
         assert!(model.commit_refusal(&unit("db/0"), &pending).is_none());
+        // context.go `RevokeSecret` stages too; `SecretsRevoke` refuses (`CanManage`).
+        let rid_app = model.relation_id(rid.number(), &app0).unwrap();
+        let mut pending = Pending::default();
+        model
+            .secret_revoke(&app0, &mut pending, &uri, &rid_app, None)
+            .unwrap();
+        assert_eq!(
+            model.commit_refusal(&app0, &pending).map(|r| r.message),
+            Some("permission denied".to_owned())
+        );
+        // A revision that does not exist: refused at commit (`GetSecretRevision`).
+        let mut pending = Pending::default();
+        model
+            .secret_remove(&unit("db/0"), &mut pending, &uri, Some(9))
+            .unwrap();
+        assert_eq!(
+            model
+                .commit_refusal(&unit("db/0"), &pending)
+                .map(|r| r.message),
+            Some(format!(
+                "revison 9 for secret {:?} not found",
+                uri.to_string()
+            ))
+        );
     }
 
     #[test]

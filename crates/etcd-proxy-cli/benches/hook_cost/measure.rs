@@ -16,6 +16,9 @@ use crate::Fallible;
 pub struct Sample {
     /// Wall time of the hook process (spawn to exit), µs.
     pub wall_us: u64,
+    /// CPU time (user + sys) of the hook's whole process tree, µs: less sensitive than the
+    /// wall time to the other work of a shared machine.
+    pub cpu_us: u64,
     /// Sum of the durations the tools logged for this hook's calls, µs.
     pub tools_us: u64,
     /// Calls per tool name.
@@ -86,7 +89,9 @@ pub fn run_hook(
 ) -> Fallible<Sample> {
     world.set_dispatch(dispatch)?;
     let state_before = file_identity(&world.state_file());
+    let cpu_before = children_cpu_us()?;
     let report = world.emulator.run_hook(invocation.clone())?;
+    let cpu_us = (children_cpu_us()? - cpu_before).max(0.0) as u64;
     if !report.succeeded() {
         return Err(format!(
             "{} on {} with {dispatch:?}: {:?}\nstdout: {}\nstderr: {}",
@@ -119,6 +124,7 @@ pub fn run_hook(
     }
     Ok(Sample {
         wall_us: report.duration_us,
+        cpu_us,
         tools_us,
         calls,
         state_written: file_identity(&world.state_file()) != state_before,
@@ -128,6 +134,20 @@ pub fn run_hook(
             .map(|r| (r.tool.clone(), r.argv.clone()))
             .collect(),
     })
+}
+
+/// CPU time (user + sys) of this process's children that were waited for, and theirs, µs.
+pub fn children_cpu_us() -> Fallible<f64> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage only writes the struct it is given, which lives for the call.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    // SAFETY: getrusage succeeded, so it filled the struct.
+    let usage = unsafe { usage.assume_init() };
+    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+    Ok(us(usage.ru_utime) + us(usage.ru_stime))
 }
 
 /// Inode and modification time: the binary replaces its state file by renaming a new one

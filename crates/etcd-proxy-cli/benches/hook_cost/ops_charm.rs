@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use etcd_proxy::testing::TestPki;
 
-use crate::measure::format_calls;
+use crate::measure::{children_cpu_us, format_calls};
 use crate::paired;
 use crate::Fallible;
 
@@ -160,20 +160,6 @@ fn world<'a>(
         &format!("tls-dir={}", pki_dir.display()),
     ])?;
     Ok(emulator)
-}
-
-/// CPU time (user + sys) of this process's children that were waited for, and theirs, µs.
-fn children_cpu_us() -> Fallible<f64> {
-    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
-    // SAFETY: getrusage only writes the struct it is given, which lives for the call.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error().into());
-    }
-    // SAFETY: getrusage succeeded, so it filled the struct.
-    let usage = unsafe { usage.assume_init() };
-    let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
-    Ok(us(usage.ru_utime) + us(usage.ru_stime))
 }
 
 #[derive(Default)]

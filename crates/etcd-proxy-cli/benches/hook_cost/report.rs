@@ -222,15 +222,18 @@ fn replay_table(results: &Results) -> String {
          binary's runs; **net own = wall − wall(replay)**: the binary's own work and its \
          process start-ups, every tool's process and work excluded; `--version` = a hook \
          running `exec etcd-proxy-relation --version`, minus `true`: one start-up of the \
-         binary. Medians unless marked min.\n"
+         binary. Medians unless marked min. CPU: user + sys of the hook's whole process \
+         tree; **CPU net own** = the median of the per-round differences binary − replay \
+         (rounds interleave the variants), which the machine's other work disturbs much \
+         less than wall times.\n"
     );
     let _ = writeln!(
         out,
-        "| scenario | units | rel ids | runs | calls | wall min | wall | replay min | replay | **net own min** | **net own** | `true` | binary start-up |"
+        "| scenario | units | rel ids | runs | calls | wall min | wall | replay min | replay | **net own min** | **net own** | `true` | binary start-up | **CPU net own** | CPU start-up |"
     );
     let _ = writeln!(
         out,
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     for row in rows {
         let wall = walls(&row.binary);
@@ -239,9 +242,13 @@ fn replay_table(results: &Results) -> String {
         let startup = extra(row, "--version")
             .map(|s| signed_ms(walls(s).median as i64 - nothing.median as i64))
             .unwrap_or_else(|| "-".to_owned());
+        let cpu_net = paired_cpu_difference(&row.binary, extra(row, "replay").unwrap_or_default());
+        let cpu_startup = extra(row, "--version")
+            .map(|s| paired_cpu_difference(s, &row.baseline_true))
+            .unwrap_or_else(|| "-".to_owned());
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.label,
             row.units,
             row.relation_ids,
@@ -255,7 +262,23 @@ fn replay_table(results: &Results) -> String {
             signed_ms(wall.median as i64 - replay.median as i64),
             ms(nothing.median),
             startup,
+            cpu_net,
+            cpu_startup,
         );
     }
     out
+}
+
+/// The median over rounds of `a[i].cpu − b[i].cpu` (round i ran both), in ms.
+fn paired_cpu_difference(a: &[Sample], b: &[Sample]) -> String {
+    let mut differences: Vec<i64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| x.cpu_us as i64 - y.cpu_us as i64)
+        .collect();
+    if differences.is_empty() {
+        return "-".to_owned();
+    }
+    differences.sort_unstable();
+    signed_ms(differences[differences.len() / 2])
 }

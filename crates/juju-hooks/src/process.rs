@@ -6,11 +6,12 @@
 //! values never appear on a command line.
 
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::thread;
 use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use wait_timeout::ChildExt;
 
@@ -131,10 +132,15 @@ impl ProcessHookTools {
             }
         })?;
 
-        // Feed stdin and drain both pipes on threads, so that neither side can block the other
-        // and the timeout below always applies.
-        let (stdout, stderr) = match start_io(&mut child, stdin) {
-            Ok(pipes) => pipes,
+        // Feed stdin and drain both pipes until they end, then reap the tool: all within the
+        // time limit.
+        let deadline = started + self.timeout;
+        let (stdout, stderr) = match exchange(&mut child, stdin, deadline) {
+            Ok(Some(pipes)) => pipes,
+            Ok(None) => {
+                kill_and_reap(&mut child);
+                return Err(fail(self.timeout_kind()));
+            }
             Err(e) => {
                 kill_and_reap(&mut child);
                 return Err(fail(ToolErrorKind::Spawn(e)));
@@ -143,10 +149,10 @@ impl ProcessHookTools {
         // wait-timeout may return up to a millisecond early: wait out the rest, so that a
         // tool is killed only once its whole time limit has passed.
         let status = loop {
-            let left = self.timeout.saturating_sub(started.elapsed());
+            let left = deadline.saturating_duration_since(Instant::now());
             match child.wait_timeout(left) {
                 Ok(Some(status)) => break status,
-                Ok(None) if !left.is_zero() && started.elapsed() < self.timeout => continue,
+                Ok(None) if !left.is_zero() && Instant::now() < deadline => continue,
                 Ok(None) => {
                     kill_and_reap(&mut child);
                     return Err(fail(self.timeout_kind()));
@@ -156,12 +162,6 @@ impl ProcessHookTools {
                     return Err(fail(ToolErrorKind::Spawn(e)));
                 }
             }
-        };
-        // A tool that exited but left a child holding its pipes must still end by the deadline.
-        let deadline = started + self.timeout;
-        let (Some(stdout), Some(stderr)) = (collect(&stdout, deadline), collect(&stderr, deadline))
-        else {
-            return Err(fail(self.timeout_kind()));
         };
         match exit_kind(status, &stderr) {
             None => Ok(stdout),
@@ -203,38 +203,116 @@ fn command_line(tool: &str, args: &[String]) -> String {
         .join(" ")
 }
 
-/// A pipe's whole content, delivered when the pipe closes.
-type Output = Receiver<Vec<u8>>;
-
-/// Starts the threads that write `stdin` to the child and read its stdout and stderr.
-fn start_io(child: &mut Child, stdin: Option<Vec<u8>>) -> std::io::Result<(Output, Output)> {
-    if let (Some(data), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        // A tool that exits without reading its input is judged by its exit status alone.
-        thread::Builder::new().spawn(move || {
-            let _ = pipe.write_all(&data);
-        })?;
+/// Feeds `input` to the child's stdin and reads its stdout and stderr until both end, in
+/// this thread: poll(2) over the three pipes, so that neither side can block the other and
+/// no thread is started per pipe. `None` when `deadline` passes first.
+///
+/// A tool that exits without reading its input is judged by its exit status alone; a read
+/// error ends that output early, and the exit status still tells what happened.
+fn exchange(
+    child: &mut Child,
+    input: Option<Vec<u8>>,
+    deadline: Instant,
+) -> std::io::Result<Option<(Vec<u8>, Vec<u8>)>> {
+    let input = input.unwrap_or_default();
+    let mut stdin = child.stdin.take().filter(|_| !input.is_empty());
+    let mut stdout = child.stdout.take();
+    let mut stderr = child.stderr.take();
+    for fd in [pipe_fd(&stdin), pipe_fd(&stdout), pipe_fd(&stderr)]
+        .into_iter()
+        .flatten()
+    {
+        rustix::io::ioctl_fionbio(fd, true)?;
     }
-    Ok((drain(child.stdout.take())?, drain(child.stderr.take())?))
-}
-
-/// Reads a pipe to its end on a thread; the result arrives on the returned channel.
-fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::io::Result<Output> {
-    let (tx, rx) = mpsc::channel();
-    thread::Builder::new().spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut pipe) = pipe {
-            // A read error ends the output early; the exit status still tells what happened.
-            let _ = pipe.read_to_end(&mut buf);
+    let (mut written, mut out, mut err) = (0, Vec::new(), Vec::new());
+    while stdin.is_some() || stdout.is_some() || stderr.is_some() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
         }
-        let _ = tx.send(buf);
-    })?;
-    Ok(rx)
+        let Some([ready_in, ready_out, ready_err]) =
+            poll_pipes([pipe_fd(&stdin), pipe_fd(&stdout), pipe_fd(&stderr)], left)?
+        else {
+            continue; // interrupted by a signal
+        };
+        if ready_in {
+            if let Some(pipe) = stdin.as_mut() {
+                match pipe.write(&input[written..]) {
+                    Ok(n) => written += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    // The tool closed its stdin (it exited, or does not read it).
+                    Err(_) => written = input.len(),
+                }
+            }
+            if written >= input.len() {
+                stdin = None; // closing it ends the tool's input
+            }
+        }
+        if ready_out && !drain_ready(&mut stdout, &mut out) {
+            stdout = None;
+        }
+        if ready_err && !drain_ready(&mut stderr, &mut err) {
+            stderr = None;
+        }
+    }
+    Ok(Some((out, err)))
 }
 
-fn collect(rx: &Output, deadline: Instant) -> Option<Vec<u8>> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    // Timeout or a vanished reader thread: either way the output is not complete.
-    rx.recv_timeout(left).ok()
+fn pipe_fd<P: AsFd>(pipe: &Option<P>) -> Option<BorrowedFd<'_>> {
+    pipe.as_ref().map(AsFd::as_fd)
+}
+
+/// Waits at most `left` until one of the open pipes (stdin for writing, the others for
+/// reading) is ready; which are. `None` when a signal interrupted the wait.
+fn poll_pipes(
+    pipes: [Option<BorrowedFd<'_>>; 3],
+    left: Duration,
+) -> std::io::Result<Option<[bool; 3]>> {
+    let mut fds = Vec::with_capacity(3);
+    let mut slots = [None; 3];
+    for (slot, (pipe, flags)) in
+        slots.iter_mut().zip(
+            pipes
+                .into_iter()
+                .zip([PollFlags::OUT, PollFlags::IN, PollFlags::IN]),
+        )
+    {
+        if let Some(fd) = pipe {
+            *slot = Some(fds.len());
+            fds.push(PollFd::from_borrowed_fd(fd, flags));
+        }
+    }
+    let timeout = Timespec::try_from(left).unwrap_or(Timespec {
+        tv_sec: i64::MAX,
+        tv_nsec: 0,
+    });
+    match rustix::event::poll(&mut fds, Some(&timeout)) {
+        Ok(_) => {
+            Ok(Some(slots.map(|slot| {
+                slot.is_some_and(|i| !fds[i].revents().is_empty())
+            })))
+        }
+        Err(rustix::io::Errno::INTR) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Reads what a non-blocking pipe holds now into `buf`; `false` once it ended (or failed).
+fn drain_ready<R: Read>(pipe: &mut Option<R>, buf: &mut Vec<u8>) -> bool {
+    let Some(reader) = pipe.as_mut() else {
+        return false;
+    };
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) => return false,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Kills the child (by its own handle, so only the process we started) and reaps it.

@@ -280,6 +280,20 @@ pub fn cut_quoted_values(text: &str) -> String {
     out
 }
 
+/// Prints a command-line error (or the --help / --version text clap returns as one) and
+/// returns the exit code.
+pub fn report_parse_error(error: &clap::Error) -> u8 {
+    if error.use_stderr() {
+        // A rejected value may be a whole PEM key passed where a flag was expected: never
+        // repeat it whole.
+        eprint!("{}", cut_quoted_values(&error.render().to_string()));
+        crate::commands::EXIT_USAGE
+    } else {
+        let _ = error.print();
+        0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,19 +310,5 @@ mod tests {
         );
         assert!(!cut.contains("MIGH"));
         assert_eq!(cut_quoted_values("it's"), "it's");
-    }
-}
-
-/// Prints a command-line error (or the --help / --version text clap returns as one) and
-/// returns the exit code.
-pub fn report_parse_error(error: &clap::Error) -> u8 {
-    if error.use_stderr() {
-        // A rejected value may be a whole PEM key passed where a flag was expected: never
-        // repeat it whole.
-        eprint!("{}", cut_quoted_values(&error.render().to_string()));
-        crate::commands::EXIT_USAGE
-    } else {
-        let _ = error.print();
-        0
     }
 }

@@ -248,7 +248,8 @@ pub struct ClientCredentials {
     sans: Vec<SubjectAltName>,
     not_before: i64,
     not_after: i64,
-    proof: (String, usize),
+    /// The position of the signing CA in `ca_ders` (at most [`MAX_CA_CERTIFICATES`]).
+    signer: u16,
 }
 
 /// Credentials that passed the key match and the signature check before: a SHA-256 digest
@@ -347,15 +348,16 @@ impl ClientCredentials {
             ca_pem,
             cert_pem,
             key_pem,
-            proof: (digest, signer_index),
+            signer: u16::try_from(signer_index).unwrap_or(u16::MAX),
         };
         Ok(credentials)
     }
 
     /// What [`Self::from_pem_proven`] needs to skip the costly checks for these texts later:
     /// their digest, and which CA certificate signed the client certificate.
-    pub fn proof(&self) -> (&str, usize) {
-        (&self.proof.0, self.proof.1)
+    pub fn proof(&self) -> (String, usize) {
+        let texts = [self.ca_pem.as_str(), &self.cert_pem, &self.key_pem];
+        (texts_digest(texts), usize::from(self.signer))
     }
 
     /// The CA PEM text, as given.
@@ -841,10 +843,9 @@ mod proof_tests {
         let bundle = format!("{}{}", pki.impostor_ca_pem, pki.ca_pem);
         let texts = [bundle.as_str(), &pki.client.cert_pem, &pki.client.key_pem];
         let first = ClientCredentials::from_pem(texts[0], texts[1], texts[2]).unwrap();
-        assert_eq!(first.proof(), (texts_digest(texts).as_str(), 1));
+        assert_eq!(first.proof(), (texts_digest(texts), 1));
 
-        let (digest, signer) = first.proof();
-        let proofs = Proofs::from([(digest.to_owned(), signer)]);
+        let proofs = Proofs::from([first.proof()]);
         let again = ClientCredentials::from_pem_proven(
             texts[0],
             texts[1],
@@ -892,9 +893,7 @@ mod proof_tests {
     #[test]
     fn a_proof_of_other_texts_or_of_a_ca_not_naming_the_issuer_is_not_used() {
         let pki = TestPki::generate();
-        let valid = pki.credentials();
-        let (digest, signer) = valid.proof();
-        let proofs = Proofs::from([(digest.to_owned(), signer)]);
+        let proofs = Proofs::from([pki.credentials().proof()]);
         let now = SystemTime::now();
         let err = ClientCredentials::from_pem_proven(
             &pki.ca_pem,

@@ -384,7 +384,6 @@ fn proofs_of(candidates: &[Chosen]) -> Proofs {
             _ => None,
         })
         .take(MAX_PROOFS)
-        .map(|(digest, signer)| (digest.to_owned(), signer))
         .collect()
 }
 

@@ -281,11 +281,9 @@ fn the_valid_credentials_are_remembered_as_proven_for_the_next_run() {
     let relation = v2_relation(SecretResult::Content(pem(&pki).secret_content()));
     let input = requirer(BTreeMap::from([(rid("proxy:1"), relation)]));
     let first = input.decide();
-    let expected = pki.credentials();
-    let (digest, signer) = expected.proof();
     assert_eq!(
         first.seen.proven,
-        etcd_proxy::Proofs::from([(digest.to_owned(), signer)])
+        etcd_proxy::Proofs::from([pki.credentials().proof()])
     );
     let recorded = serde_json::to_string(&first.seen).unwrap();
     assert!(!recorded.contains("PRIVATE KEY"), "{recorded}");

@@ -18,6 +18,9 @@
 //!   --v2-sizes 1000        provider units of the wire-version-2 requirer world (with `hooks`)
 //! ```
 //!
+//! With `HOOK_COST_COMPARE_BINARY=/path/to/etcd-proxy-relation` (another build, e.g. of an
+//! older commit), the requirer's three-call scenario also runs that binary, interleaved.
+//!
 //! See docs/benchmarks.md for what is measured and how to read it.
 
 mod measure;
@@ -42,6 +45,11 @@ pub type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// The binary under test, built by cargo in the bench profile (release).
 const BINARY: &str = env!("CARGO_BIN_EXE_etcd-proxy-relation");
+
+/// Names another build of the binary to run the three-call scenario with too.
+pub const COMPARE_BINARY_VAR: &str = "HOOK_COST_COMPARE_BINARY";
+/// The label of that variant.
+pub const OTHER_BINARY: &str = "other binary";
 
 struct Options {
     sizes: Vec<u32>,

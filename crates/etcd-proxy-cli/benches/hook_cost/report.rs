@@ -168,6 +168,7 @@ pub fn tables(results: &Results) -> String {
     }
 
     out.push_str(&replay_table(results));
+    out.push_str(&other_binary_table(results));
     let _ = writeln!(out, "\n#### Set-up hooks (one run each, not repeated)\n");
     let _ = writeln!(
         out,
@@ -269,12 +270,59 @@ fn replay_table(results: &Results) -> String {
     out
 }
 
+/// This build against another one ([`crate::COMPARE_BINARY_VAR`]) in the same run.
+fn other_binary_table(results: &Results) -> String {
+    let rows: Vec<(&Row, &[Sample])> = results
+        .rows
+        .iter()
+        .filter_map(|r| extra(r, crate::OTHER_BINARY).map(|other| (r, other)))
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n#### This build against another build of the binary (ms)\n\n\
+         The same hook with the binary of `{}`, interleaved; differences are medians of \
+         the per-round differences this − other (negative: this build is cheaper).\n",
+        crate::COMPARE_BINARY_VAR
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | units | runs | wall | other wall | **wall difference** | CPU | other CPU | **CPU difference** |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (row, other) in rows {
+        let cpu = |samples: &[Sample]| Spread::of(samples.iter().map(|s| s.cpu_us)).median;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            row.units,
+            row.binary.len(),
+            ms(walls(&row.binary).median),
+            ms(walls(other).median),
+            paired_difference(&row.binary, other, |s| s.wall_us),
+            ms(cpu(&row.binary)),
+            ms(cpu(other)),
+            paired_cpu_difference(&row.binary, other),
+        );
+    }
+    out
+}
+
 /// The median over rounds of `a[i].cpu − b[i].cpu` (round i ran both), in ms.
 fn paired_cpu_difference(a: &[Sample], b: &[Sample]) -> String {
+    paired_difference(a, b, |s| s.cpu_us)
+}
+
+/// The median over rounds of `value(a[i]) − value(b[i])`, in ms.
+fn paired_difference(a: &[Sample], b: &[Sample], value: impl Fn(&Sample) -> u64) -> String {
     let mut differences: Vec<i64> = a
         .iter()
         .zip(b)
-        .map(|(x, y)| x.cpu_us as i64 - y.cpu_us as i64)
+        .map(|(x, y)| value(x) as i64 - value(y) as i64)
         .collect();
     if differences.is_empty() {
         return "-".to_owned();

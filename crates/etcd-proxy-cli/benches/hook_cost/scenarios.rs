@@ -456,13 +456,16 @@ fn three_calls(
     units: &[UnitName],
 ) -> Fallible<Scenario> {
     let dir = world.scratch.join("creds");
-    let script = format!(
-        "b=\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\"\n\
-         \"$b\" requires sync >/dev/null\n\
-         \"$b\" flags --json >/dev/null\n\
-         exec \"$b\" requires save-credentials --dir '{}' >/dev/null",
-        dir.display()
-    );
+    let script_for = |binary: &str| {
+        format!(
+            "b={binary}\n\
+             \"$b\" requires sync >/dev/null\n\
+             \"$b\" flags --json >/dev/null\n\
+             exec \"$b\" requires save-credentials --dir '{}' >/dev/null",
+            dir.display()
+        )
+    };
+    let script = script_for("\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\"");
     // Every provider unit rotated (a new client certificate from the same CA); Juju fires
     // `-changed` for one of them.
     let mut bag = pki.python_provider_databag(CLUSTER);
@@ -486,6 +489,15 @@ fn three_calls(
         "--version".to_owned(),
         Dispatch::Binary("--version".to_owned()),
     ));
+    // Another build (e.g. of an older commit) making the same three calls, for an A/B in one
+    // run on a shared machine.
+    if let Some(other) = std::env::var_os(crate::COMPARE_BINARY_VAR) {
+        let other = other.to_string_lossy().replace('\'', "'\\''");
+        scenario.extra.push((
+            crate::OTHER_BINARY.to_owned(),
+            Dispatch::Script(script_for(&format!("'{other}'"))),
+        ));
+    }
     Ok(scenario)
 }
 

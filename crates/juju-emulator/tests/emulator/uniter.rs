@@ -3,14 +3,13 @@
 //! watcher), the statuses it sets (`operation/runhook.go`), `refresh`, `update-status` and
 //! `run-action` (`juju run`).
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 use juju_emulator::{Emulator, HookOutcome};
 use juju_hooks::StatusKind;
 
-use crate::support::emulator_binary;
+use crate::support::{emulator_binary, write_charm_with, write_executable};
 
 /// Logs `<hook> relations=<relation-ids>` per hook; on `config-changed` a provider writes
 /// three times (three hooks' worth of commits happen before the requirer runs).
@@ -41,16 +40,8 @@ fi
 "#;
 
 fn charm(dir: &Path, metadata: &str, dispatch: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
-    std::fs::write(
-        dir.join("actions.yaml"),
-        "greet:\n  params:\n    who:\n      type: string\n      default: world\n    times:\n      type: integer\n      default: 1\n",
-    )
-    .unwrap();
-    let path = dir.join("dispatch");
-    std::fs::write(&path, dispatch).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let actions = "greet:\n  params:\n    who:\n      type: string\n      default: world\n    times:\n      type: integer\n      default: 1\n";
+    write_charm_with(dir, metadata, &[("actions.yaml", actions)], dispatch);
 }
 
 fn seen(emulator: &Emulator, unit: &str) -> Vec<String> {
@@ -263,13 +254,11 @@ fn actions_without_dispatch_run_the_actions_executable() {
     )
     .unwrap();
     let script = dir.join("actions/greet");
-    std::fs::write(
+    write_executable(
         &script,
         "#!/bin/bash\nset -eu\naction-log \"via $JUJU_DISPATCH_PATH\"\n\
          action-set greeting=\"hello $(action-get who)\"\necho done\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let mut emulator =
         Emulator::create(&root.path().join("model"), "m", &emulator_binary()).unwrap();
     emulator

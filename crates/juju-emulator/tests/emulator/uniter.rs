@@ -66,6 +66,17 @@ fn setup() -> (tempfile::TempDir, Emulator) {
     (root, emulator)
 }
 
+/// [`setup`] with `units` units of `peer` deployed and settled.
+fn settled_peers(units: u32) -> (tempfile::TempDir, Emulator) {
+    let (root, mut emulator) = setup();
+    let app = "peer".parse().unwrap();
+    emulator
+        .deploy(&app, &root.path().join("peer"), units)
+        .unwrap();
+    emulator.settle(100).unwrap();
+    (root, emulator)
+}
+
 /// install → peer -created → leader-elected → config-changed → start; no relations during
 /// install (`relation/resolver.go`: relations are tracked once the charm is installed).
 #[test]
@@ -103,11 +114,7 @@ fn first_hooks_come_in_juju_order_and_install_sees_no_relation() {
 /// Removing a unit of a peer relation: -departed on both sides, no -broken.
 #[test]
 fn a_removed_peer_unit_departs_without_broken() {
-    let (root, mut emulator) = setup();
-    emulator
-        .deploy(&"peer".parse().unwrap(), &root.path().join("peer"), 2)
-        .unwrap();
-    emulator.settle(100).unwrap();
+    let (_root, mut emulator) = settled_peers(2);
     emulator.remove_unit(&"peer/1".parse().unwrap()).unwrap();
     let hooks: Vec<String> = emulator
         .queued()
@@ -194,11 +201,7 @@ fn repeated_writes_coalesce_into_one_changed() {
 /// `juju run`: parameters with defaults, results, log, failure (action-fail and exit codes).
 #[test]
 fn actions_run_with_defaults_and_report_as_juju_run() {
-    let (root, mut emulator) = setup();
-    emulator
-        .deploy(&"peer".parse().unwrap(), &root.path().join("peer"), 1)
-        .unwrap();
-    emulator.settle(100).unwrap();
+    let (_root, mut emulator) = settled_peers(1);
     let unit = "peer/0".parse().unwrap();
     let done = emulator
         .run_action(&unit, "greet", &["times=2".into()])

@@ -44,6 +44,16 @@ fn charm(dir: &Path, metadata: &str, dispatch: &str) {
     write_charm_with(dir, metadata, &[("actions.yaml", actions)], dispatch);
 }
 
+/// `unit hook` for each queued hook.
+fn queued(emulator: &Emulator) -> Vec<String> {
+    emulator
+        .queued()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{} {}", h.unit, h.hook))
+        .collect()
+}
+
 fn seen(emulator: &Emulator, unit: &str) -> Vec<String> {
     let path = emulator
         .unit_charm_dir(&unit.parse().unwrap())
@@ -116,12 +126,7 @@ fn first_hooks_come_in_juju_order_and_install_sees_no_relation() {
 fn a_removed_peer_unit_departs_without_broken() {
     let (_root, mut emulator) = settled_peers(2);
     emulator.remove_unit(&"peer/1".parse().unwrap()).unwrap();
-    let hooks: Vec<String> = emulator
-        .queued()
-        .unwrap()
-        .iter()
-        .map(|h| format!("{} {}", h.unit, h.hook))
-        .collect();
+    let hooks = queued(&emulator);
     assert_eq!(
         hooks,
         [
@@ -181,12 +186,7 @@ fn repeated_writes_coalesce_into_one_changed() {
     // update-status on every unit, then refresh: upgrade-charm then config-changed.
     emulator.update_status(None).unwrap();
     emulator.refresh(&"app".parse().unwrap(), None).unwrap();
-    let queued: Vec<String> = emulator
-        .queued()
-        .unwrap()
-        .iter()
-        .map(|h| format!("{} {}", h.unit, h.hook))
-        .collect();
+    let queued = queued(&emulator);
     assert_eq!(
         queued,
         [

@@ -15,7 +15,10 @@ use wait_timeout::ChildExt;
 use crate::error::EmulatorError;
 use crate::tools::MODEL_DIR_VAR;
 
-/// The Juju version the emulated agent reports in `JUJU_VERSION`.
+/// The Juju version the emulated agent reports in `JUJU_VERSION`. Where 3.6.x releases
+/// differ, the emulator follows 3.6.0 (e.g. `secret-remove --revision` of a missing revision
+/// fails the hook at commit; a later 3.6 controller skips it, but the stored sources do not
+/// say from which release, so no later version is claimed).
 pub const JUJU_VERSION: &str = "3.6.0";
 
 /// Which program runs a hook.

@@ -636,6 +636,14 @@ impl<'a> Db<'a> {
         self.store.corrupt(e)
     }
 
+    /// Runs one cached statement that changes rows.
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize, EmulatorError> {
+        self.conn
+            .prepare_cached(sql)
+            .and_then(|mut s| s.execute(params))
+            .map_err(|e| self.sql(e))
+    }
+
     fn decode<T: DeserializeOwned>(&self, what: &str, text: &str) -> Result<T, EmulatorError> {
         let (rows, bytes) = self.store.decoded.get();
         self.store
@@ -686,10 +694,10 @@ impl<'a> Db<'a> {
 
     /// Replaces the skeleton; returns the new skeleton counter.
     pub(crate) fn put_skeleton(&self, text: &str) -> Result<i64, EmulatorError> {
-        self.conn
-            .prepare_cached("INSERT OR REPLACE INTO skeleton (id, model) VALUES (0, ?1)")
-            .and_then(|mut s| s.execute([text]))
-            .map_err(|e| self.sql(e))?;
+        self.exec(
+            "INSERT OR REPLACE INTO skeleton (id, model) VALUES (0, ?1)",
+            [text],
+        )?;
         self.bump("skeleton")
     }
 
@@ -1059,10 +1067,7 @@ impl<'a> Db<'a> {
         let Some((seq, hook)) = found else {
             return Ok(None);
         };
-        self.conn
-            .prepare_cached("DELETE FROM queue WHERE seq = ?1")
-            .and_then(|mut s| s.execute([seq]))
-            .map_err(|e| self.sql(e))?;
+        self.exec("DELETE FROM queue WHERE seq = ?1", [seq])?;
         Ok(Some(hook))
     }
 
@@ -1135,10 +1140,7 @@ impl<'a> Db<'a> {
 
     /// Writes a running hook's context, replacing all its staged writes.
     pub(crate) fn put_context(&self, context: &HookContextFile) -> Result<(), EmulatorError> {
-        self.conn
-            .prepare_cached("DELETE FROM staged WHERE context = ?1")
-            .and_then(|mut s| s.execute([&context.id]))
-            .map_err(|e| self.sql(e))?;
+        self.exec("DELETE FROM staged WHERE context = ?1", [&context.id])?;
         self.put_context_staged(context, &mut Staged::new())
     }
 
@@ -1159,10 +1161,10 @@ impl<'a> Db<'a> {
             },
         };
         let text = self.encode(&light)?;
-        self.conn
-            .prepare_cached("INSERT OR REPLACE INTO contexts (id, context) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![context.id, text]))
-            .map_err(|e| self.sql(e))?;
+        self.exec(
+            "INSERT OR REPLACE INTO contexts (id, context) VALUES (?1, ?2)",
+            params![context.id, text],
+        )?;
         let writes = [
             (false, &context.pending.unit_writes),
             (true, &context.pending.app_writes),
@@ -1174,20 +1176,11 @@ impl<'a> Db<'a> {
                     continue;
                 }
                 let text = self.encode(bag)?;
-                self.conn
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO staged (context, relation, kind, data) \
+                self.exec(
+                    "INSERT OR REPLACE INTO staged (context, relation, kind, data) \
                          VALUES (?1, ?2, ?3, ?4)",
-                    )
-                    .and_then(|mut s| {
-                        s.execute(params![
-                            context.id,
-                            number,
-                            if app { "app" } else { "unit" },
-                            text
-                        ])
-                    })
-                    .map_err(|e| self.sql(e))?;
+                    params![context.id, number, if app { "app" } else { "unit" }, text],
+                )?;
                 loaded.insert(key, bag.clone());
             }
         }

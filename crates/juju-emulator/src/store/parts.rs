@@ -565,10 +565,7 @@ impl Db<'_> {
         });
         for (name, app) in changed {
             let Some(app) = app else {
-                self.conn
-                    .prepare_cached("DELETE FROM applications WHERE app = ?1")
-                    .and_then(|mut s| s.execute([name.as_str()]))
-                    .map_err(|e| self.sql(e))?;
+                self.exec("DELETE FROM applications WHERE app = ?1", [name.as_str()])?;
                 rows.apps.remove(&name);
                 deleted = true;
                 continue;
@@ -576,13 +573,11 @@ impl Db<'_> {
             let row = app_row(app);
             let text = self.encode_row(&row)?;
             let v = version.get(self)?;
-            self.conn
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO applications (app, application, version) \
+            self.exec(
+                "INSERT OR REPLACE INTO applications (app, application, version) \
                      VALUES (?1, ?2, ?3)",
-                )
-                .and_then(|mut s| s.execute(params![name.as_str(), text, v]))
-                .map_err(|e| self.sql(e))?;
+                params![name.as_str(), text, v],
+            )?;
             rows.apps.insert(name, row);
         }
         let no_units = BTreeMap::new();
@@ -608,10 +603,7 @@ impl Db<'_> {
         for (unit, record) in changed {
             let stored = rows.units.entry(unit.app().clone()).or_default();
             let Some(record) = record else {
-                self.conn
-                    .prepare_cached("DELETE FROM units WHERE unit = ?1")
-                    .and_then(|mut s| s.execute([unit.to_string()]))
-                    .map_err(|e| self.sql(e))?;
+                self.exec("DELETE FROM units WHERE unit = ?1", [unit.to_string()])?;
                 stored.remove(&unit);
                 deleted = true;
                 continue;
@@ -619,15 +611,11 @@ impl Db<'_> {
             let row = unit_row(record);
             let text = self.encode_row(&row)?;
             let v = version.get(self)?;
-            self.conn
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO units (unit, app, record, version) \
+            self.exec(
+                "INSERT OR REPLACE INTO units (unit, app, record, version) \
                      VALUES (?1, ?2, ?3, ?4)",
-                )
-                .and_then(|mut s| {
-                    s.execute(params![unit.to_string(), unit.app().as_str(), text, v])
-                })
-                .map_err(|e| self.sql(e))?;
+                params![unit.to_string(), unit.app().as_str(), text, v],
+            )?;
             stored.insert(unit, row);
         }
         rows.units.retain(|_, units| !units.is_empty());
@@ -640,13 +628,11 @@ impl Db<'_> {
                 let row = relation_row(rel);
                 let text = self.encode_row(&row)?;
                 let v = version.get(self)?;
-                self.conn
-                    .prepare_cached(
-                        "INSERT OR REPLACE INTO relations (number, relation, version) \
+                self.exec(
+                    "INSERT OR REPLACE INTO relations (number, relation, version) \
                          VALUES (?1, ?2, ?3)",
-                    )
-                    .and_then(|mut s| s.execute(params![number, text, v]))
-                    .map_err(|e| self.sql(e))?;
+                    params![number, text, v],
+                )?;
                 rows.relations.insert(*number, row);
             }
             let stored = rows.members.entry(*number).or_default();
@@ -661,20 +647,18 @@ impl Db<'_> {
                     Some(view) => {
                         let text = self.encode_row(view)?;
                         let v = version.get(self)?;
-                        self.conn
-                            .prepare_cached(
-                                "INSERT OR REPLACE INTO members (relation, unit, view, version) \
+                        self.exec(
+                            "INSERT OR REPLACE INTO members (relation, unit, view, version) \
                                  VALUES (?1, ?2, ?3, ?4)",
-                            )
-                            .and_then(|mut s| s.execute(params![number, unit.to_string(), text, v]))
-                            .map_err(|e| self.sql(e))?;
+                            params![number, unit.to_string(), text, v],
+                        )?;
                         stored.insert(unit, view.clone());
                     }
                     None => {
-                        self.conn
-                            .prepare_cached("DELETE FROM members WHERE relation = ?1 AND unit = ?2")
-                            .and_then(|mut s| s.execute(params![number, unit.to_string()]))
-                            .map_err(|e| self.sql(e))?;
+                        self.exec(
+                            "DELETE FROM members WHERE relation = ?1 AND unit = ?2",
+                            params![number, unit.to_string()],
+                        )?;
                         stored.remove(&unit);
                         deleted = true;
                     }

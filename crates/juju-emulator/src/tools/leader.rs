@@ -57,17 +57,10 @@ pub(super) fn leader_set(
         return Ok(());
     }
     let others: Vec<HookInvocation> = s
-        .model
-        .applications
-        .get(unit.app())
-        .map(|app| {
-            app.units
-                .keys()
-                .filter(|u| **u != unit)
-                .map(|u| HookInvocation::new(u.clone(), "leader-settings-changed"))
-                .collect()
-        })
-        .unwrap_or_default();
+        .app_units()
+        .filter(|u| **u != unit)
+        .map(|u| HookInvocation::new(u.clone(), "leader-settings-changed"))
+        .collect();
     s.state_mut()?.queue.extend(others);
     Ok(())
 }

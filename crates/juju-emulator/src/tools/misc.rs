@@ -131,17 +131,7 @@ pub(super) fn goal_state(
         })
     };
     let unit = s.unit();
-    let units: BTreeMap<String, Tree> = s
-        .model
-        .applications
-        .get(unit.app())
-        .map(|app| {
-            app.units
-                .keys()
-                .map(|u| (u.to_string(), status(u)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let units: BTreeMap<String, Tree> = s.app_units().map(|u| (u.to_string(), status(u))).collect();
     let mut relations: BTreeMap<String, BTreeMap<String, Tree>> = BTreeMap::new();
     for rel in s.model.relations.values().filter(|r| r.in_scope(unit)) {
         let (Some(local), Some(remote)) = (rel.local_end(unit.app()), rel.remote_end(unit.app()))

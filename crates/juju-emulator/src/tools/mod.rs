@@ -463,6 +463,15 @@ impl Session {
         &self.context.invocation.unit
     }
 
+    /// The units of the calling unit's application, in name order.
+    pub(crate) fn app_units(&self) -> impl Iterator<Item = &UnitName> {
+        self.model
+            .applications
+            .get(self.unit().app())
+            .into_iter()
+            .flat_map(|app| app.units.keys())
+    }
+
     /// The model, to be saved when the call ends (`leader-set`, `status-set`, `juju-log`).
     pub(crate) fn model_mut(&mut self) -> &mut Model {
         self.model_changed = true;

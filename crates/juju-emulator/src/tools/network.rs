@@ -2,13 +2,15 @@
 //! Juju seeds its relation bags with), so servers a charm starts on it are reachable locally.
 //!
 //! Output shapes follow juju/juju 3.6 `worker/uniter/runner/jujuc/unit-get.go` and
-//! `network-get.go` (with the YAML-only legacy keys of `network-get`'s full form).
+//! `network-get.go`: its full form prints the `*Display` structs there (field order kept,
+//! YAML-only legacy copies last), the flag forms a value or a Go map.
 
 use juju_hooks::testing::unit_address;
 use serde_json::{json, Map, Value};
 
-use super::{parse, print, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
+use super::{parse, print, print_as, Failure, Session, ToolIo, FORMAT, OUTPUT, RELATION};
 use crate::args::{check_empty, go_quote, OptSpec};
+use crate::format::{Format, Tree};
 
 pub(super) fn unit_get(
     s: &mut Session,
@@ -70,13 +72,13 @@ pub(super) fn network_get(
         .filter(|k| parsed.switch(k))
         .collect();
     let yaml = parsed.value("format").is_none_or(|f| f != "json");
-    let value = if parsed.switch("primary-address") {
+    let tree = if parsed.switch("primary-address") {
         if !keys.is_empty() {
             return Err(Failure::runtime(
                 "--primary-address must be the only flag specified",
             ));
         }
-        Value::String(address)
+        Tree::from(Value::String(address))
     } else if keys.is_empty() {
         full_info(&address, &subnet, yaml)
     } else {
@@ -88,31 +90,35 @@ pub(super) fn network_get(
             };
             values.insert((*key).to_owned(), v);
         }
-        match keys.as_slice() {
+        Tree::from(match keys.as_slice() {
             [one] => values.remove(*one).unwrap_or(Value::Null),
             _ => Value::Object(values),
-        }
+        })
     };
-    print(&value, &parsed, &mut io)
+    print_as(&tree, &parsed, &mut io, Format::Smart)
 }
 
-/// The whole network info of a binding; YAML repeats the legacy keys older agents read.
-fn full_info(address: &str, subnet: &str, yaml: bool) -> Value {
-    let mut addr = json!({ "hostname": "", "value": address, "cidr": subnet });
-    let mut info = json!({
-        "mac-address": "",
-        "interface-name": "lo",
-        "addresses": [],
-    });
+/// `resultToDisplay`'s `networkInfoResultDisplay` for the unit's one loopback interface;
+/// YAML (and smart, which prints structs as YAML) adds the `json:"-"` legacy copies.
+fn full_info(address: &str, subnet: &str, yaml: bool) -> Tree {
+    let text = |s: &str| Tree::from(Value::String(s.to_owned()));
+    let mut addr = vec![
+        ("hostname", text("")),
+        ("value", text(address)),
+        ("cidr", text(subnet)),
+    ];
+    let mut info = vec![("mac-address", text("")), ("interface-name", text("lo"))];
     if yaml {
-        addr["address"] = Value::String(address.to_owned());
-        info["macaddress"] = Value::String(String::new());
-        info["interfacename"] = Value::String("lo".to_owned());
+        addr.push(("address", text(address)));
     }
-    info["addresses"] = json!([addr]);
-    json!({
-        "bind-addresses": [info],
-        "egress-subnets": [subnet],
-        "ingress-addresses": [address],
-    })
+    info.push(("addresses", Tree::List(vec![Tree::Struct(addr)])));
+    if yaml {
+        info.push(("macaddress", text("")));
+        info.push(("interfacename", text("lo")));
+    }
+    Tree::Struct(vec![
+        ("bind-addresses", Tree::List(vec![Tree::Struct(info)])),
+        ("egress-subnets", Tree::List(vec![text(subnet)])),
+        ("ingress-addresses", Tree::List(vec![text(address)])),
+    ])
 }

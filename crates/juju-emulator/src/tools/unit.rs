@@ -126,16 +126,9 @@ pub(super) fn status_get(
             .cloned()
             .unwrap_or_else(|| WorkloadStatus::new(StatusKind::Unknown, ""));
         let units: Map<String, Value> = s
-            .model
-            .applications
-            .get(unit.app())
-            .map(|app| {
-                app.units
-                    .keys()
-                    .map(|u| (u.to_string(), status_details(&s.model.status_get(u))))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .app_units()
+            .map(|u| (u.to_string(), status_details(&s.model.status_get(u))))
+            .collect();
         let mut details = status_details(&app_status);
         if let Value::Object(map) = &mut details {
             map.insert("units".to_owned(), Value::Object(units));

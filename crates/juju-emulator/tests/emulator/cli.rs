@@ -2,31 +2,17 @@
 //! interface in its help), private keys hidden, hook errors held as Juju holds them, and a
 //! status whose columns fit.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::support::emulator_binary;
+use crate::support::{cli, text, write_charm};
 
 fn emu(model: &Path, args: &[&str]) -> Output {
-    Command::new(emulator_binary())
-        .args(args)
-        .env_clear()
-        .env("JUJU_EMULATOR_DIR", model)
-        .output()
-        .unwrap()
+    cli(model, args, &[])
 }
 
 fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn write_charm(dir: &Path, metadata: &str, dispatch: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
-    let path = dir.join("dispatch");
-    std::fs::write(&path, dispatch).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    text(&out.stdout)
 }
 
 #[test]

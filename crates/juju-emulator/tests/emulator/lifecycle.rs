@@ -2,15 +2,11 @@
 //! changed, commit only on exit 0, -changed on the other side after a committed write,
 //! departed without the departing unit, broken with no members.
 
-use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-
 use juju_emulator::{Emulator, HookOutcome, HookReport};
 use juju_hooks::testing::HookInvocation;
-use juju_hooks::UnitName;
+use std::collections::BTreeMap;
 
-use crate::support::emulator_binary;
+use crate::support::{emulator_binary, unit, write_charm, write_charm_with, write_executable};
 
 /// Every hook appends `<hook> remote=<JUJU_REMOTE_UNIT> departing=<...> members=<relation-list>`
 /// and what it read to `$CHARM_DIR/seen.log`.
@@ -42,21 +38,6 @@ case "$hook" in
     ;;
 esac
 "#;
-
-fn write_charm(dir: &Path, metadata: &str, config: Option<&str>, dispatch: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
-    if let Some(config) = config {
-        std::fs::write(dir.join("config.yaml"), config).unwrap();
-    }
-    let path = dir.join("dispatch");
-    std::fs::write(&path, dispatch).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn unit(name: &str) -> UnitName {
-    name.parse().unwrap()
-}
 
 fn summary(reports: &[HookReport]) -> Vec<String> {
     describe(reports.iter().map(|r| &r.invocation))
@@ -98,16 +79,18 @@ fn a_relation_lives_and_dies_as_in_juju() {
     let root = tempfile::tempdir().unwrap();
     let provider = root.path().join("provider");
     let requirer = root.path().join("requirer");
-    write_charm(
+    write_charm_with(
         &provider,
         "name: etcd\nprovides:\n  proxy:\n    interface: etcd-proxy\n",
-        Some("options:\n  value:\n    type: string\n    default: ''\n"),
+        &[(
+            "config.yaml",
+            "options:\n  value:\n    type: string\n    default: ''\n",
+        )],
         &format!("{OBSERVE}{PROVIDER_EXTRA}"),
     );
     write_charm(
         &requirer,
         "name: kube\nrequires:\n  proxy:\n    interface: etcd-proxy\n",
-        None,
         OBSERVE,
     );
     let mut emulator =
@@ -316,24 +299,20 @@ fn legacy_hooks_missing_handlers_and_timeouts() {
     std::fs::create_dir_all(charm.join("hooks")).unwrap();
     std::fs::write(charm.join("metadata.yaml"), "name: old\n").unwrap();
     let install = charm.join("hooks/install");
-    std::fs::write(
+    write_executable(
         &install,
         "#!/bin/sh\n\
          echo \"$JUJU_HOOK_NAME $JUJU_DISPATCH_PATH $(is-leader)\"\n\
          echo \"$JUJU_UNIT_NAME $JUJU_MODEL_NAME $JUJU_VERSION $JUJU_AGENT_SOCKET_NETWORK\"\n\
          echo \"$PWD\" \"$CHARM_DIR\" \"$JUJU_CHARM_DIR\"\n\
          echo \"${JUJU_CONTEXT_ID%-*}\" \"${JUJU_RELATION-unset}\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&install, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let start = charm.join("hooks/start");
     // A child of the hook that outlives it unless its process group is killed.
-    std::fs::write(
+    write_executable(
         &start,
         "#!/bin/sh\nsleep 30 &\necho $! > \"$JUJU_CHARM_DIR/child.pid\"\nwait\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&start, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let mut emulator = Emulator::create(&root.path().join("model"), "old", &emulator_binary())
         .unwrap()
         .with_hook_timeout(std::time::Duration::from_millis(300));

@@ -10,9 +10,9 @@ use std::process::Command;
 
 use juju_emulator::{copy_charm, Emulator, HookReport};
 use juju_hooks::testing::PortRange;
-use juju_hooks::{StatusKind, UnitName};
+use juju_hooks::StatusKind;
 
-use crate::support::emulator_binary;
+use crate::support::{emulator_binary, unit};
 
 fn python() -> Option<PathBuf> {
     match std::env::var_os("ETCD_PROXY_PYTHON").filter(|p| !p.is_empty()) {
@@ -50,10 +50,6 @@ fn charm(python: &Path, root: &Path) -> PathBuf {
     std::os::unix::fs::symlink(site.trim(), dir.join("venv")).unwrap();
     std::os::unix::fs::symlink(python, dir.join("python")).unwrap();
     dir
-}
-
-fn unit(name: &str) -> UnitName {
-    name.parse().unwrap()
 }
 
 #[track_caller]

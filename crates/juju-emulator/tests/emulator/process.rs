@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use crate::support::{emulator_binary, Fixture};
+use crate::support::{emulator_binary, text, Fixture};
 
 /// A directory of symlinks named after every hook tool, pointing at the binary.
 fn tools_dir(root: &Path) -> PathBuf {
@@ -34,10 +34,6 @@ fn run(program: &Path, args: &[&str], env: &[(String, String)], stdin: &str) -> 
         .write_all(stdin.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -3,40 +3,12 @@
 //! caller's.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 
 use juju_emulator::{Emulator, HookReport};
-use juju_hooks::UnitName;
 
-use crate::support::emulator_binary;
-
-fn write_charm(dir: &Path, metadata: &str, dispatch: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
-    let path = dir.join("dispatch");
-    std::fs::write(&path, dispatch).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn unit(name: &str) -> UnitName {
-    name.parse().unwrap()
-}
-
-/// Runs the emulator's command line with only `env` (plus `JUJU_EMULATOR_DIR=model`).
-fn cli(model: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(emulator_binary())
-        .args(args)
-        .env_clear()
-        .env("JUJU_EMULATOR_DIR", model)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::{cli, emulator_binary, text, unit, write_charm};
 
 /// Juju's hook tools all talk to the one context of the running hook, which applies their
 /// calls one at a time (worker/uniter/runner/jujuc/server.go serves each call on the hook's

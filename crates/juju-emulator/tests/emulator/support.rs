@@ -1,16 +1,60 @@
 //! Shared test fixtures: a model directory with one running hook, and tool calls against it.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use juju_emulator::store::{HookContextFile, Store};
 use juju_emulator::{tool_main, MODEL_DIR_VAR};
 use juju_hooks::testing::{HookInvocation, Model, Pending};
+use juju_hooks::UnitName;
 use serde_json::json;
 
 /// The built `juju-emulator` binary.
 pub fn emulator_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_juju-emulator"))
+}
+
+/// Runs the emulator's command line with only `env` (plus `JUJU_EMULATOR_DIR=model`).
+pub fn cli(model: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(emulator_binary())
+        .args(args)
+        .env_clear()
+        .env("JUJU_EMULATOR_DIR", model)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn unit(name: &str) -> UnitName {
+    name.parse().unwrap()
+}
+
+/// Writes `text` to `path`, executable.
+pub fn write_executable(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A charm directory: `metadata.yaml`, an executable `dispatch`.
+pub fn write_charm(dir: &Path, metadata: &str, dispatch: &str) {
+    write_charm_with(dir, metadata, &[], dispatch);
+}
+
+/// [`write_charm`] with more files (`config.yaml`, `actions.yaml`, ...).
+pub fn write_charm_with(dir: &Path, metadata: &str, files: &[(&str, &str)], dispatch: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.join(name), content).unwrap();
+    }
+    write_executable(&dir.join("dispatch"), dispatch);
 }
 
 /// What one tool call returned.

@@ -3,14 +3,13 @@
 //! watcher), the statuses it sets (`operation/runhook.go`), `refresh`, `update-status` and
 //! `run-action` (`juju run`).
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 use juju_emulator::{Emulator, HookOutcome};
 use juju_hooks::StatusKind;
 
-use crate::support::emulator_binary;
+use crate::support::{emulator_binary, write_charm_with, write_executable};
 
 /// Logs `<hook> relations=<relation-ids>` per hook; on `config-changed` a provider writes
 /// three times (three hooks' worth of commits happen before the requirer runs).
@@ -41,16 +40,18 @@ fi
 "#;
 
 fn charm(dir: &Path, metadata: &str, dispatch: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(dir.join("metadata.yaml"), metadata).unwrap();
-    std::fs::write(
-        dir.join("actions.yaml"),
-        "greet:\n  params:\n    who:\n      type: string\n      default: world\n    times:\n      type: integer\n      default: 1\n",
-    )
-    .unwrap();
-    let path = dir.join("dispatch");
-    std::fs::write(&path, dispatch).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let actions = "greet:\n  params:\n    who:\n      type: string\n      default: world\n    times:\n      type: integer\n      default: 1\n";
+    write_charm_with(dir, metadata, &[("actions.yaml", actions)], dispatch);
+}
+
+/// `unit hook` for each queued hook.
+fn queued(emulator: &Emulator) -> Vec<String> {
+    emulator
+        .queued()
+        .unwrap()
+        .iter()
+        .map(|h| format!("{} {}", h.unit, h.hook))
+        .collect()
 }
 
 fn seen(emulator: &Emulator, unit: &str) -> Vec<String> {
@@ -72,6 +73,17 @@ fn setup() -> (tempfile::TempDir, Emulator) {
         CHARM,
     );
     let emulator = Emulator::create(&root.path().join("model"), "m", &emulator_binary()).unwrap();
+    (root, emulator)
+}
+
+/// [`setup`] with `units` units of `peer` deployed and settled.
+fn settled_peers(units: u32) -> (tempfile::TempDir, Emulator) {
+    let (root, mut emulator) = setup();
+    let app = "peer".parse().unwrap();
+    emulator
+        .deploy(&app, &root.path().join("peer"), units)
+        .unwrap();
+    emulator.settle(100).unwrap();
     (root, emulator)
 }
 
@@ -112,18 +124,9 @@ fn first_hooks_come_in_juju_order_and_install_sees_no_relation() {
 /// Removing a unit of a peer relation: -departed on both sides, no -broken.
 #[test]
 fn a_removed_peer_unit_departs_without_broken() {
-    let (root, mut emulator) = setup();
-    emulator
-        .deploy(&"peer".parse().unwrap(), &root.path().join("peer"), 2)
-        .unwrap();
-    emulator.settle(100).unwrap();
+    let (_root, mut emulator) = settled_peers(2);
     emulator.remove_unit(&"peer/1".parse().unwrap()).unwrap();
-    let hooks: Vec<String> = emulator
-        .queued()
-        .unwrap()
-        .iter()
-        .map(|h| format!("{} {}", h.unit, h.hook))
-        .collect();
+    let hooks = queued(&emulator);
     assert_eq!(
         hooks,
         [
@@ -183,12 +186,7 @@ fn repeated_writes_coalesce_into_one_changed() {
     // update-status on every unit, then refresh: upgrade-charm then config-changed.
     emulator.update_status(None).unwrap();
     emulator.refresh(&"app".parse().unwrap(), None).unwrap();
-    let queued: Vec<String> = emulator
-        .queued()
-        .unwrap()
-        .iter()
-        .map(|h| format!("{} {}", h.unit, h.hook))
-        .collect();
+    let queued = queued(&emulator);
     assert_eq!(
         queued,
         [
@@ -203,11 +201,7 @@ fn repeated_writes_coalesce_into_one_changed() {
 /// `juju run`: parameters with defaults, results, log, failure (action-fail and exit codes).
 #[test]
 fn actions_run_with_defaults_and_report_as_juju_run() {
-    let (root, mut emulator) = setup();
-    emulator
-        .deploy(&"peer".parse().unwrap(), &root.path().join("peer"), 1)
-        .unwrap();
-    emulator.settle(100).unwrap();
+    let (_root, mut emulator) = settled_peers(1);
     let unit = "peer/0".parse().unwrap();
     let done = emulator
         .run_action(&unit, "greet", &["times=2".into()])
@@ -263,13 +257,11 @@ fn actions_without_dispatch_run_the_actions_executable() {
     )
     .unwrap();
     let script = dir.join("actions/greet");
-    std::fs::write(
+    write_executable(
         &script,
         "#!/bin/bash\nset -eu\naction-log \"via $JUJU_DISPATCH_PATH\"\n\
          action-set greeting=\"hello $(action-get who)\"\necho done\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let mut emulator =
         Emulator::create(&root.path().join("model"), "m", &emulator_binary()).unwrap();
     emulator

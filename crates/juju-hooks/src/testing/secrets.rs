@@ -600,7 +600,9 @@ impl Model {
     ///   "secret:<id>" not found`) or that the unit does not own (`permission denied`);
     /// - `secret-remove --revision N` (apiserver/common/secrets/secrets.go `removeSecrets`,
     ///   then state/secrets.go `GetSecretRevision`, Juju 3.6.0): a revision that does not
-    ///   exist, `revison N for secret "secret:<id>" not found` (Juju's spelling);
+    ///   exist, `revison N for secret "secret:<id>" not found` (Juju's spelling). Later 3.6
+    ///   code (juju/juju#19070, after #19036) no longer looks the revision up and state's
+    ///   `deleteSecrets` skips it; the emulator reports 3.6.0 and keeps its refusal;
     /// - `secret-revoke` (`SecretsRevoke`: apiserver/common/secrets/access.go `CanManage`):
     ///   a secret the unit does not own, or none at all: `permission denied`.
     pub fn commit_refusal(&self, unit: &UnitName, pending: &Pending) -> Option<Refusal> {

@@ -242,8 +242,9 @@ pub fn measure_world(
             });
         }
         Side::Provider => {
-            let publish = publish_args(&world, pki)?;
-            let sync = "provides sync".to_owned();
+            // Both report their own time (`--timings`), for the in-process accounting table.
+            let publish = format!("{}{}", publish_args(&world, pki)?, world.timings_arg());
+            let sync = format!("provides sync{}", world.timings_arg());
             let prime = HookInvocation::new(unit.clone(), "upgrade-charm");
             let sample = run_hook(
                 &mut world,
@@ -456,11 +457,12 @@ fn three_calls(
     units: &[UnitName],
 ) -> Fallible<Scenario> {
     let dir = world.scratch.join("creds");
+    let t = world.timings_arg();
     let script = format!(
         "b=\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\"\n\
-         \"$b\" requires sync >/dev/null\n\
-         \"$b\" flags --json >/dev/null\n\
-         exec \"$b\" requires save-credentials --dir '{}' >/dev/null",
+         \"$b\" requires sync{t} >/dev/null\n\
+         \"$b\" flags --json{t} >/dev/null\n\
+         exec \"$b\" requires save-credentials --dir '{}'{t} >/dev/null",
         dir.display()
     );
     // Every provider unit rotated (a new client certificate from the same CA); Juju fires

@@ -11,14 +11,13 @@ use juju_hooks::ToolTime;
 fn line(command: &str, wall: Duration, tools: ToolTime) -> String {
     let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
     let (wall_us, tool_us) = (micros(wall), micros(tools.total));
-    let value = serde_json::json!({
-        "command": command,
-        "wall_us": wall_us,
-        "tool_calls": tools.calls,
-        "tool_us": tool_us,
-        "own_us": wall_us.saturating_sub(tool_us),
-    });
-    format!("{value}\n")
+    // Written by hand to keep the documented key order (a JSON map would sort the keys).
+    let name = serde_json::Value::from(command);
+    format!(
+        "{{\"command\":{name},\"wall_us\":{wall_us},\"tool_calls\":{},\"tool_us\":{tool_us},\"own_us\":{}}}\n",
+        tools.calls,
+        wall_us.saturating_sub(tool_us)
+    )
 }
 
 /// Appends the line to `path` (created 0644 if missing) in one write, so lines of hooks run
@@ -46,7 +45,11 @@ mod tests {
             total: Duration::from_micros(1500),
         };
         let text = line("provides publish", Duration::from_micros(4000), tools);
-        assert!(text.ends_with('\n') && !text.trim_end().contains('\n'));
+        assert_eq!(
+            text,
+            "{\"command\":\"provides publish\",\"wall_us\":4000,\"tool_calls\":3,\
+             \"tool_us\":1500,\"own_us\":2500}\n"
+        );
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             value,

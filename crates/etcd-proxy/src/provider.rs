@@ -197,7 +197,20 @@ impl Provider {
         state: &mut UnitState,
     ) -> Result<ProviderReport, InterfaceError> {
         let key = section_key(&self.endpoint, "provider");
-        let mut section: ProviderSection = load_section(state, &key).unwrap_or_default();
+        let section: ProviderSection = load_section(state, &key).unwrap_or_default();
+        self.sync_section(ctx, tools, state, &key, section)
+    }
+
+    /// [`Provider::sync`] with the section already decoded (as `publish` has it), stored
+    /// under `key` at the end.
+    fn sync_section(
+        &self,
+        ctx: &JujuContext,
+        tools: &mut dyn HookTools,
+        state: &mut UnitState,
+        key: &str,
+        mut section: ProviderSection,
+    ) -> Result<ProviderReport, InterfaceError> {
         let revoked = self.refresh(ctx, tools, &mut section)?;
         let connected = connected(tools, &mut section)?;
         let mut report = ProviderReport {
@@ -210,7 +223,7 @@ impl Provider {
             self.publish_all(ctx, tools, &mut section, &revoked, &mut report)?;
         }
         report.removed_revision = self.remove_obsolete_revision(ctx, tools, &section)?;
-        store_section(state, &key, &section);
+        store_section(state, key, &section);
         set_flag(state, self.connected_flag(), report.connected);
         Ok(report)
     }
@@ -243,8 +256,9 @@ impl Provider {
             return Err(InterfaceError::InvalidInput(invalid.to_string()));
         }
         section.desired = Some(desired);
-        store_section(state, &key, &section);
-        self.sync(ctx, tools, state)
+        // Not stored and decoded again in between: at 1000 relations that round trip cost
+        // milliseconds. On an error the caller discards `state` anyway.
+        self.sync_section(ctx, tools, state, &key, section)
     }
 
     /// Publishes the cluster string (the Python layer's `set_cluster_string`); the

@@ -33,9 +33,34 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub state_file: Option<PathBuf>,
 
+    /// Append one JSON line of timings to FILE when the command ends, also on failure:
+    /// {"command","wall_us","tool_calls","tool_us","own_us"}, where tool_us is the time spent
+    /// in hook tools (spawn to exit) and own_us = wall_us - tool_us. For profiling a charm's
+    /// hooks: how much of a hook is this binary's own work and how much the hook tools'. The
+    /// line holds no relation data.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub timings: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The command as typed, without options: `provides publish`, `flags`, ...
+    pub fn command_name(&self) -> &'static str {
+        match &self.command {
+            Command::Requires(RequiresCommand::Sync(_)) => "requires sync",
+            Command::Requires(RequiresCommand::ClusterString) => "requires cluster-string",
+            Command::Requires(RequiresCommand::SaveCredentials(_)) => "requires save-credentials",
+            Command::Requires(RequiresCommand::Render(_)) => "requires render",
+            Command::Provides(ProvidesCommand::Sync) => "provides sync",
+            Command::Provides(ProvidesCommand::Publish(_)) => "provides publish",
+            Command::Flags(_) => "flags",
+            Command::Demo(_) => "demo",
+            Command::Emulator(_) => "emulator",
+        }
+    }
 }
 
 /// Top-level commands.

@@ -130,12 +130,13 @@ struct Hook {
 }
 
 impl Hook {
-    fn open(cli: &Cli, role: EndpointRole) -> Result<Self> {
+    /// `tools` is a clone of the caller's, so that its time account stays readable.
+    fn open(cli: &Cli, role: EndpointRole, tools: &ProcessHookTools) -> Result<Self> {
         let ctx = JujuContext::from_env().context("reading the hook context")?;
         let endpoint = endpoint_for(cli, &ctx, role)?;
         let store = state_store(state_path(cli, Some(&ctx))?);
         let (state, problem) = store.load_recovering()?;
-        let mut tools = CachedTools::new(ProcessHookTools::new(), ctx.unit.clone());
+        let mut tools = CachedTools::new(tools.clone(), ctx.unit.clone());
         if let Some(problem) = problem {
             // One line, then on as a unit that never ran: the next save replaces the file.
             let line = format!("{problem}; starting from no saved state");
@@ -200,18 +201,19 @@ fn state_path(cli: &Cli, ctx: Option<&JujuContext>) -> Result<PathBuf> {
     }
 }
 
-/// Runs one parsed command line and returns the process exit code.
-pub fn run(cli: Cli) -> Result<u8> {
+/// Runs one parsed command line with the hook tools `tools` and returns the process exit
+/// code.
+pub fn run(cli: &Cli, tools: &ProcessHookTools) -> Result<u8> {
     match &cli.command {
-        Command::Requires(RequiresCommand::Sync(args)) => requires_sync(&cli, args),
-        Command::Requires(RequiresCommand::ClusterString) => requires_cluster_string(&cli),
+        Command::Requires(RequiresCommand::Sync(args)) => requires_sync(cli, tools, args),
+        Command::Requires(RequiresCommand::ClusterString) => requires_cluster_string(cli, tools),
         Command::Requires(RequiresCommand::SaveCredentials(args)) => {
-            requires_save_credentials(&cli, args)
+            requires_save_credentials(cli, tools, args)
         }
-        Command::Requires(RequiresCommand::Render(args)) => requires_render(&cli, args),
-        Command::Provides(ProvidesCommand::Sync) => provides_sync(&cli),
-        Command::Provides(ProvidesCommand::Publish(args)) => provides_publish(&cli, args),
-        Command::Flags(args) => flags(&cli, args),
+        Command::Requires(RequiresCommand::Render(args)) => requires_render(cli, tools, args),
+        Command::Provides(ProvidesCommand::Sync) => provides_sync(cli, tools),
+        Command::Provides(ProvidesCommand::Publish(args)) => provides_publish(cli, tools, args),
+        Command::Flags(args) => flags(cli, args),
         Command::Demo(args) => crate::demo::run(args),
         Command::Emulator(args) => crate::emulate::run(args),
     }
@@ -229,8 +231,8 @@ fn sync_requirer(hook: &mut Hook, with_status: bool) -> Result<RequirerReport> {
     Ok(report)
 }
 
-fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
-    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
+fn requires_sync(cli: &Cli, tools: &ProcessHookTools, args: &SyncArgs) -> Result<u8> {
+    let mut hook = Hook::open(cli, EndpointRole::Requires, tools)?;
     let report = sync_requirer(&mut hook, !args.no_status)?;
     let flags = endpoint_flags(&hook.state, &hook.endpoint);
     hook.commit()?;
@@ -244,8 +246,8 @@ fn requires_sync(cli: &Cli, args: &SyncArgs) -> Result<u8> {
     })
 }
 
-fn requires_cluster_string(cli: &Cli) -> Result<u8> {
-    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
+fn requires_cluster_string(cli: &Cli, tools: &ProcessHookTools) -> Result<u8> {
+    let mut hook = Hook::open(cli, EndpointRole::Requires, tools)?;
     let report = sync_requirer(&mut hook, true)?;
     hook.commit()?;
     match report.cluster() {
@@ -260,10 +262,14 @@ fn requires_cluster_string(cli: &Cli) -> Result<u8> {
     }
 }
 
-fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u8> {
+fn requires_save_credentials(
+    cli: &Cli,
+    tools: &ProcessHookTools,
+    args: &CredentialTargetArgs,
+) -> Result<u8> {
     let paths = credential_paths(args)?;
     distinct_targets(&credential_targets(&paths))?;
-    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
+    let mut hook = Hook::open(cli, EndpointRole::Requires, tools)?;
     let report = sync_requirer(&mut hook, true)?;
     let Some(credentials) = report.credentials() else {
         hook.commit()?;
@@ -283,7 +289,7 @@ fn requires_save_credentials(cli: &Cli, args: &CredentialTargetArgs) -> Result<u
     Ok(0)
 }
 
-fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
+fn requires_render(cli: &Cli, tools: &ProcessHookTools, args: &RenderArgs) -> Result<u8> {
     let paths = credential_paths(&args.credentials)?;
     let mut targets = credential_targets(&paths);
     targets.push(("--unit-file", &args.unit_file));
@@ -297,7 +303,7 @@ fn requires_render(cli: &Cli, args: &RenderArgs) -> Result<u8> {
         .as_deref()
         .map(|path| read_input(path, "template"))
         .transpose()?;
-    let mut hook = Hook::open(cli, EndpointRole::Requires)?;
+    let mut hook = Hook::open(cli, EndpointRole::Requires, tools)?;
     // The status is set once, below, with what rendering found out (a guess, a refusal).
     let report = sync_requirer(&mut hook, false)?;
     let plan = ProxyPlan {
@@ -387,8 +393,8 @@ fn credential_paths(args: &CredentialTargetArgs) -> Result<CredentialPaths> {
     }
 }
 
-fn provides_sync(cli: &Cli) -> Result<u8> {
-    let mut hook = Hook::open(cli, EndpointRole::Provides)?;
+fn provides_sync(cli: &Cli, tools: &ProcessHookTools) -> Result<u8> {
+    let mut hook = Hook::open(cli, EndpointRole::Provides, tools)?;
     let provider = Provider::new(hook.endpoint.clone());
     let report = provider.sync(&hook.ctx, &mut hook.tools, &mut hook.state)?;
     let flags = endpoint_flags(&hook.state, &hook.endpoint);
@@ -398,8 +404,8 @@ fn provides_sync(cli: &Cli) -> Result<u8> {
     Ok(0)
 }
 
-fn provides_publish(cli: &Cli, args: &PublishArgs) -> Result<u8> {
-    let mut hook = Hook::open(cli, EndpointRole::Provides)?;
+fn provides_publish(cli: &Cli, tools: &ProcessHookTools, args: &PublishArgs) -> Result<u8> {
+    let mut hook = Hook::open(cli, EndpointRole::Provides, tools)?;
     let data = match publish_input(args, &mut hook.tools) {
         Ok(data) => data,
         Err(e) => {

@@ -8,12 +8,16 @@ mod cli;
 mod commands;
 mod demo;
 mod emulate;
+mod timings;
 
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Parser as _;
 
 fn main() -> ExitCode {
+    // As early as main can: `--timings` reports the wall time from here.
+    let started = Instant::now();
     let program = std::env::args_os().next().unwrap_or_default();
     let name = std::path::Path::new(&program)
         .file_name()
@@ -27,15 +31,25 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(cli::report_parse_error(&e)),
     };
-    match commands::run(cli) {
-        Ok(code) => ExitCode::from(code),
+    let tools = juju_hooks::ProcessHookTools::new();
+    let code = match commands::run(&cli, &tools) {
+        Ok(code) => code,
         Err(e) if e.downcast_ref::<commands::UsageError>().is_some() => {
             eprintln!("error: {e}");
-            ExitCode::from(commands::EXIT_USAGE)
+            commands::EXIT_USAGE
         }
         Err(e) => {
             eprintln!("error: {}", commands::one_line(&e));
-            ExitCode::from(commands::EXIT_FAILURE)
+            commands::EXIT_FAILURE
         }
+    };
+    if let Some(path) = &cli.timings {
+        timings::append(
+            path,
+            cli.command_name(),
+            started.elapsed(),
+            tools.tool_time(),
+        );
     }
+    ExitCode::from(code)
 }

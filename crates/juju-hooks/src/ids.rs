@@ -208,6 +208,10 @@ fn decimal(n: u32, buf: &mut [u8; 10]) -> &[u8] {
 
 fn cmp_joined(a: (&str, u8, u32), b: (&str, u8, u32)) -> std::cmp::Ordering {
     let (mut da, mut db) = ([0u8; 10], [0u8; 10]);
+    if (a.0, a.1) == (b.0, b.1) {
+        // One endpoint (or application): the digits decide, compared as text as below.
+        return decimal(a.2, &mut da).cmp(decimal(b.2, &mut db));
+    }
     let left =
         a.0.bytes()
             .chain([a.1])

@@ -76,7 +76,7 @@ pub use flags::{
     transact, FileFlagStore, FlagStore, MemoryFlagStore, UnitState, MAX_STATE_FILE_BYTES,
 };
 pub use ids::{AppName, Endpoint, RelationId, UnitName};
-pub use process::{ProcessHookTools, DEFAULT_TOOL_TIMEOUT};
+pub use process::{ProcessHookTools, ToolTime, DEFAULT_TOOL_TIMEOUT};
 pub use read::{read_regular_file, read_regular_text};
 pub use secret::{
     is_valid_secret_key, RotatePolicy, SecretContent, SecretError, SecretInfo, SecretMeta,

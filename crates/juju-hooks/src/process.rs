@@ -9,6 +9,8 @@ use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -45,10 +47,47 @@ const MAX_STDERR_BYTES: usize = 8 * 1024;
 /// (Juju's option parser ends options there); `leader-set` keys that are empty, contain `=` or
 /// start with `-` are refused as [`ToolErrorKind::Usage`] without running the tool. A
 /// `leader-set` error shows `key=...` instead of values, since leader data may be secret.
+///
+/// Each instance counts its tool calls and the wall time spent in them
+/// ([`ProcessHookTools::tool_time`]); clones share that account, so a caller can keep a clone
+/// to read it after handing the tools to a library.
 #[derive(Clone, Debug)]
 pub struct ProcessHookTools {
     tools_dir: Option<PathBuf>,
     timeout: Duration,
+    spent: Arc<ToolAccount>,
+}
+
+/// Tool calls made and the wall time spent in them, as [`ProcessHookTools::tool_time`] reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ToolTime {
+    /// Tool processes run (or tried: a tool that could not be started counts too).
+    pub calls: u64,
+    /// Their wall time summed, each from just before its spawn to after the child was reaped
+    /// and its output collected (so process creation and pipe handling are included).
+    pub total: Duration,
+}
+
+/// The shared counters behind [`ToolTime`]; atomics, so the tools stay `Send` and `Sync`.
+#[derive(Debug, Default)]
+struct ToolAccount {
+    calls: AtomicU64,
+    micros: AtomicU64,
+}
+
+impl ToolAccount {
+    fn add(&self, spent: Duration) {
+        let micros = u64::try_from(spent.as_micros()).unwrap_or(u64::MAX);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> ToolTime {
+        ToolTime {
+            calls: self.calls.load(Ordering::Relaxed),
+            total: Duration::from_micros(self.micros.load(Ordering::Relaxed)),
+        }
+    }
 }
 
 impl Default for ProcessHookTools {
@@ -63,6 +102,7 @@ impl ProcessHookTools {
         Self {
             tools_dir: None,
             timeout: DEFAULT_TOOL_TIMEOUT,
+            spent: Arc::default(),
         }
     }
 
@@ -72,6 +112,7 @@ impl ProcessHookTools {
         Self {
             tools_dir: Some(dir.into()),
             timeout: DEFAULT_TOOL_TIMEOUT,
+            spent: Arc::default(),
         }
     }
 
@@ -85,6 +126,13 @@ impl ProcessHookTools {
     /// The time limit for one tool call.
     pub fn time_limit(&self) -> Duration {
         self.timeout
+    }
+
+    /// The tool calls made so far by these tools and their clones, and the wall time spent in
+    /// them: what a hook spends in Juju rather than in its own code. Arguments refused before
+    /// any tool ran are not calls.
+    pub fn tool_time(&self) -> ToolTime {
+        self.spent.get()
     }
 
     /// Runs `tool args...`, feeding `stdin` if given; returns stdout on exit 0.
@@ -106,6 +154,21 @@ impl ProcessHookTools {
         shown: &str,
         stdin: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, ToolError> {
+        let started = Instant::now();
+        let result = self.spawn_and_wait(tool, args, shown, stdin, started);
+        self.spent.add(started.elapsed());
+        result
+    }
+
+    /// Runs the tool to its end (or its time limit, counted from `started`).
+    fn spawn_and_wait(
+        &self,
+        tool: &str,
+        args: &[String],
+        shown: &str,
+        stdin: Option<Vec<u8>>,
+        started: Instant,
+    ) -> Result<Vec<u8>, ToolError> {
         let fail = |kind| ToolError::new(shown, kind);
         let program = match &self.tools_dir {
             Some(dir) => dir.join(tool),
@@ -121,7 +184,6 @@ impl ProcessHookTools {
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let started = Instant::now();
         let mut child = command.spawn().map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 fail(ToolErrorKind::Unsupported {

@@ -29,6 +29,50 @@ pub struct Sample {
     pub state_bytes: u64,
     /// The calls in order: tool and arguments (private keys redacted by the emulator).
     pub argv: Vec<(String, Vec<String>)>,
+    /// What the binary accounted itself (`--timings`), summed over its runs in the hook;
+    /// `None` when the dispatch did not ask for it.
+    pub accounted: Option<Accounted>,
+}
+
+/// The binary's own account of its runs in one hook (`--timings` lines, summed).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Accounted {
+    /// Runs of the binary (lines).
+    pub commands: u64,
+    /// Wall time from `main` to the end, µs.
+    pub wall_us: u64,
+    /// Tool calls it made.
+    pub tool_calls: u64,
+    /// Time in those calls, spawn to reap, µs.
+    pub tool_us: u64,
+    /// wall − tool: its own work, µs.
+    pub own_us: u64,
+}
+
+impl Accounted {
+    /// The lines of `path`, summed; `None` for no file.
+    fn read(path: &std::path::Path) -> Fallible<Option<Self>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut sum = Self::default();
+        for line in text.lines() {
+            let value: serde_json::Value = serde_json::from_str(line)?;
+            let field = |key: &str| {
+                value[key]
+                    .as_u64()
+                    .ok_or_else(|| format!("timings line without {key}: {line}"))
+            };
+            sum.commands += 1;
+            sum.wall_us += field("wall_us")?;
+            sum.tool_calls += field("tool_calls")?;
+            sum.tool_us += field("tool_us")?;
+            sum.own_us += field("own_us")?;
+        }
+        Ok(Some(sum))
+    }
 }
 
 impl Sample {
@@ -88,6 +132,10 @@ pub fn run_hook(
     dispatch: &Dispatch,
 ) -> Fallible<Sample> {
     world.set_dispatch(dispatch)?;
+    match std::fs::remove_file(world.timings_file()) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     let state_before = file_identity(&world.state_file());
     let cpu_before = children_cpu_us()?;
     let report = world.emulator.run_hook(invocation.clone())?;
@@ -122,6 +170,19 @@ pub fn run_hook(
         *calls.entry(record.tool.clone()).or_insert(0) += 1;
         tools_us += record.duration_us;
     }
+    let accounted = Accounted::read(&world.timings_file())?;
+    if let Some(a) = accounted {
+        // Every call of these hooks is the binary's: its count must be the emulator's.
+        if a.tool_calls != records.len() as u64 {
+            return Err(format!(
+                "{}: the binary accounted {} calls, the emulator logged {}",
+                invocation.hook,
+                a.tool_calls,
+                records.len()
+            )
+            .into());
+        }
+    }
     Ok(Sample {
         wall_us: report.duration_us,
         cpu_us,
@@ -133,6 +194,7 @@ pub fn run_hook(
             .iter()
             .map(|r| (r.tool.clone(), r.argv.clone()))
             .collect(),
+        accounted,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::measure::{calls_text, Sample, Spread};
+use crate::measure::{calls_text, Accounted, Sample, Spread};
 use crate::scenarios::{Results, Row};
 
 fn ms(us: u64) -> String {
@@ -169,17 +169,18 @@ pub fn tables(results: &Results) -> String {
 
     out.push_str(&replay_table(results));
     out.push_str(&other_binary_table(results));
+    out.push_str(&accounted_table(results));
     let _ = writeln!(out, "\n#### Set-up hooks (one run each, not repeated)\n");
     let _ = writeln!(
         out,
-        "| hook | remote units | relation ids | calls | wall | tools | own | state file written |"
+        "| hook | remote units | relation ids | calls | wall | tools | own | binary own (accounted) | state file written |"
     );
-    let _ = writeln!(out, "|---|---:|---:|---|---:|---:|---:|---|");
+    let _ = writeln!(out, "|---|---:|---:|---|---:|---:|---:|---:|---|");
     for row in &results.setup {
         let s = &row.sample;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             row.label,
             row.units,
             row.relation_ids,
@@ -187,6 +188,7 @@ pub fn tables(results: &Results) -> String {
             ms(s.wall_us),
             ms(s.tools_us),
             ms(s.own_us()),
+            s.accounted.map_or_else(|| "-".to_owned(), |a| ms(a.own_us)),
             written_text(std::slice::from_ref(s))
         );
     }
@@ -307,6 +309,64 @@ fn other_binary_table(results: &Results) -> String {
             ms(cpu(&row.binary)),
             ms(cpu(other)),
             paired_cpu_difference(&row.binary, other),
+        );
+    }
+    out
+}
+
+/// The binary's own account of each run (`--timings`): its wall time from `main`, the time in
+/// its tool calls (spawn to reap), and the difference, its own work.
+fn accounted_table(results: &Results) -> String {
+    let rows: Vec<(&Row, Vec<Accounted>)> = results
+        .rows
+        .iter()
+        .map(|r| (r, r.binary.iter().filter_map(|s| s.accounted).collect()))
+        .filter(|(r, a): &(&Row, Vec<Accounted>)| !a.is_empty() && a.len() == r.binary.len())
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "\n#### Binary own time (in-process accounting, ms)\n");
+    let _ = writeln!(
+        out,
+        "Each run of the binary passes `--timings FILE` and appends one line: binary wall = \
+         from its `main` to its end; tools = the time of its tool calls, each from before the \
+         spawn to after the child was reaped and its output read (the tools' process \
+         start-ups included); **own = binary wall − tools**: the binary's own work. Summed \
+         over the binary's runs in the hook (three for the three-call scenario). hook wall = \
+         the hook process, dispatch script included. Per run: binary wall / tools / own, in \
+         run order. Medians unless marked min.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| scenario | units | rel ids | runs | tool calls | hook wall | binary wall | tools | **own min** | **own** | per run: wall / tools / own |"
+    );
+    let _ = writeln!(
+        out,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    for (row, runs) in rows {
+        let spread = |f: fn(&Accounted) -> u64| Spread::of(runs.iter().map(f));
+        let own = spread(|a| a.own_us);
+        let per_run: Vec<String> = runs
+            .iter()
+            .map(|a| format!("{} / {} / {}", ms(a.wall_us), ms(a.tool_us), ms(a.own_us)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            row.label,
+            row.units,
+            row.relation_ids,
+            runs.len(),
+            spread(|a| a.tool_calls).median,
+            ms(walls(&row.binary).median),
+            ms(spread(|a| a.wall_us).median),
+            ms(spread(|a| a.tool_us).median),
+            ms(own.min),
+            ms(own.median),
+            per_run.join("; "),
         );
     }
     out

@@ -242,8 +242,9 @@ pub fn measure_world(
             });
         }
         Side::Provider => {
-            let publish = publish_args(&world, pki)?;
-            let sync = "provides sync".to_owned();
+            // Both report their own time (`--timings`), for the in-process accounting table.
+            let publish = format!("{}{}", publish_args(&world, pki)?, world.timings_arg());
+            let sync = format!("provides sync{}", world.timings_arg());
             let prime = HookInvocation::new(unit.clone(), "upgrade-charm");
             let sample = run_hook(
                 &mut world,
@@ -456,16 +457,20 @@ fn three_calls(
     units: &[UnitName],
 ) -> Fallible<Scenario> {
     let dir = world.scratch.join("creds");
-    let script_for = |binary: &str| {
+    // `timings`: the `--timings FILE` argument, which only this build has.
+    let script_for = |binary: &str, t: &str| {
         format!(
             "b={binary}\n\
-             \"$b\" requires sync >/dev/null\n\
-             \"$b\" flags --json >/dev/null\n\
-             exec \"$b\" requires save-credentials --dir '{}' >/dev/null",
+             \"$b\" requires sync{t} >/dev/null\n\
+             \"$b\" flags --json{t} >/dev/null\n\
+             exec \"$b\" requires save-credentials --dir '{}'{t} >/dev/null",
             dir.display()
         )
     };
-    let script = script_for("\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\"");
+    let script = script_for(
+        "\"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\"",
+        &world.timings_arg(),
+    );
     // Every provider unit rotated (a new client certificate from the same CA); Juju fires
     // `-changed` for one of them.
     let mut bag = pki.python_provider_databag(CLUSTER);
@@ -495,7 +500,7 @@ fn three_calls(
         let other = other.to_string_lossy().replace('\'', "'\\''");
         scenario.extra.push((
             crate::OTHER_BINARY.to_owned(),
-            Dispatch::Script(script_for(&format!("'{other}'"))),
+            Dispatch::Script(script_for(&format!("'{other}'"), "")),
         ));
     }
     Ok(scenario)

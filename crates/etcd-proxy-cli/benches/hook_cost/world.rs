@@ -217,6 +217,16 @@ impl World {
         })
     }
 
+    /// Where the binary appends its `--timings` lines (emptied before each run).
+    pub fn timings_file(&self) -> PathBuf {
+        self.scratch.join("timings.jsonl")
+    }
+
+    /// ` --timings 'FILE'`, to append to a command line of the binary.
+    pub fn timings_arg(&self) -> String {
+        format!(" --timings '{}'", self.timings_file().display())
+    }
+
     /// The unit's state file (flags and committed view).
     pub fn state_file(&self) -> PathBuf {
         self.emulator.unit_charm_dir(&self.unit).join(STATE_FILE)

@@ -11,6 +11,7 @@
 //! - `repo`: the license, the install command, docs.rs metadata.
 //! - `hygiene`: the secret-hygiene checker that the life-cycle, command, Python and corpus
 //!   tests end with.
+//! - `timings`: `--timings FILE`, one line per command against the emulator's call log.
 
 mod commands;
 mod corpus;
@@ -22,3 +23,4 @@ mod local_files;
 mod python;
 mod repo;
 mod support;
+mod timings;

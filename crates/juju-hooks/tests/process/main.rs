@@ -6,3 +6,4 @@ mod faults;
 mod persist;
 mod secrets;
 mod shim;
+mod timing;

@@ -284,7 +284,7 @@ class EtcdProxyRequirer(ops.Object):
             {
                 "endpoint": self._relation_name,
                 "relations": relations,
-                "previous": dict(self._stored.seen or {}),
+                "previous": _plain(self._stored.seen or {}),
                 "juju_version": juju_version,
                 # Only the leader advertises, and only where wire version 2 exists.
                 "leader": _core.juju_supports_wire_v2(juju_version) and self.model.unit.is_leader(),

@@ -106,14 +106,14 @@ pub struct Seen {
     pub credentials: Option<String>,
     /// The valid credentials among the publications, so that validating the same texts
     /// again skips the costly checks ([`crate::ClientCredentials::from_pem_proven`]); at most
-    /// [`MAX_PROOFS`], the chosen publication's first.
+    /// eight, the chosen publication's first.
     #[serde(default, skip_serializing_if = "Proofs::is_empty")]
     pub proven: Proofs,
 }
 
 /// How many [`Seen::proven`] entries are kept: one per distinct valid publication, and
 /// providers publish one, or two while they rotate.
-pub const MAX_PROOFS: usize = 8;
+const MAX_PROOFS: usize = 8;
 
 /// Everything the requirer's decision depends on.
 #[derive(Clone, Debug, Serialize, Deserialize)]

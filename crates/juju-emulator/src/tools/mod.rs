@@ -633,7 +633,13 @@ fn parse(
     };
     match args::parse(specs, args, &mut check).map_err(Failure::usage)? {
         Parsed::Help => {
-            io.out.extend_from_slice(help::text(tool).as_bytes());
+            let invocation = &session.context.invocation;
+            let ctx = help::HelpContext {
+                has_options: !specs.is_empty(),
+                endpoint: invocation.relation.as_ref().map(|r| r.endpoint().as_str()),
+                remote_unit: invocation.remote_unit.is_some(),
+            };
+            io.out.extend_from_slice(help::text(tool, &ctx).as_bytes());
             Ok(None)
         }
         Parsed::Run(parsed) => Ok(Some(parsed)),

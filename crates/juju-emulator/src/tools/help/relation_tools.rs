@@ -20,8 +20,8 @@ pub(super) fn info(tool: &str) -> Option<Info> {
 relation-ids outputs a list of the related applications with a relation name.
 Accepts a single argument (relation-name) which, in a relation hook, defaults
 to the name of the current relation. The output is useful as input to the
-relation-list, relation-get, relation-set, and relation-model-get commands
-to read or write other relation values.
+relation-list, relation-get, and relation-set commands to read or write other
+relation values.
 
 Only relation ids for relations which are not broken are included.
 "##,

@@ -35,57 +35,6 @@ pub const UNSUPPORTED_TOOLS: [&str; 16] = [
     "storage-list",
 ];
 
-/// Usage line and summary of the Juju 3 tools (as their `Info()` in juju/juju 3.6 gives them).
-pub(super) fn usage(tool: &str) -> Option<(&'static str, &'static str)> {
-    Some(match tool {
-        "secret-add" => (
-            "secret-add [options] [key[#base64|#file]=value...]",
-            "add a new secret",
-        ),
-        "secret-get" => ("secret-get [options] <ID> [key[#base64]]", "get the content of a secret"),
-        "secret-set" => (
-            "secret-set [options] <ID> [key[#base64|#file]=value...]",
-            "update an existing secret",
-        ),
-        "secret-grant" => ("secret-grant [options] <ID>", "grant access to a secret"),
-        "secret-revoke" => ("secret-revoke [options] <ID>", "revoke access to a secret"),
-        "secret-remove" => ("secret-remove [options] <ID>", "remove an existing secret"),
-        "secret-ids" => ("secret-ids [options]", "print secret ids"),
-        "secret-info-get" => ("secret-info-get [options] <ID>", "get a secret's metadata info"),
-        "state-get" => ("state-get [options] [<key>]", "print server-side-state value"),
-        "state-set" => (
-            "state-set [options] key=value [key=value ...]",
-            "set server-side-state values",
-        ),
-        "state-delete" => ("state-delete [options] <key>", "delete server-side-state key value pairs"),
-        "unit-get" => ("unit-get [options] <setting>", "print public-address or private-address"),
-        "network-get" => (
-            "network-get [options] <binding-name> [--ingress-address] [--bind-address] [--egress-subnets]",
-            "get network config",
-        ),
-        "open-port" => (
-            "open-port [options] <port>[/<protocol>] or <from>-<to>[/<protocol>] or icmp",
-            "register a request to open a port or port range",
-        ),
-        "close-port" => (
-            "close-port [options] <port>[/<protocol>] or <from>-<to>[/<protocol>] or icmp",
-            "register a request to close a port or port range",
-        ),
-        "opened-ports" => ("opened-ports [options]", "list all ports or port ranges opened by the unit"),
-        "application-version-set" => (
-            "application-version-set [options] <new-version>",
-            "specify which version of the application is deployed",
-        ),
-        "goal-state" => ("goal-state [options]", "print the status of the charm's peers and related units"),
-        "relation-model-get" => ("relation-model-get [options]", "get details about the model hosting a related application"),
-        "action-get" => ("action-get [options] [<key>[.<key>.<key>...]]", "get action parameters"),
-        "action-set" => ("action-set [options] <key>=<value> [<key>=<value> ...]", "set action results"),
-        "action-fail" => ("action-fail [options] [\"<failure message>\"]", "set action fail status with message"),
-        "action-log" => ("action-log [options] <message>", "record a progress message for the current action"),
-        _ => return None,
-    })
-}
-
 pub(super) fn unsupported(tool: &str) -> Failure {
     Failure::runtime(format!("{tool} is not supported by juju-emulator"))
 }

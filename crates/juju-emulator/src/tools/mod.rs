@@ -627,13 +627,23 @@ fn parse(
         "format" if YAML_JSON_TOOLS.contains(&tool) && value == "smart" => {
             Err(format!("unknown format {}", args::go_quote(value)))
         }
-        "format" if tool != "relation-set" && tool != "juju-log" => Format::parse(value).map(drop),
+        // The write tools' `--format` is a plain string (relation-set.go, juju-log.go, ports.go).
+        "format" if !DEPRECATED_FORMAT_TOOLS.contains(&tool) => Format::parse(value).map(drop),
         "relation" => session.check_relation_value(value),
         _ => Ok(()),
     };
     match args::parse(specs, args, &mut check).map_err(Failure::usage)? {
         Parsed::Help => {
-            io.out.extend_from_slice(help::text(tool).as_bytes());
+            let invocation = &session.context.invocation;
+            let ctx = help::HelpContext {
+                relation: invocation.relation.as_ref().map(ToString::to_string),
+                endpoint: invocation
+                    .relation
+                    .as_ref()
+                    .map(|r| r.endpoint().to_string()),
+                remote_unit: invocation.remote_unit.as_ref().map(ToString::to_string),
+            };
+            io.out.extend_from_slice(help::text(tool, &ctx).as_bytes());
             Ok(None)
         }
         Parsed::Run(parsed) => Ok(Some(parsed)),
@@ -654,6 +664,9 @@ fn parse_bare(
     }
     Ok(parsed)
 }
+
+/// Tools whose `--format` is accepted and ignored, with a note on stderr.
+const DEPRECATED_FORMAT_TOOLS: [&str; 4] = ["relation-set", "juju-log", "open-port", "close-port"];
 
 /// Tools whose `--format` is `yaml` (the default) or `json`, with no `smart`
 /// (`secret-get.go`, `secret-ids.go`, `secret-info-get.go`, `goal-state.go` `SetFlags`).

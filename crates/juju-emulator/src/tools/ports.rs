@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use juju_hooks::testing::{PortRange, ALL_ENDPOINTS};
 use serde_json::Value;
 
-use super::{parse, parse_bare, print, Failure, Session, ToolIo, FORMAT, OUTPUT};
+use super::{
+    deprecated_format, parse, parse_bare, print, Failure, Session, ToolIo, FORMAT, OUTPUT,
+};
 use crate::args::{check_empty, OptSpec};
 
 fn change(
@@ -16,10 +18,12 @@ fn change(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let specs = [OptSpec::value("endpoints", None, "endpoints")];
+    let specs = [OptSpec::value("endpoints", None, "endpoints"), FORMAT];
     let Some(parsed) = parse(tool, &specs, args, s, &mut io)? else {
         return Ok(());
     };
+    // ports.go `Run`: a `--format` is only noted as deprecated.
+    deprecated_format(tool, &parsed, &mut io);
     let Some((first, rest)) = parsed.positionals.split_first() else {
         return Err(Failure::usage("no port or range specified"));
     };

@@ -371,8 +371,18 @@ fn grant_or_revoke(
     args: &[String],
     mut io: ToolIo<'_>,
 ) -> Result<(), Failure> {
-    let specs = [RELATION, UNIT, APP];
-    let Some(parsed) = parse(tool, &specs, args, s, &mut io)? else {
+    // secret-revoke.go `SetFlags`: `--application` is another name of `--app`.
+    let specs: &[OptSpec] = if grant {
+        &[RELATION, UNIT, APP]
+    } else {
+        &[
+            RELATION,
+            UNIT,
+            APP,
+            OptSpec::value("app", None, "application"),
+        ]
+    };
+    let Some(parsed) = parse(tool, specs, args, s, &mut io)? else {
         return Ok(());
     };
     let Some((first, rest)) = parsed.positionals.split_first() else {

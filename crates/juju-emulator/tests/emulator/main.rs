@@ -3,6 +3,7 @@
 
 mod cli;
 mod conformance;
+mod help;
 mod juju36;
 mod lifecycle;
 mod ops_charm;

@@ -669,8 +669,9 @@ fn parse_bare(
 const DEPRECATED_FORMAT_TOOLS: [&str; 4] = ["relation-set", "juju-log", "open-port", "close-port"];
 
 /// Tools whose `--format` is `yaml` (the default) or `json`, with no `smart`
-/// (`secret-get.go`, `secret-ids.go`, `secret-info-get.go`, `goal-state.go` `SetFlags`).
-const YAML_JSON_TOOLS: [&str; 4] = ["secret-get", "secret-ids", "secret-info-get", "goal-state"];
+/// (`secret-get.go`, `secret-info-get.go`, `goal-state.go` `SetFlags`; `secret-ids.go` takes
+/// Juju's default formatters, `smart` first).
+const YAML_JSON_TOOLS: [&str; 3] = ["secret-get", "secret-info-get", "goal-state"];
 
 /// Writes a read tool's answer in the chosen format, to `-o FILE` or stdout.
 fn print(value: &Value, parsed: &ParsedArgs, io: &mut ToolIo<'_>) -> Result<(), Failure> {

@@ -441,7 +441,8 @@ pub(super) fn secret_ids(
         .into_iter()
         .map(|uri| Value::String(uri.to_string()))
         .collect();
-    print_as(&Value::Array(ids), &parsed, &mut io, Format::Yaml)
+    // secret-ids.go: `smart` by default (one id per line), also yaml and json.
+    print_as(&Value::Array(ids), &parsed, &mut io, Format::Smart)
 }
 
 pub(super) fn secret_info_get(

@@ -36,6 +36,11 @@ fn a_secret_is_added_read_in_its_hook_granted_and_read_by_the_other_side() {
         .assert_ok("czNjcmV0\n");
     f.tool_in(&id, "secret-ids", &["--format", "json"], "")
         .assert_ok(&format!("[\"{uri}\"]\n"));
+    // secret-ids.go `SetFlags`: Juju's default formatters, `smart` (one id a line) first.
+    f.tool_in(&id, "secret-ids", &[], "")
+        .assert_ok(&format!("{uri}\n"));
+    f.tool_in(&id, "secret-ids", &["--format", "smart"], "")
+        .assert_ok(&format!("{uri}\n"));
     let rid = format!("proxy:{}", f.relation);
     f.tool_in(&id, "secret-grant", &[&uri, "-r", &rid], "")
         .assert_ok("");

@@ -7,19 +7,46 @@
 use super::{Default, Flag, Info, DEPRECATED_FORMAT, FORMAT_SMART, FORMAT_YAML, OUTPUT};
 
 /// The help data of `tool`, if it is one of this module's.
+/// The options `secret-add` and `secret-set` share (secret-add.go, secret-set.go `SetFlags`).
+const SECRET_WRITE_FLAGS: &[Flag] = &[
+    Flag {
+        names: &["description"],
+        default: Default::Quoted(""),
+        usage: "the secret description",
+    },
+    Flag {
+        names: &["expire"],
+        default: Default::Quoted(""),
+        usage: "either a duration or time when the secret should expire",
+    },
+    Flag {
+        names: &["file"],
+        default: Default::Quoted(""),
+        usage: "a YAML file containing secret key values",
+    },
+    Flag {
+        names: &["label"],
+        default: Default::Quoted(""),
+        usage: "a label used to identify the secret in hooks",
+    },
+    Flag {
+        names: &["owner"],
+        default: Default::Quoted("application"),
+        usage: "the owner of the secret, either the application or unit",
+    },
+    Flag {
+        names: &["rotate"],
+        default: Default::Quoted(""),
+        usage: "the secret rotation policy",
+    },
+];
+
 pub(super) fn info(tool: &str) -> Option<Info> {
     Some(match tool {
         "secret-add" => Info {
             args: "[key[#base64|#file]=value...]",
             purpose: "Add a new secret.",
-            flags: &[
-                Flag { names: &["description"], default: Default::Quoted(""), usage: "the secret description" },
-                Flag { names: &["expire"], default: Default::Quoted(""), usage: "either a duration or time when the secret should expire" },
-                Flag { names: &["file"], default: Default::Quoted(""), usage: "a YAML file containing secret key values" },
-                Flag { names: &["label"], default: Default::Quoted(""), usage: "a label used to identify the secret in hooks" },
-                Flag { names: &["owner"], default: Default::Quoted("application"), usage: "the owner of the secret, either the application or unit" },
-                Flag { names: &["rotate"], default: Default::Quoted(""), usage: "the secret rotation policy" },
-            ],
+            flags: SECRET_WRITE_FLAGS,
             doc: r##"
 Add a secret with a list of key values.
 
@@ -85,14 +112,7 @@ Either the ID or label can be used to identify the secret.
         "secret-set" => Info {
             args: "<ID> [key[#base64]=value...]",
             purpose: "Update an existing secret.",
-            flags: &[
-                Flag { names: &["description"], default: Default::Quoted(""), usage: "the secret description" },
-                Flag { names: &["expire"], default: Default::Quoted(""), usage: "either a duration or time when the secret should expire" },
-                Flag { names: &["file"], default: Default::Quoted(""), usage: "a YAML file containing secret key values" },
-                Flag { names: &["label"], default: Default::Quoted(""), usage: "a label used to identify the secret in hooks" },
-                Flag { names: &["owner"], default: Default::Quoted("application"), usage: "the owner of the secret, either the application or unit" },
-                Flag { names: &["rotate"], default: Default::Quoted(""), usage: "the secret rotation policy" },
-            ],
+            flags: SECRET_WRITE_FLAGS,
             doc: r##"
 Update a secret with a list of key values, or set new metadata.
 If a value has the '#base64' suffix, it is already in base64 format and no

@@ -297,7 +297,6 @@ impl ClientCredentials {
         proofs: &Proofs,
     ) -> Result<Self, CredentialsError> {
         let (ca_pem, cert_pem, key_pem) = (ca_pem.into(), cert_pem.into(), key_pem.into());
-        let digest = texts_digest([&ca_pem, &cert_pem, &key_pem]);
         use CredentialKey::{ClientCa, ClientCert};
 
         let ca_ders = read_certificates(ClientCa, &ca_pem, MAX_CA_CERTIFICATES)?;
@@ -311,9 +310,10 @@ impl ClientCredentials {
             .collect::<Result<Vec<_>, _>>()?;
         let cert = parse_certificate(ClientCert, &cert_der)?;
 
-        let proven = proofs
-            .get(&digest)
-            .copied()
+        // Hashed only when there is something to look up: `proof` hashes on demand.
+        let proven = (!proofs.is_empty())
+            .then(|| texts_digest([&ca_pem, &cert_pem, &key_pem]))
+            .and_then(|digest| proofs.get(&digest).copied())
             .filter(|&i| cas.get(i).is_some_and(|ca| names_issuer_of(ca, &cert)));
         let signer_index = match proven {
             Some(index) => index,

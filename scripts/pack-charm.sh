@@ -8,7 +8,8 @@
 # else CHARM_DIR itself. Every bin/NAME that the charm's dispatch runs — written
 # `$JUJU_CHARM_DIR/bin/NAME`, `${JUJU_CHARM_DIR}/bin/NAME`, `"$JUJU_CHARM_DIR"/bin/NAME`, or
 # `./bin/NAME` / `bin/NAME` after a `cd "$JUJU_CHARM_DIR"` — is built from this workspace
-# (`cargo build --release --workspace --bin NAME`), stripped and shipped as bin/NAME; a
+# (`scripts/release-build.sh --workspace --bin NAME`: statically linked on a glibc host),
+# stripped and shipped as bin/NAME; a
 # charm whose dispatch runs a bin/NAME that would not be in the archive is refused. The archive is a zip of the charm files, bin/ and a manifest.yaml naming the bases
 # (as charmcraft writes it), with Unix modes kept: dispatch and bin/* 0755, the rest 0644.
 #
@@ -19,8 +20,9 @@
 #                    default: ubuntu@22.04 and ubuntu@24.04)
 #   --arch ARCH      the architecture to declare (default: this machine's, e.g. amd64)
 #
-# The binaries link the build machine's glibc: build on the oldest base you declare (or give
-# --bin-dir binaries built for it). Needs bash, python3 and, unless --bin-dir, cargo.
+# Binaries built here link glibc statically, so they run on any base; binaries given with
+# --bin-dir that link glibc dynamically must be built on the oldest base you declare.
+# Needs bash, python3 and, unless --bin-dir, cargo.
 # SOURCE_DATE_EPOCH, when set, fixes the timestamps (reproducible archives).
 set -euo pipefail
 
@@ -83,11 +85,10 @@ if [[ -z "$arch" ]]; then
 fi
 
 if [[ -z "$bin_dir" && ${#bins[@]} -gt 0 ]]; then
-    build=(cargo build --release --locked --workspace)
+    build=("$repo/scripts/release-build.sh" --workspace)
     for bin in "${bins[@]}"; do build+=(--bin "$bin"); done
     echo "pack-charm: ${build[*]}" >&2
-    (cd "$repo" && "${build[@]}")
-    bin_dir="${CARGO_TARGET_DIR:-$repo/target}/release"
+    bin_dir="$("${build[@]}")"
 fi
 
 stage="$(mktemp -d)"

@@ -18,8 +18,11 @@
 //!   --v2-sizes 1000        provider units of the wire-version-2 requirer world (with `hooks`)
 //! ```
 //!
-//! With `HOOK_COST_COMPARE_BINARY=/path/to/etcd-proxy-relation` (another build, e.g. of an
-//! older commit), the requirer's three-call scenario also runs that binary, interleaved.
+//! With `HOOK_COST_BINARY=/path/to/etcd-proxy-relation`, that build is measured instead of the
+//! one cargo built for the bench (e.g. the shipped, statically linked build of
+//! `scripts/release-build.sh`). With `HOOK_COST_COMPARE_BINARY=/path/to/etcd-proxy-relation`
+//! (another build, e.g. of an older commit), the requirer's three-call scenario also runs that
+//! binary, interleaved.
 //!
 //! See docs/benchmarks.md for what is measured and how to read it.
 
@@ -43,8 +46,11 @@ use world::{Shape, Side};
 /// Errors of the bench: reported and fatal.
 pub type Fallible<T> = Result<T, Box<dyn std::error::Error>>;
 
-/// The binary under test, built by cargo in the bench profile (release).
-const BINARY: &str = env!("CARGO_BIN_EXE_etcd-proxy-relation");
+/// The binary cargo built in the bench profile (release): measured unless `BINARY_VAR` names
+/// another build.
+const BUILT_BINARY: &str = env!("CARGO_BIN_EXE_etcd-proxy-relation");
+/// Names the build of the binary to measure instead of `BUILT_BINARY`.
+const BINARY_VAR: &str = "HOOK_COST_BINARY";
 
 /// Names another build of the binary to run the three-call scenario with too.
 pub const COMPARE_BINARY_VAR: &str = "HOOK_COST_COMPARE_BINARY";
@@ -164,7 +170,12 @@ pub fn etcd_binary() -> Option<PathBuf> {
 
 fn run() -> Fallible<()> {
     let options = parse_options()?;
-    let binary = Path::new(BINARY);
+    let chosen = std::env::var_os(BINARY_VAR).filter(|p| !p.is_empty());
+    let binary = chosen.as_deref().map_or(Path::new(BUILT_BINARY), Path::new);
+    if !binary.is_file() {
+        return Err(format!("{BINARY_VAR}: no file {}", binary.display()).into());
+    }
+    eprintln!("hook_cost: measuring {}", binary.display());
     let pki = TestPki::generate();
     let mut all = Results::default();
     let started = Instant::now();

@@ -35,7 +35,7 @@ pub struct Sample {
 }
 
 /// The binary's own account of its runs in one hook (`--timings` lines, summed).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Accounted {
     /// Runs of the binary (lines).
     pub commands: u64,
@@ -47,6 +47,8 @@ pub struct Accounted {
     pub tool_us: u64,
     /// wall − tool: its own work, µs.
     pub own_us: u64,
+    /// Each run's command (e.g. `requires sync`) and own work, µs, in run order.
+    pub own_by_command: Vec<(String, u64)>,
 }
 
 impl Accounted {
@@ -70,6 +72,8 @@ impl Accounted {
             sum.tool_calls += field("tool_calls")?;
             sum.tool_us += field("tool_us")?;
             sum.own_us += field("own_us")?;
+            let command = value["command"].as_str().unwrap_or("?").to_owned();
+            sum.own_by_command.push((command, field("own_us")?));
         }
         Ok(Some(sum))
     }
@@ -171,7 +175,7 @@ pub fn run_hook(
         tools_us += record.duration_us;
     }
     let accounted = Accounted::read(&world.timings_file())?;
-    if let Some(a) = accounted {
+    if let Some(a) = &accounted {
         // Every call of these hooks is the binary's: its count must be the emulator's.
         if a.tool_calls != records.len() as u64 {
             return Err(format!(

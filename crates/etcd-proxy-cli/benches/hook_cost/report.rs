@@ -188,7 +188,9 @@ pub fn tables(results: &Results) -> String {
             ms(s.wall_us),
             ms(s.tools_us),
             ms(s.own_us()),
-            s.accounted.map_or_else(|| "-".to_owned(), |a| ms(a.own_us)),
+            s.accounted
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), |a| ms(a.own_us)),
             written_text(std::slice::from_ref(s))
         );
     }
@@ -320,7 +322,15 @@ fn accounted_table(results: &Results) -> String {
     let rows: Vec<(&Row, Vec<Accounted>)> = results
         .rows
         .iter()
-        .map(|r| (r, r.binary.iter().filter_map(|s| s.accounted).collect()))
+        .map(|r| {
+            (
+                r,
+                r.binary
+                    .iter()
+                    .filter_map(|s| s.accounted.clone())
+                    .collect(),
+            )
+        })
         .filter(|(r, a): &(&Row, Vec<Accounted>)| !a.is_empty() && a.len() == r.binary.len())
         .collect();
     if rows.is_empty() {
@@ -335,12 +345,12 @@ fn accounted_table(results: &Results) -> String {
          spawn to after the child was reaped and its output read (the tools' process \
          start-ups included); **own = binary wall − tools**: the binary's own work. Summed \
          over the binary's runs in the hook (three for the three-call scenario). hook wall = \
-         the hook process, dispatch script included. Per run: binary wall / tools / own, in \
-         run order. Medians unless marked min.\n"
+         the hook process, dispatch script included. Own per command: the median own work of \
+         each of the binary's runs in the hook, in run order. Medians unless marked min.\n"
     );
     let _ = writeln!(
         out,
-        "| scenario | units | rel ids | runs | tool calls | hook wall | binary wall | tools | **own min** | **own** | per run: wall / tools / own |"
+        "| scenario | units | rel ids | runs | tool calls | hook wall | binary wall | tools | **own min** | **own** | own per command |"
     );
     let _ = writeln!(
         out,
@@ -349,10 +359,7 @@ fn accounted_table(results: &Results) -> String {
     for (row, runs) in rows {
         let spread = |f: fn(&Accounted) -> u64| Spread::of(runs.iter().map(f));
         let own = spread(|a| a.own_us);
-        let per_run: Vec<String> = runs
-            .iter()
-            .map(|a| format!("{} / {} / {}", ms(a.wall_us), ms(a.tool_us), ms(a.own_us)))
-            .collect();
+        let per_command = own_per_command(&runs);
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -366,10 +373,31 @@ fn accounted_table(results: &Results) -> String {
             ms(spread(|a| a.tool_us).median),
             ms(own.min),
             ms(own.median),
-            per_run.join("; "),
+            per_command,
         );
     }
     out
+}
+
+/// `requires sync 1.2, flags 0.4, …`: the median own time of each run position, named by its
+/// command (hooks whose runs differ in number are left out of a position they lack).
+fn own_per_command(runs: &[Accounted]) -> String {
+    let positions = runs
+        .iter()
+        .map(|a| a.own_by_command.len())
+        .max()
+        .unwrap_or(0);
+    (0..positions)
+        .filter_map(|i| {
+            let name = runs.iter().find_map(|a| a.own_by_command.get(i))?.0.clone();
+            let own = Spread::of(
+                runs.iter()
+                    .filter_map(|a| a.own_by_command.get(i).map(|r| r.1)),
+            );
+            Some(format!("{name} {}", ms(own.median)))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The median over rounds of `a[i].cpu − b[i].cpu` (round i ran both), in ms.

@@ -71,9 +71,10 @@ impl Accounted {
             sum.wall_us += field("wall_us")?;
             sum.tool_calls += field("tool_calls")?;
             sum.tool_us += field("tool_us")?;
-            sum.own_us += field("own_us")?;
+            let own_us = field("own_us")?;
+            sum.own_us += own_us;
             let command = value["command"].as_str().unwrap_or("?").to_owned();
-            sum.own_by_command.push((command, field("own_us")?));
+            sum.own_by_command.push((command, own_us));
         }
         Ok(Some(sum))
     }

@@ -319,7 +319,7 @@ fn other_binary_table(results: &Results) -> String {
 /// The binary's own account of each run (`--timings`): its wall time from `main`, the time in
 /// its tool calls (spawn to reap), and the difference, its own work.
 fn accounted_table(results: &Results) -> String {
-    let rows: Vec<(&Row, Vec<Accounted>)> = results
+    let rows: Vec<(&Row, Vec<&Accounted>)> = results
         .rows
         .iter()
         .map(|r| {
@@ -327,11 +327,11 @@ fn accounted_table(results: &Results) -> String {
                 r,
                 r.binary
                     .iter()
-                    .filter_map(|s| s.accounted.clone())
+                    .filter_map(|s| s.accounted.as_ref())
                     .collect(),
             )
         })
-        .filter(|(r, a): &(&Row, Vec<Accounted>)| !a.is_empty() && a.len() == r.binary.len())
+        .filter(|(r, a): &(&Row, Vec<&Accounted>)| !a.is_empty() && a.len() == r.binary.len())
         .collect();
     if rows.is_empty() {
         return String::new();
@@ -357,7 +357,7 @@ fn accounted_table(results: &Results) -> String {
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     );
     for (row, runs) in rows {
-        let spread = |f: fn(&Accounted) -> u64| Spread::of(runs.iter().map(f));
+        let spread = |f: fn(&Accounted) -> u64| Spread::of(runs.iter().copied().map(f));
         let own = spread(|a| a.own_us);
         let per_command = own_per_command(&runs);
         let _ = writeln!(
@@ -381,7 +381,7 @@ fn accounted_table(results: &Results) -> String {
 
 /// `requires sync 1.2, flags 0.4, …`: the median own time of each run position, named by its
 /// command (hooks whose runs differ in number are left out of a position they lack).
-fn own_per_command(runs: &[Accounted]) -> String {
+fn own_per_command(runs: &[&Accounted]) -> String {
     let positions = runs
         .iter()
         .map(|a| a.own_by_command.len())

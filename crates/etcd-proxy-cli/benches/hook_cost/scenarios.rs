@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use etcd_proxy::testing::TestPki;
+use etcd_proxy::CredentialPaths;
 use juju_hooks::testing::HookInvocation;
 use juju_hooks::UnitName;
 
@@ -58,11 +59,13 @@ enum Prepare {
         relation: u32,
         unit: UnitName,
     },
-    /// Replace a remote unit's bag (new credentials arriving).
+    /// Replace a remote unit's bag (new credentials arriving), and put back the files the
+    /// previous hook left (`path`, text, mode), so that every run rewrites them.
     SetRemote {
         relation: u32,
         unit: UnitName,
         bag: juju_hooks::Databag,
+        files: Vec<(std::path::PathBuf, String, u32)>,
     },
 }
 
@@ -210,7 +213,8 @@ pub fn measure_world(
             let snapshot = world.snapshot()?;
             if units <= 3 {
                 scenarios.push(three_calls(
-                    &world,
+                    &mut world,
+                    &mut log,
                     pki,
                     changed.clone(),
                     snapshot.clone(),
@@ -423,6 +427,9 @@ fn run_scenarios(
                 world.restore(&scenario.snapshot)?;
                 prepare(world, &scenario.prepare, rep)?;
                 let sample = run_hook(world, log, &scenario.invocation, &variants[which])?;
+                if which == 0 {
+                    check_rewritten(&scenario.prepare)?;
+                }
                 samples[which].push(sample);
             }
         }
@@ -449,7 +456,8 @@ fn run_scenarios(
 /// `requires save-credentials`), against a bash hook making the same tool calls and an
 /// `exec … --version` hook (the binary's start-up alone).
 fn three_calls(
-    world: &World,
+    world: &mut World,
+    log: &mut CallLog,
     pki: &TestPki,
     changed: HookInvocation,
     snapshot: Snapshot,
@@ -477,6 +485,35 @@ fn three_calls(
     bag.insert("client_cert".into(), pki.cnless_client.cert_pem.clone());
     bag.insert("client_key".into(), pki.cnless_client.key_pem.clone());
     let unit = units[units.len() / 2].clone();
+    // With several provider units the requirer follows the publication most of them agree
+    // on, so the hook that switches is the one that sees a majority rotated: the units
+    // before the middle one rotated first, each seen by its own `-changed` hook.
+    let rotated_first = &units[..units.len() / 2];
+    let snapshot = if rotated_first.is_empty() {
+        snapshot
+    } else {
+        world.restore(&snapshot)?;
+        for first in rotated_first {
+            let earlier = Prepare::SetRemote {
+                relation: rid.number(),
+                unit: first.clone(),
+                bag: bag.clone(),
+                files: Vec::new(),
+            };
+            prepare(world, &earlier, 0)?;
+            let hook = HookInvocation::changed(world.unit.clone(), rid.clone(), first.clone());
+            run_hook(world, log, &hook, &Dispatch::Binary("requires sync".into()))?;
+        }
+        world.snapshot()?
+    };
+    // The files as the previous credentials left them: each run rotates key and certificate
+    // (two files, each synced before its rename, and one directory sync).
+    let previous = CredentialPaths::in_dir(&dir);
+    let files = vec![
+        (previous.ca, pki.ca_pem.clone(), 0o644),
+        (previous.cert, pki.client.cert_pem.clone(), 0o644),
+        (previous.key, pki.client.key_pem.clone(), 0o600),
+    ];
     let mut scenario = Scenario::new(
         "requirer relation-changed, new credentials: `sync` + `flags --json` + `save-credentials`",
         changed,
@@ -487,6 +524,7 @@ fn three_calls(
             relation: rid.number(),
             unit,
             bag,
+            files,
         },
     );
     scenario.replay = true;
@@ -536,7 +574,9 @@ fn prepare(world: &World, prepare: &Prepare, rep: usize) -> Fallible<()> {
             relation,
             unit,
             bag,
+            files,
         } => {
+            put_back(files)?;
             let mut model = world.load_model()?;
             let held = model
                 .relations
@@ -557,6 +597,35 @@ fn prepare(world: &World, prepare: &Prepare, rep: usize) -> Fallible<()> {
             world.save_model(&model)
         }
     }
+}
+
+/// The run measured what it claims: some file put back before it was rewritten.
+fn check_rewritten(prepare: &Prepare) -> Fallible<()> {
+    let Prepare::SetRemote { files, .. } = prepare else {
+        return Ok(());
+    };
+    if files.is_empty() {
+        return Ok(());
+    }
+    for (path, text, _) in files {
+        if std::fs::read_to_string(path)? != *text {
+            return Ok(());
+        }
+    }
+    Err(format!("the hook left {} files as they were", files.len()).into())
+}
+
+/// Writes each file with its mode, as `save-credentials` leaves it.
+fn put_back(files: &[(std::path::PathBuf, String, u32)]) -> Fallible<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for (path, text, mode) in files {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, text)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(*mode))?;
+    }
+    Ok(())
 }
 
 /// `provides publish` with the cluster string and the PKI's client credentials, written to

@@ -1,4 +1,9 @@
 //! The command line, as clap structs only; `commands.rs` turns them into library calls.
+//!
+//! The subcommand enums are `defer`red: a subcommand's arguments are built only when the
+//! command line reaches it, so a hook's run builds one branch of the tree, not all of it.
+//! The `Args` structs carry plain comments, not doc comments: built late, a doc comment there
+//! would replace the subcommand's description.
 
 use std::path::PathBuf;
 
@@ -65,6 +70,7 @@ impl Cli {
 
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// The requiring side (the charm that runs a local etcd proxy).
     #[command(subcommand)]
@@ -84,8 +90,8 @@ pub enum Command {
     Emulator(EmulatorArgs),
 }
 
-/// `emulator ...`: its arguments go to the emulator's own parser, so that the other
-/// commands, which run in every hook, do not build the emulator's whole command tree.
+// `emulator ...`: its arguments go to the emulator's own parser, so that the other
+// commands, which run in every hook, do not build the emulator's whole command tree.
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
     /// The emulator's command and options.
@@ -99,6 +105,7 @@ pub struct EmulatorArgs {
 
 /// `requires ...`
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum RequiresCommand {
     /// Read the relation, derive and save the flags, set the workload status. Run it in
     /// every hook. Exits 0 also when the data is incomplete or invalid (unless --strict).
@@ -117,7 +124,7 @@ pub enum RequiresCommand {
     Render(RenderArgs),
 }
 
-/// Options of `requires render`.
+// Options of `requires render`.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// The proxy: gateway (L4, TLS passes through; etcd 3.1+), grpc-proxy (needs a client
@@ -158,6 +165,7 @@ pub struct RenderArgs {
 
 /// `provides ...`
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum ProvidesCommand {
     /// Derive `{endpoint}.connected` and publish the remembered data on relations that lack
     /// it. Run it in every hook.
@@ -168,7 +176,7 @@ pub enum ProvidesCommand {
     Publish(PublishArgs),
 }
 
-/// Options of `requires sync`.
+// Options of `requires sync`.
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Exit 3 when the relation data is incomplete or invalid.
@@ -179,8 +187,8 @@ pub struct SyncArgs {
     pub no_status: bool,
 }
 
-/// Where `save-credentials` writes: --dir, or --key, --cert and --ca (the owner alone is not
-/// a target).
+// Where `save-credentials` writes: --dir, or --key, --cert and --ca (the owner alone is not
+// a target).
 #[derive(Debug, Args)]
 #[group(skip)]
 #[command(group = clap::ArgGroup::new("target").required(true).multiple(true).args(["dir", "key", "cert", "ca"]))]
@@ -205,7 +213,7 @@ pub struct CredentialTargetArgs {
     pub gid: Option<u32>,
 }
 
-/// Options of `provides publish`.
+// Options of `provides publish`.
 #[derive(Debug, Args)]
 pub struct PublishArgs {
     /// The cluster string, etcd --initial-cluster form: name=https://host:2380,...
@@ -231,8 +239,8 @@ pub struct PublishArgs {
     pub from_etcd: Option<String>,
 }
 
-/// Options of `flags`. Inside a hook it reads the unit's state file; outside one, give
-/// --state-file, or --unit for a unit of the emulator's model.
+// Options of `flags`. Inside a hook it reads the unit's state file; outside one, give
+// --state-file, or --unit for a unit of the emulator's model.
 #[derive(Debug, Args)]
 pub struct FlagsArgs {
     /// Outside a hook: the flags of this unit of the emulator's model (e.g. `kube/0`), in
@@ -250,7 +258,7 @@ pub struct FlagsArgs {
     pub clear: Vec<String>,
 }
 
-/// Options of `demo`.
+// Options of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Keep the demo's temporary directory (model, charms, rendered files) and print it.
@@ -322,6 +330,44 @@ pub fn report_parse_error(error: &clap::Error) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory as _;
+
+    /// Every subcommand's `about` and `long_about`, by path, walking the tree as it is.
+    fn abouts(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        // `build` adds clap's own `help` subcommands.
+        for sub in cmd.get_subcommands().filter(|sub| sub.get_name() != "help") {
+            let path = format!("{path} {}", sub.get_name());
+            let text = |t: Option<&clap::builder::StyledStr>| t.map(ToString::to_string);
+            let about = format!(
+                "{:?} / {:?}",
+                text(sub.get_about()),
+                text(sub.get_long_about())
+            );
+            out.push((path.clone(), about));
+            abouts(sub, &path, out);
+        }
+    }
+
+    /// The subcommands' arguments are built only when a command line reaches them (`defer`),
+    /// so that a hook's run does not build the whole tree; building them must not replace
+    /// the subcommand's description (an `Args` struct's doc comment would).
+    #[test]
+    fn deferred_arguments_keep_each_subcommand_description() {
+        let mut lazy = Vec::new();
+        abouts(&Cli::command(), "", &mut lazy);
+        let mut built = Cli::command();
+        built.build();
+        let mut full = Vec::new();
+        abouts(&built, "", &mut full);
+
+        assert!(lazy.len() >= 9, "{lazy:?}");
+        assert_eq!(lazy, full);
+        let sync = full.iter().find(|(path, _)| path == " requires sync");
+        assert!(
+            sync.is_some_and(|(_, about)| about.contains("Read the relation")),
+            "{sync:?}"
+        );
+    }
 
     #[test]
     fn long_and_multi_line_values_are_cut_short_ones_kept() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the shipped binaries: `cargo build --release --locked` with glibc linked statically
-# (a static PIE) on a *-linux-gnu host, and prints the directory that holds them.
+# Builds the shipped binaries: `cargo build --profile dist --locked` (release with fat LTO, see
+# Cargo.toml) with glibc linked statically (a static PIE) on a *-linux-gnu host, and prints the
+# directory that holds them.
 #
 #   scripts/release-build.sh [CARGO_BUILD_ARGS...]     e.g. --bin etcd-proxy-relation
 #
@@ -11,9 +12,12 @@
 # Hostnames resolve through /etc/hosts and DNS as before (glibc has both built in since 2.34);
 # other NSS host modules (mdns, ...) are not loaded by a static binary.
 #
-# cargo's output goes to stderr; stdout is the one line DIR (target/<host triple>/release,
-# under CARGO_TARGET_DIR when set). On other hosts (musl, macOS) it is a plain release build
-# in target/release. RUSTFLAGS, when set, is kept and extended.
+# Why LTO: it makes the binary smaller (16 → 13 MB) and its start-up and own work cheaper:
+# 1.5–2 ms less per hook of three calls here, for a longer link (cold: 3 min 53 s, not 3 min 32 s).
+#
+# cargo's output goes to stderr; stdout is the one line DIR (target/<host triple>/dist, under
+# CARGO_TARGET_DIR when set). On other hosts (musl, macOS) it is a plain dist build in
+# target/dist. RUSTFLAGS, when set, is kept and extended.
 set -euo pipefail
 
 if [[ "${1:-}" == -h || "${1:-}" == --help ]]; then
@@ -29,12 +33,12 @@ cd "$repo"
 if [[ "$host" == *-linux-gnu ]]; then
     # With an explicit --target, RUSTFLAGS reach only the target's crates, not the build
     # scripts and proc macros (which cannot be static).
-    echo "release-build: cargo build --release --locked --target $host $* (crt-static)" >&2
+    echo "release-build: cargo build --profile dist --locked --target $host $* (crt-static)" >&2
     RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }-C target-feature=+crt-static" \
-        cargo build --release --locked --target "$host" "$@" >&2
-    echo "$target_dir/$host/release"
+        cargo build --profile dist --locked --target "$host" "$@" >&2
+    echo "$target_dir/$host/dist"
 else
-    echo "release-build: cargo build --release --locked $*" >&2
-    cargo build --release --locked "$@" >&2
-    echo "$target_dir/release"
+    echo "release-build: cargo build --profile dist --locked $*" >&2
+    cargo build --profile dist --locked "$@" >&2
+    echo "$target_dir/dist"
 fi

@@ -86,11 +86,10 @@ const STATE_FILE_MODE: u32 = 0o600;
 /// with the right mode. A missing file loads as the default state. The directory must exist.
 ///
 /// A state that can be derived again from what Juju holds (flags and records computed from
-/// relation data) may be saved [`without_fsync`](Self::without_fsync): the old file is
-/// unlinked and the new one renamed in, so a crash of a process leaves the old state, the
-/// new one or none, never a mix, and a power loss can also leave an unreadable file; both
-/// [`FileFlagStore::load_recovering`] loads as no state, at the cost of one full read of the
-/// relations.
+/// relation data) may be saved [`without_fsync`](Self::without_fsync): the rename still makes
+/// each save all-or-nothing for any crash of a process, and only a power loss can leave the
+/// previous state or an unreadable file, which [`FileFlagStore::load_recovering`] loads as
+/// no state, at the cost of one full read of the relations.
 #[derive(Debug, Clone)]
 pub struct FileFlagStore {
     path: PathBuf,
@@ -183,15 +182,6 @@ impl FileFlagStore {
         temp.write_all(contents)?;
         if self.fsync {
             temp.as_file().sync_all()?;
-        }
-        if !self.fsync {
-            // Renaming over a file makes ext4 (auto_da_alloc) start writing the new data at
-            // once, an implicit flush (~0.3 ms) that an unsynced save does not want. A crash
-            // between the two steps leaves no file: that loads as no state.
-            match fs::remove_file(&self.path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
         }
         // On failure the temporary file is removed when `temp` drops.
         temp.persist(&self.path).map_err(|e| e.error)?;

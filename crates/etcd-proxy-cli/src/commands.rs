@@ -133,9 +133,9 @@ impl Hook {
     /// `tools` is a clone of the caller's, so that its time account stays readable.
     fn open(cli: &Cli, role: EndpointRole, tools: &ProcessHookTools) -> Result<Self> {
         let ctx = JujuContext::from_env().context("reading the hook context")?;
-        let endpoint = endpoint_for(cli, &ctx, role)?;
         let store = state_store(state_path(cli, Some(&ctx))?);
-        let (state, problem) = store.load_recovering()?;
+        let (mut state, problem) = store.load_recovering()?;
+        let endpoint = endpoint_for(cli, &ctx, role, &mut state)?;
         let mut tools = CachedTools::new(tools.clone(), ctx.unit.clone());
         if let Some(problem) = problem {
             // One line, then on as a unit that never ran: the next save replaces the file.
@@ -162,21 +162,22 @@ impl Hook {
 /// `--endpoint`; else the charm's endpoint of interface `etcd-proxy` on this side (the
 /// current hook's if it is one), from metadata.yaml; else `proxy`. A hook of another
 /// relation (a peer relation, say) never counts as the etcd-proxy endpoint.
-fn endpoint_for(cli: &Cli, ctx: &JujuContext, role: EndpointRole) -> Result<Endpoint> {
+fn endpoint_for(
+    cli: &Cli,
+    ctx: &JujuContext,
+    role: EndpointRole,
+    state: &mut UnitState,
+) -> Result<Endpoint> {
     if let Some(name) = &cli.endpoint {
         return name
             .parse()
             .with_context(|| format!("--endpoint {name:?} is not an endpoint name"));
     }
-    let ours: Vec<Endpoint> = juju_emulator::CharmInfo::read_endpoints(&ctx.charm_dir)
-        .map(|endpoints| {
-            endpoints
-                .into_iter()
-                .filter(|(_, (r, interface))| *r == role && interface == INTERFACE)
-                .map(|(endpoint, _)| endpoint)
-                .collect()
-        })
-        .unwrap_or_default();
+    let ours: Vec<Endpoint> = charm_endpoints(&ctx.charm_dir, state)
+        .into_iter()
+        .filter(|(r, _)| *r == role)
+        .map(|(_, endpoint)| endpoint)
+        .collect();
     if let Some(current) = ctx.endpoint().filter(|e| ours.contains(e)) {
         return Ok(current.clone());
     }
@@ -184,6 +185,63 @@ fn endpoint_for(cli: &Cli, ctx: &JujuContext, role: EndpointRole) -> Result<Endp
         Some(endpoint) => Ok(endpoint),
         None => Ok("proxy".parse()?),
     }
+}
+
+/// Where the state keeps the charm's etcd-proxy endpoints, with the identity of the
+/// `metadata.yaml` they were read from.
+const CHARM_ENDPOINTS_KEY: &str = "etcd-proxy-relation/charm-endpoints";
+
+/// The charm's endpoints of interface etcd-proxy, by role, from `metadata.yaml`; none when it
+/// cannot be read. Kept in the state with the file's device, inode, size and change times,
+/// so that a hook reads and parses the file only when it is new or changed (about 0.1 ms per
+/// command: docs/benchmarks.md, "Fifth look").
+fn charm_endpoints(charm_dir: &Path, state: &mut UnitState) -> Vec<(EndpointRole, Endpoint)> {
+    let identity = metadata_identity(charm_dir);
+    let kept = state.data.get(CHARM_ENDPOINTS_KEY).and_then(|entry| {
+        let (of, endpoints): (String, Vec<(EndpointRole, Endpoint)>) =
+            serde_json::from_value(entry.clone()).ok()?;
+        (identity.as_deref() == Some(of.as_str())).then_some(endpoints)
+    });
+    if let Some(endpoints) = kept {
+        return endpoints;
+    }
+    let endpoints: Vec<(EndpointRole, Endpoint)> =
+        juju_emulator::CharmInfo::read_endpoints(charm_dir)
+            .map(|endpoints| {
+                endpoints
+                    .into_iter()
+                    .filter(|(_, (_, interface))| interface == INTERFACE)
+                    .map(|(endpoint, (role, _))| (role, endpoint))
+                    .collect()
+            })
+            .unwrap_or_default();
+    match identity {
+        Some(identity) => {
+            let entry = serde_json::json!([identity, endpoints]);
+            state.data.insert(CHARM_ENDPOINTS_KEY.to_owned(), entry);
+        }
+        None => {
+            state.data.remove(CHARM_ENDPOINTS_KEY);
+        }
+    }
+    endpoints
+}
+
+/// `metadata.yaml`'s device, inode, size and modification and change times: a rewritten or
+/// replaced file (an upgrade) differs in at least one.
+fn metadata_identity(charm_dir: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(charm_dir.join("metadata.yaml")).ok()?;
+    Some(format!(
+        "{}:{}:{}:{}.{}:{}.{}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ctime(),
+        meta.ctime_nsec()
+    ))
 }
 
 /// The unit's state file. Everything in it is derived from what Juju holds (relation data,

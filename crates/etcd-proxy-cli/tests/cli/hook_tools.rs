@@ -473,3 +473,48 @@ fn the_default_endpoint_is_the_etcd_proxy_one_even_in_a_peer_hook() {
         "waiting for a relation to etcd on endpoint etcd"
     );
 }
+
+/// The endpoints read from metadata.yaml are kept in the state with the file's identity, so
+/// that a hook does not parse it again; a changed metadata.yaml (an upgrade that renames the
+/// endpoint) is read again at the next hook.
+#[test]
+fn a_changed_metadata_yaml_is_read_again() {
+    let world = World::new();
+    let requirer = world.charm(
+        "kube",
+        "name: kube\nrequires:\n  etcd:\n    interface: etcd-proxy\n",
+        &on_juju_2_9("#!/bin/sh\nexec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" requires sync\n"),
+    );
+    let mut emulator = Emulator::open(&world.model_dir, &binary()).unwrap();
+    emulator.deploy(&app("kube"), &requirer, 1).unwrap();
+    settle(&mut emulator);
+    let kube = unit("kube/0");
+    assert_eq!(
+        emulator.model().status_get(&kube).message,
+        "waiting for a relation to etcd on endpoint etcd"
+    );
+    let state = fs::read_to_string(world.state_file("kube/0")).unwrap();
+    assert!(state.contains("charm-endpoints"), "{state}");
+
+    // The same hook again: the kept endpoints are used (the state stays as it was).
+    emulator
+        .run_hook(HookInvocation::new(kube.clone(), "update-status"))
+        .unwrap();
+    assert_eq!(
+        fs::read_to_string(world.state_file("kube/0")).unwrap(),
+        state
+    );
+
+    fs::write(
+        emulator.unit_charm_dir(&kube).join("metadata.yaml"),
+        "name: kube\nrequires:\n  db:\n    interface: etcd-proxy\n",
+    )
+    .unwrap();
+    emulator
+        .run_hook(HookInvocation::new(kube.clone(), "update-status"))
+        .unwrap();
+    assert_eq!(
+        emulator.model().status_get(&kube).message,
+        "waiting for a relation to etcd on endpoint db"
+    );
+}

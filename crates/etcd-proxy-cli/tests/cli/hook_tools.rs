@@ -443,18 +443,28 @@ fn commands_of_one_hook_share_their_reads_and_upgrade_charm_reads_all() {
     );
 }
 
-/// In a hook of another relation (here a peer relation), the default endpoint is still the
-/// charm's etcd-proxy endpoint from metadata.yaml, never the hook's relation.
-#[test]
-fn the_default_endpoint_is_the_etcd_proxy_one_even_in_a_peer_hook() {
+/// `units` units of a charm `kube` with `metadata` whose every hook runs `requires sync`,
+/// deployed on Juju 2.9.
+fn syncing_requirer(metadata: &str, units: u32) -> (World, Emulator) {
     let world = World::new();
     let requirer = world.charm(
         "kube",
-        "name: kube\nrequires:\n  etcd:\n    interface: etcd-proxy\npeers:\n  cluster:\n    interface: kube-peers\n",
+        metadata,
         &on_juju_2_9("#!/bin/sh\nexec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" requires sync\n"),
     );
     let mut emulator = Emulator::open(&world.model_dir, &binary()).unwrap();
-    emulator.deploy(&app("kube"), &requirer, 2).unwrap();
+    emulator.deploy(&app("kube"), &requirer, units).unwrap();
+    (world, emulator)
+}
+
+/// In a hook of another relation (here a peer relation), the default endpoint is still the/// In a hook of another relation (here a peer relation), the default endpoint is still the
+/// charm's etcd-proxy endpoint from metadata.yaml, never the hook's relation.
+#[test]
+fn the_default_endpoint_is_the_etcd_proxy_one_even_in_a_peer_hook() {
+    let (world, mut emulator) = syncing_requirer(
+        "name: kube\nrequires:\n  etcd:\n    interface: etcd-proxy\npeers:\n  cluster:\n    interface: kube-peers\n",
+        2,
+    );
     let reports = settle(&mut emulator);
     assert!(
         reports
@@ -479,14 +489,10 @@ fn the_default_endpoint_is_the_etcd_proxy_one_even_in_a_peer_hook() {
 /// endpoint) is read again at the next hook.
 #[test]
 fn a_changed_metadata_yaml_is_read_again() {
-    let world = World::new();
-    let requirer = world.charm(
-        "kube",
+    let (world, mut emulator) = syncing_requirer(
         "name: kube\nrequires:\n  etcd:\n    interface: etcd-proxy\n",
-        &on_juju_2_9("#!/bin/sh\nexec \"$JUJU_CHARM_DIR/bin/etcd-proxy-relation\" requires sync\n"),
+        1,
     );
-    let mut emulator = Emulator::open(&world.model_dir, &binary()).unwrap();
-    emulator.deploy(&app("kube"), &requirer, 1).unwrap();
     settle(&mut emulator);
     let kube = unit("kube/0");
     assert_eq!(

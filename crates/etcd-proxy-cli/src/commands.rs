@@ -17,6 +17,7 @@ use juju_hooks::{
     CachedTools, Endpoint, FileFlagStore, FlagStore, HookTools, JujuContext, LogLevel,
     ProcessHookTools, StatusKind, UnitState, WorkloadStatus,
 };
+use serde::Deserialize as _;
 
 use crate::cli::{
     Cli, Command, CredentialTargetArgs, FlagsArgs, ProvidesCommand, PublishArgs, RenderArgs,
@@ -197,9 +198,9 @@ const CHARM_ENDPOINTS_KEY: &str = "etcd-proxy-relation/charm-endpoints";
 /// command: docs/benchmarks.md, "Fifth look").
 fn charm_endpoints(charm_dir: &Path, state: &mut UnitState) -> Vec<(EndpointRole, Endpoint)> {
     let identity = metadata_identity(charm_dir);
+    // Decoded straight from the borrowed tree, as the library's sections are.
     let kept = state.data.get(CHARM_ENDPOINTS_KEY).and_then(|entry| {
-        let (of, endpoints): (String, Vec<(EndpointRole, Endpoint)>) =
-            serde_json::from_value(entry.clone()).ok()?;
+        let (of, endpoints) = <(String, Vec<(EndpointRole, Endpoint)>)>::deserialize(entry).ok()?;
         (identity.as_deref() == Some(of.as_str())).then_some(endpoints)
     });
     if let Some(endpoints) = kept {
@@ -215,14 +216,11 @@ fn charm_endpoints(charm_dir: &Path, state: &mut UnitState) -> Vec<(EndpointRole
                     .collect()
             })
             .unwrap_or_default();
-    match identity {
-        Some(identity) => {
-            let entry = serde_json::json!([identity, endpoints]);
-            state.data.insert(CHARM_ENDPOINTS_KEY.to_owned(), entry);
-        }
-        None => {
-            state.data.remove(CHARM_ENDPOINTS_KEY);
-        }
+    if let Some(identity) = identity {
+        let entry = serde_json::json!([identity, endpoints]);
+        state.data.insert(CHARM_ENDPOINTS_KEY.to_owned(), entry);
+    } else {
+        state.data.remove(CHARM_ENDPOINTS_KEY);
     }
     endpoints
 }

@@ -457,7 +457,7 @@ fn syncing_requirer(metadata: &str, units: u32) -> (World, Emulator) {
     (world, emulator)
 }
 
-/// In a hook of another relation (here a peer relation), the default endpoint is still the/// In a hook of another relation (here a peer relation), the default endpoint is still the
+/// In a hook of another relation (here a peer relation), the default endpoint is still the
 /// charm's etcd-proxy endpoint from metadata.yaml, never the hook's relation.
 #[test]
 fn the_default_endpoint_is_the_etcd_proxy_one_even_in_a_peer_hook() {
